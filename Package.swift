@@ -1,0 +1,91 @@
+// swift-tools-version:6.0
+//
+// Estuary: a feed aggregator daemon. Targets split where a dependency enters
+// (see docs/architecture.md):
+//
+//   EstuaryCore   model, config, dedupe, output writers, the cycle  (no C)
+//   EstuaryFetch  libcurl multi            -> EstuaryCCurl, EstuaryCurlShims
+//   EstuaryParse  libxml2 SAX              -> EstuaryCLibXML2
+//   EstuaryStore  SQLite through GRDB
+//   EstuaryCLI    the `estuary` executable, wires the stages together
+import PackageDescription
+
+let package = Package(
+    name: "Estuary",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "estuary", targets: ["EstuaryCLI"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C libraries, each entering through one system-library target.
+        .systemLibrary(
+            name: "EstuaryCCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "EstuaryCurlShims",
+            dependencies: ["EstuaryCCurl"]
+        ),
+        .systemLibrary(
+            name: "EstuaryCLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+
+        // Swift libraries.
+        .target(
+            name: "EstuaryCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .target(
+            name: "EstuaryFetch",
+            dependencies: [
+                "EstuaryCore", "EstuaryCCurl", "EstuaryCurlShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "EstuaryParse",
+            dependencies: ["EstuaryCore", "EstuaryCLibXML2"]
+        ),
+        .target(
+            name: "EstuaryStore",
+            dependencies: [
+                "EstuaryCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "EstuaryCLI",
+            dependencies: [
+                "EstuaryCore", "EstuaryFetch", "EstuaryParse", "EstuaryStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Tests.
+        .target(
+            name: "EstuaryTestSupport",
+            dependencies: ["EstuaryCore"],
+            path: "Tests/EstuaryTestSupport"
+        ),
+        .testTarget(name: "EstuaryCoreTests", dependencies: ["EstuaryCore", "EstuaryTestSupport"]),
+        .testTarget(name: "EstuaryParseTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"]),
+        .testTarget(name: "EstuaryFetchTests", dependencies: ["EstuaryFetch", "EstuaryTestSupport"]),
+        .testTarget(name: "EstuaryStoreTests", dependencies: ["EstuaryStore", "EstuaryTestSupport"]),
+        .testTarget(name: "EstuaryEndToEndTests", dependencies: ["EstuaryTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+

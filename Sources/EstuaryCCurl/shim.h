@@ -1,0 +1,4 @@
+#ifndef ESTUARY_CCURL_SHIM_H
+#define ESTUARY_CCURL_SHIM_H
+#include <curl/curl.h>
+#endif

@@ -1,0 +1,83 @@
+import Foundation
+
+/// Everything `estuary.toml` says, validated. Specified in docs/config.md.
+public struct Config: Sendable, Equatable {
+    /// The file the configuration was read from, as given.
+    public var file: String
+    /// Where the SQLite state lives (`[estuary] state_dir`).
+    public var stateDirectory: String
+    /// Where outputs are written (`[estuary] output_dir`).
+    public var outputDirectory: String
+    /// How long `estuary run` waits between cycles (`[estuary] interval`).
+    public var interval: Duration
+    public var sources: [SourceConfig]
+    public var outputs: [OutputConfig]
+
+    public init(
+        file: String, stateDirectory: String, outputDirectory: String, interval: Duration,
+        sources: [SourceConfig], outputs: [OutputConfig]
+    ) {
+        self.file = file
+        self.stateDirectory = stateDirectory
+        self.outputDirectory = outputDirectory
+        self.interval = interval
+        self.sources = sources
+        self.outputs = outputs
+    }
+
+    public static let defaultPath = "/etc/estuary/estuary.toml"
+    public static let defaultStateDirectory = "/var/lib/estuary"
+    public static let defaultOutputDirectory = "/var/lib/estuary/output"
+    public static let defaultInterval = Duration.seconds(30 * 60)
+}
+
+/// One `[[source]]`: a feed to follow.
+public struct SourceConfig: Sendable, Equatable {
+    /// Short, unique, stable name; the key for everything stored about the source.
+    public var id: String
+    /// http, https or file URL; a relative file path is already resolved against the config folder.
+    public var url: URL
+    public var title: String?
+    public var tags: [String]
+
+    public init(id: String, url: URL, title: String? = nil, tags: [String] = []) {
+        self.id = id
+        self.url = url
+        self.title = title
+        self.tags = tags
+    }
+}
+
+/// One `[[output]]`: a merged feed and its index.
+public struct OutputConfig: Sendable, Equatable {
+    /// Base name of the files written: `<output_dir>/<name>.atom`, `<name>.json`.
+    public var name: String
+    public var formats: [OutputFormat]
+    public var maxItems: Int
+    /// The merged feed's title; the name when absent.
+    public var title: String?
+
+    public init(name: String, formats: [OutputFormat] = OutputFormat.allCases, maxItems: Int = 100, title: String? = nil) {
+        self.name = name
+        self.formats = formats
+        self.maxItems = maxItems
+        self.title = title
+    }
+
+    public static let defaultMaxItems = 100
+}
+
+/// The file formats an output can be written in.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    /// Merged Atom 1.0, `<name>.atom`.
+    case atom
+    /// The JSON index, `<name>.json` (docs/json-index.md).
+    case json
+
+    public var fileExtension: String {
+        switch self {
+        case .atom: "atom"
+        case .json: "json"
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import TOMLKit
+
+/// Reads and validates `estuary.toml`.
+///
+/// Every problem becomes a ``ConfigError`` naming the file, the line, the
+/// section and the key, so `estuary check` can point the operator at it.
+public struct ConfigLoader {
+    public init() {}
+
+    /// Loads the file at `path`; relative paths inside it are resolved against its folder.
+    public func load(path: String) throws(ConfigError) -> Config {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ConfigError(file: path, message: "cannot read the config file (\(Self.reason(error))); pass --config PATH or set ESTUARY_CONFIG")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, message: "the config file is not valid UTF-8")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
+        return try parse(text: text, file: path, folder: folder)
+    }
+
+    /// Parses config text; `folder` is where relative paths are resolved from.
+    public func parse(text: String, file: String, folder: URL) throws(ConfigError) -> Config {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(file: file, line: error.source.begin.line, message: "TOML syntax error: \(error.description)")
+        } catch {
+            throw ConfigError(file: file, message: "TOML syntax error: \(error)")
+        }
+        var reader = Reader(file: file, folder: folder, locator: TOMLLocator(text: text))
+        return try reader.config(from: table)
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+            let code = POSIXErrorCode(rawValue: Int32(underlying.code))
+        {
+            return String(describing: POSIXError(code).localizedDescription)
+        }
+        return ns.localizedDescription
+    }
+}
+
+/// Walks the parsed table, keeping what it needs to locate errors.
+private struct Reader {
+    let file: String
+    let folder: URL
+    let locator: TOMLLocator
+
+    /// Names that become file names or log keys: letters, digits, `.`, `_`, `-`.
+    static func isValidName(_ name: String) -> Bool {
+        guard (1...64).contains(name.utf8.count), let first = name.utf8.first, isAlnum(first) else { return false }
+        return name.utf8.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isAlnum(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+    }
+
+    func error(_ message: String, header: String? = nil, index: Int = 0, key: String? = nil, section: String? = nil) -> ConfigError {
+        var line: Int? = nil
+        if let header {
+            line = locator.line(header: header, index: index, key: key) ?? locator.line(header: header, index: index)
+        }
+        return ConfigError(file: file, line: line, section: section, message: message)
+    }
+
+    mutating func config(from root: TOMLTable) throws(ConfigError) -> Config {
+        for key in root.keys where !["estuary", "source", "output"].contains(key) {
+            throw error("unknown top-level key \"\(key)\" (expected [estuary], [[source]] or [[output]])", header: "", key: key)
+        }
+
+        var stateDirectory = Config.defaultStateDirectory
+        var outputDirectory = Config.defaultOutputDirectory
+        var interval = Config.defaultInterval
+        if let value = root["estuary"] {
+            guard let estuary = value.table else {
+                throw error("estuary must be a table: [estuary]", header: "", key: "estuary")
+            }
+            let section = "[estuary]"
+            let t = TableReader(reader: self, table: estuary, header: "estuary", index: 0, section: section)
+            try t.allowOnly(["state_dir", "output_dir", "interval"])
+            if let dir = try t.string("state_dir") { stateDirectory = resolve(path: dir) }
+            if let dir = try t.string("output_dir") { outputDirectory = resolve(path: dir) }
+            if let text = try t.string("interval") {
+                guard let parsed = DurationText.parse(text), parsed > .zero else {
+                    throw t.error(key: "interval", "interval \"\(text)\" is not a duration such as \"90s\", \"30m\", \"1h\" or \"1d\"")
+                }
+                interval = parsed
+            }
+        }
+
+        var sources: [SourceConfig] = []
+        for (index, table) in try tables(root, "source").enumerated() {
+            let source = try self.source(table, index: index)
+            if sources.contains(where: { $0.id == source.id }) {
+                throw error("duplicate source id \"\(source.id)\" (each [[source]] needs its own id)",
+                    header: "source", index: index, key: "id", section: "[[source]] \"\(source.id)\"")
+            }
+            sources.append(source)
+        }
+        if sources.isEmpty {
+            throw error("no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)")
+        }
+
+        var outputs: [OutputConfig] = []
+        for (index, table) in try tables(root, "output").enumerated() {
+            let output = try self.output(table, index: index)
+            if outputs.contains(where: { $0.name == output.name }) {
+                throw error("duplicate output name \"\(output.name)\" (each [[output]] writes its own files)",
+                    header: "output", index: index, key: "name", section: "[[output]] \"\(output.name)\"")
+            }
+            outputs.append(output)
+        }
+
+        return Config(
+            file: file, stateDirectory: stateDirectory, outputDirectory: outputDirectory,
+            interval: interval, sources: sources, outputs: outputs)
+    }
+
+    func tables(_ root: TOMLTable, _ name: String) throws(ConfigError) -> [TOMLTable] {
+        guard let value = root[name] else { return [] }
+        guard let array = value.array else {
+            throw error("\(name) must be an array of tables: write [[\(name)]]", header: name)
+        }
+        var result: [TOMLTable] = []
+        for (index, element) in array.enumerated() {
+            guard let table = element.table else {
+                throw error("\(name) must be an array of tables: write [[\(name)]]", header: name, index: index)
+            }
+            result.append(table)
+        }
+        return result
+    }
+
+    func source(_ table: TOMLTable, index: Int) throws(ConfigError) -> SourceConfig {
+        var t = TableReader(reader: self, table: table, header: "source", index: index, section: "[[source]] #\(index + 1)")
+        guard let id = try t.string("id") else { throw t.error(key: nil, "missing key \"id\" (a short unique name such as \"lwn\")") }
+        guard Self.isValidName(id) else {
+            throw t.error(key: "id", "id \"\(id)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+        t.section = "[[source]] \"\(id)\""
+        try t.allowOnly(["id", "url", "title", "tags"])
+        guard let urlText = try t.string("url") else { throw t.error(key: nil, "missing key \"url\" (the feed's http, https or file URL)") }
+        let url = try sourceURL(urlText, t)
+        let title = try t.string("title")
+        let tags = try t.strings("tags") ?? []
+        return SourceConfig(id: id, url: url, title: title, tags: tags)
+    }
+
+    func sourceURL(_ text: String, _ t: TableReader) throws(ConfigError) -> URL {
+        let notURL = "url \"\(text)\" is not an http, https or file URL"
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else { throw t.error(key: "url", notURL) }
+        switch scheme {
+        case "http", "https":
+            guard let host = url.host, !host.isEmpty else {
+                throw t.error(key: "url", "\(notURL): it has no host (write \(scheme)://host/path)")
+            }
+            return url
+        case "file":
+            if let host = url.host, !host.isEmpty, host != "localhost" {
+                throw t.error(key: "url", "\(notURL): \"\(host)\" is read as a host; write file:relative/path or file:///absolute/path")
+            }
+            let path = url.path
+            guard !path.isEmpty else { throw t.error(key: "url", "\(notURL): it has no path") }
+            return URL(fileURLWithPath: resolve(path: path))
+        default:
+            throw t.error(key: "url", notURL)
+        }
+    }
+
+    func output(_ table: TOMLTable, index: Int) throws(ConfigError) -> OutputConfig {
+        var t = TableReader(reader: self, table: table, header: "output", index: index, section: "[[output]] #\(index + 1)")
+        guard let name = try t.string("name") else { throw t.error(key: nil, "missing key \"name\" (the base name of the files written)") }
+        guard Self.isValidName(name) else {
+            throw t.error(key: "name", "name \"\(name)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+        t.section = "[[output]] \"\(name)\""
+        try t.allowOnly(["name", "formats", "max_items", "title"])
+        var formats = OutputFormat.allCases
+        if let names = try t.strings("formats") {
+            formats = []
+            for name in names {
+                guard let format = OutputFormat(rawValue: name) else {
+                    let known = OutputFormat.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                    throw t.error(key: "formats", "format \"\(name)\" is not supported (supported: \(known))")
+                }
+                if !formats.contains(format) { formats.append(format) }
+            }
+            if formats.isEmpty { throw t.error(key: "formats", "formats is empty: name at least one format") }
+        }
+        var maxItems = OutputConfig.defaultMaxItems
+        if let value = try t.int("max_items") {
+            guard value > 0 else { throw t.error(key: "max_items", "max_items must be a positive number, not \(value)") }
+            maxItems = value
+        }
+        return OutputConfig(name: name, formats: formats, maxItems: maxItems, title: try t.string("title"))
+    }
+
+    /// Absolute paths stay; relative ones are taken from the config file's folder.
+    func resolve(path: String) -> String {
+        if path.hasPrefix("/") { return URL(fileURLWithPath: path).standardizedFileURL.path }
+        return folder.appendingPathComponent(path).standardizedFileURL.path
+    }
+}
+
+/// Typed access to one table's keys, with errors that name the key's line.
+private struct TableReader {
+    let reader: Reader
+    let table: TOMLTable
+    let header: String
+    let index: Int
+    var section: String
+
+    func error(key: String?, _ message: String) -> ConfigError {
+        reader.error(message, header: header, index: index, key: key, section: section)
+    }
+
+    func allowOnly(_ keys: [String]) throws(ConfigError) {
+        for key in table.keys.sorted() where !keys.contains(key) {
+            let expected = keys.map { "\"\($0)\"" }.joined(separator: ", ")
+            throw error(key: key, "unknown key \"\(key)\" (known keys: \(expected))")
+        }
+    }
+
+    func string(_ key: String) throws(ConfigError) -> String? {
+        guard let value = table[key] else { return nil }
+        guard let s = value.string else { throw error(key: key, "\(key) must be a string, not \(value.type)") }
+        return s
+    }
+
+    func int(_ key: String) throws(ConfigError) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let i = value.int else { throw error(key: key, "\(key) must be an integer, not \(value.type)") }
+        return i
+    }
+
+    func strings(_ key: String) throws(ConfigError) -> [String]? {
+        guard let value = table[key] else { return nil }
+        guard let array = value.array else { throw error(key: key, "\(key) must be an array of strings, such as [\"a\", \"b\"]") }
+        var result: [String] = []
+        for element in array {
+            guard let s = element.string else { throw error(key: key, "\(key) must be an array of strings, such as [\"a\", \"b\"]") }
+            result.append(s)
+        }
+        return result
+    }
+}

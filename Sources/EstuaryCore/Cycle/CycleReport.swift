@@ -1,0 +1,71 @@
+import Foundation
+
+/// What one cycle did, source by source and output by output.
+public struct CycleReport: Sendable {
+    public var sources: [SourceReport]
+    public var outputs: [OutputReport]
+
+    public init(sources: [SourceReport], outputs: [OutputReport]) {
+        self.sources = sources
+        self.outputs = outputs
+    }
+
+    /// The process exit status `estuary once` uses (documented in docs/cli.md).
+    public var exitStatus: Int32 {
+        if outputs.contains(where: { $0.error != nil }) { return ExitStatus.outputFailed }
+        if sources.contains(where: \.failed) { return ExitStatus.someSourcesFailed }
+        return ExitStatus.success
+    }
+}
+
+/// Exit statuses, from sysexits(3) where one fits.
+public enum ExitStatus {
+    public static let success: Int32 = 0
+    /// Some sources failed; outputs were written from everything else.
+    public static let someSourcesFailed: Int32 = 1
+    /// EX_IOERR: the state or an output could not be written.
+    public static let outputFailed: Int32 = 74
+    /// EX_CONFIG: the configuration is invalid.
+    public static let configError: Int32 = 78
+}
+
+/// What happened to one source.
+public struct SourceReport: Sendable, CustomStringConvertible {
+    public enum Stage: String, Sendable {
+        case fetch, parse, store
+    }
+
+    public enum Outcome: Sendable {
+        case stored(status: Int, items: Int, new: Int)
+        case failed(stage: Stage, status: Int?, message: String)
+    }
+
+    public var sourceID: String
+    public var outcome: Outcome
+    public var elapsed: Duration
+
+    public var failed: Bool {
+        if case .failed = outcome { return true }
+        return false
+    }
+
+    /// `source "lwn": 200, 25 items (3 new), 84 ms` or `source "lwn": fetch failed: HTTP 404 Not Found, 12 ms`.
+    public var description: String {
+        let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        switch outcome {
+        case .stored(let status, let items, let new):
+            return "source \"\(sourceID)\": \(status), \(items) item\(items == 1 ? "" : "s") (\(new) new), \(ms) ms"
+        case .failed(let stage, _, let message):
+            return "source \"\(sourceID)\": \(stage.rawValue) failed: \(message), \(ms) ms"
+        }
+    }
+}
+
+/// What happened to one output.
+public struct OutputReport: Sendable {
+    public var name: String
+    /// The files written, absolute paths.
+    public var files: [String]
+    /// Why nothing was written, nil on success.
+    public var error: String?
+}

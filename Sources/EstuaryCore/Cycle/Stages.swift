@@ -1,0 +1,156 @@
+import Foundation
+
+// The stages the cycle drives. Core holds no C library: libcurl, libxml2 and
+// SQLite live in EstuaryFetch, EstuaryParse and EstuaryStore, which implement
+// these protocols, and the executable hands them to ``Cycle``.
+
+/// One source to fetch.
+public struct FetchRequest: Sendable, Equatable {
+    public var sourceID: String
+    public var url: URL
+
+    public init(sourceID: String, url: URL) {
+        self.sourceID = sourceID
+        self.url = url
+    }
+}
+
+/// A response worth parsing.
+public struct FetchedBody: Sendable {
+    /// The HTTP status (200 for a `file:` source).
+    public var status: Int
+    public var body: [UInt8]
+    /// The URL the body came from after redirects: relative links resolve against it.
+    public var effectiveURL: URL
+    /// The Content-Type header, when the server sent one.
+    public var contentType: String?
+    /// How long the transfer took, from its start to its last byte.
+    public var elapsed: Duration
+
+    public init(status: Int, body: [UInt8], effectiveURL: URL, contentType: String? = nil, elapsed: Duration = .zero) {
+        self.status = status
+        self.body = body
+        self.effectiveURL = effectiveURL
+        self.contentType = contentType
+        self.elapsed = elapsed
+    }
+}
+
+/// Why a fetch produced nothing to parse, in words an operator can act on.
+public struct FetchFailure: Error, Sendable, CustomStringConvertible {
+    /// The HTTP status when the server answered, nil for network, DNS, TLS or file errors.
+    public var status: Int?
+    public var message: String
+    /// How long the attempt took.
+    public var elapsed: Duration
+
+    public init(status: Int? = nil, message: String, elapsed: Duration = .zero) {
+        self.status = status
+        self.message = message
+        self.elapsed = elapsed
+    }
+
+    public var description: String { message }
+}
+
+/// Fetches sources.
+public protocol FeedFetching: Sendable {
+    /// Fetches every request concurrently and yields each outcome as soon as it is known.
+    func fetch(_ requests: [FetchRequest]) -> AsyncStream<(FetchRequest, Result<FetchedBody, FetchFailure>)>
+}
+
+/// Why a body could not be read as a feed.
+public struct ParseFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// Turns bytes into a ``FeedDocument``.
+public protocol FeedParsing: Sendable {
+    /// Parses `body`; `documentURL` is where it came from (relative URLs resolve against it),
+    /// `contentType` the HTTP Content-Type header, whose charset counts in encoding detection.
+    func parse(_ body: [UInt8], documentURL: URL?, contentType: String?) -> Result<FeedDocument, ParseFailure>
+}
+
+/// An item as stored, with what the store knows about it.
+public struct StoredArticle: Sendable, Equatable {
+    public var sourceID: String
+    /// The item's identity within its source (see ``ItemKey``).
+    public var key: String
+    public var item: FeedItem
+    /// When Estuary first stored the item.
+    public var firstSeen: Date
+
+    public init(sourceID: String, key: String, item: FeedItem, firstSeen: Date) {
+        self.sourceID = sourceID
+        self.key = key
+        self.item = item
+        self.firstSeen = firstSeen
+    }
+
+    /// The date outputs sort and show: published, else updated, else first seen.
+    public var sortDate: Date { item.published ?? item.updated ?? firstSeen }
+}
+
+/// What the store knows about a source, for outputs and status.
+public struct SourceStatus: Sendable, Equatable {
+    public var id: String
+    public var url: String
+    /// The feed's own title, as last fetched.
+    public var feedTitle: String?
+    /// The feed's home page, as last fetched.
+    public var feedLink: String?
+    /// The feed's id (Atom), as last fetched.
+    public var feedID: String?
+    public var feedUpdated: Date?
+    /// "ok" or the failed stage ("fetch", "parse", "store").
+    public var lastResult: String?
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var lastFetch: Date?
+    public var itemCount: Int
+
+    public init(
+        id: String, url: String, feedTitle: String? = nil, feedLink: String? = nil, feedID: String? = nil,
+        feedUpdated: Date? = nil, lastResult: String? = nil, lastStatus: Int? = nil, lastError: String? = nil,
+        lastFetch: Date? = nil, itemCount: Int = 0
+    ) {
+        self.id = id
+        self.url = url
+        self.feedTitle = feedTitle
+        self.feedLink = feedLink
+        self.feedID = feedID
+        self.feedUpdated = feedUpdated
+        self.lastResult = lastResult
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.lastFetch = lastFetch
+        self.itemCount = itemCount
+    }
+}
+
+/// How many of a document's items were new to the store.
+public struct StoreOutcome: Sendable, Equatable {
+    public var items: Int
+    public var new: Int
+
+    public init(items: Int, new: Int) {
+        self.items = items
+        self.new = new
+    }
+}
+
+/// Keeps sources and items across runs.
+public protocol ArticleStore: Sendable {
+    /// Stores a fetched document's items in one transaction, skipping those already stored.
+    func record(source: SourceConfig, document: FeedDocument, status: Int, at time: Date) throws -> StoreOutcome
+    /// Notes that a source failed at `stage`, keeping everything already stored.
+    func recordFailure(source: SourceConfig, stage: String, status: Int?, message: String, at time: Date) throws
+    /// The newest articles of the given sources, newest first.
+    func articles(sourceIDs: [String], limit: Int) throws -> [StoredArticle]
+    /// What is known about the given sources, in the order given.
+    func statuses(of sources: [SourceConfig]) throws -> [SourceStatus]
+}

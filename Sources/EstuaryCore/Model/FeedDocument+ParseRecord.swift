@@ -1,0 +1,90 @@
+import Foundation
+
+/// The record `estuary parse` prints for one input (specified in docs/parse-record.md).
+public struct ParseRecord: Encodable, Sendable {
+    public var source: String
+    public var result: Result<FeedDocument, ParseFailure>
+
+    public init(source: String, result: Result<FeedDocument, ParseFailure>) {
+        self.source = source
+        self.result = result
+    }
+
+    private enum Key: String, CodingKey {
+        case source, error, format, encoding, wellFormed, feed, items
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(source, forKey: .source)
+        switch result {
+        case .failure(let failure):
+            try c.encode(failure.message, forKey: .error)
+        case .success(let doc):
+            try c.encode(doc.format.rawValue, forKey: .format)
+            try c.encode(doc.encoding, forKey: .encoding)
+            try c.encode(doc.wellFormed, forKey: .wellFormed)
+            try c.encode(FeedRecord(doc.metadata), forKey: .feed)
+            try c.encode(doc.items.map(ItemRecord.init), forKey: .items)
+        }
+    }
+
+    /// One line of JSON, keys sorted so the output is stable.
+    public func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+private struct FeedRecord: Encodable {
+    let meta: FeedMetadata
+    init(_ meta: FeedMetadata) { self.meta = meta }
+
+    enum Key: String, CodingKey { case title, link, id, updated }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(meta.title, forKey: .title)
+        try c.encode(meta.link, forKey: .link)
+        try c.encode(meta.id, forKey: .id)
+        try c.encode(meta.updated.map(CivilTime.rfc3339), forKey: .updated)
+    }
+}
+
+private struct ItemRecord: Encodable {
+    let item: FeedItem
+    init(_ item: FeedItem) { self.item = item }
+
+    enum Key: String, CodingKey {
+        case id, link, title, author, published, updated, summary, content, enclosures, categories
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(item.id, forKey: .id)
+        try c.encode(item.link, forKey: .link)
+        try c.encode(item.title, forKey: .title)
+        try c.encode(item.author, forKey: .author)
+        try c.encode(item.published.map(CivilTime.rfc3339), forKey: .published)
+        try c.encode(item.updated.map(CivilTime.rfc3339), forKey: .updated)
+        try c.encode(item.summary, forKey: .summary)
+        try c.encode(item.content, forKey: .content)
+        try c.encode(item.enclosures.map(EnclosureRecord.init), forKey: .enclosures)
+        try c.encode(item.categories, forKey: .categories)
+    }
+}
+
+private struct EnclosureRecord: Encodable {
+    let enclosure: Enclosure
+    init(_ enclosure: Enclosure) { self.enclosure = enclosure }
+
+    enum Key: String, CodingKey { case url, type, length }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(enclosure.url, forKey: .url)
+        try c.encode(enclosure.type, forKey: .type)
+        try c.encode(enclosure.length, forKey: .length)
+    }
+}

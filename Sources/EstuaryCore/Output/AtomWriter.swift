@@ -1,0 +1,96 @@
+import Foundation
+
+/// Writes the merged Atom 1.0 feed of an output.
+struct AtomWriter {
+    let output: OutputConfig
+    let sources: [String: SourceConfig]
+    let statuses: [String: SourceStatus]
+    let generated: Date
+
+    func document(_ articles: [StoredArticle]) -> String {
+        var x = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n"
+        x += "  <title>\(XMLText.escape(output.title ?? output.name))</title>\n"
+        x += "  <id>\(StableID.urn("estuary-output", output.name))</id>\n"
+        let newest = articles.map(\.updatedDate).max() ?? generated
+        x += "  <updated>\(CivilTime.rfc3339(newest))</updated>\n"
+        x += "  <generator version=\"\(Estuary.version)\">Estuary</generator>\n"
+        for article in articles { x += entry(article) }
+        x += "</feed>\n"
+        return x
+    }
+
+    private func entry(_ article: StoredArticle) -> String {
+        let item = article.item
+        let source = sources[article.sourceID]
+        let status = statuses[article.sourceID]
+        let sourceTitle = source?.title ?? status?.feedTitle ?? article.sourceID
+        var x = "  <entry>\n"
+        x += "    <id>\(XMLText.escape(entryID(article)))</id>\n"
+        x += "    <title type=\"text\">\(XMLText.escape(item.title ?? ""))</title>\n"
+        if let link = item.link { x += "    <link rel=\"alternate\" href=\"\(XMLText.escape(link))\"/>\n" }
+        if let published = item.published { x += "    <published>\(CivilTime.rfc3339(published))</published>\n" }
+        x += "    <updated>\(CivilTime.rfc3339(article.updatedDate))</updated>\n"
+        // Atom needs an author on every entry of a feed without one; the source stands in.
+        x += "    <author><name>\(XMLText.escape(item.author ?? sourceTitle))</name></author>\n"
+        for category in item.categories {
+            x += "    <category term=\"\(XMLText.escape(category))\"/>\n"
+        }
+        for enclosure in item.enclosures {
+            x += "    <link rel=\"enclosure\" href=\"\(XMLText.escape(enclosure.url))\""
+            if let type = enclosure.type { x += " type=\"\(XMLText.escape(type))\"" }
+            if let length = enclosure.length { x += " length=\"\(length)\"" }
+            x += "/>\n"
+        }
+        if let summary = item.summary { x += "    <summary type=\"html\">\(XMLText.escape(summary))</summary>\n" }
+        if let content = item.content { x += "    <content type=\"html\">\(XMLText.escape(content))</content>\n" }
+        x += "    <source>\n"
+        x += "      <id>\(XMLText.escape(status?.feedID ?? source?.url.absoluteString ?? article.sourceID))</id>\n"
+        x += "      <title>\(XMLText.escape(sourceTitle))</title>\n"
+        if let url = source?.url, url.scheme != "file" {
+            x += "      <link rel=\"self\" href=\"\(XMLText.escape(url.absoluteString))\"/>\n"
+        }
+        if let link = status?.feedLink { x += "      <link rel=\"alternate\" href=\"\(XMLText.escape(link))\"/>\n" }
+        if let updated = status?.feedUpdated { x += "      <updated>\(CivilTime.rfc3339(updated))</updated>\n" }
+        x += "    </source>\n"
+        x += "  </entry>\n"
+        return x
+    }
+
+    /// The item's own id when it is an absolute IRI, else a stable URN derived from source and key.
+    private func entryID(_ article: StoredArticle) -> String {
+        if let id = article.item.id, StableID.isAbsoluteIRI(id) { return id }
+        return StableID.urn("estuary-item", article.sourceID + "\u{0}" + article.key)
+    }
+}
+
+extension StoredArticle {
+    /// Atom's required `updated`: updated, else published, else first seen.
+    var updatedDate: Date { item.updated ?? item.published ?? firstSeen }
+}
+
+/// Identifiers that stay the same from run to run.
+enum StableID {
+    /// A `urn:uuid:` built from a stable hash of a namespace and a name.
+    static func urn(_ namespace: String, _ name: String) -> String {
+        let a = ContentHash.hex(of: namespace + "\u{0}" + name)
+        let b = ContentHash.hex(of: name + "\u{0}" + namespace)
+        let hex = Array(a + b)
+        // Shaped as a version-8 (custom) UUID, RFC 9562.
+        var chars = hex
+        chars[12] = "8"
+        chars[16] = ["8", "9", "a", "b"][Int(String(chars[16]), radix: 16)! & 3]
+        let s = String(chars)
+        let parts = [s.prefix(8), s.dropFirst(8).prefix(4), s.dropFirst(12).prefix(4), s.dropFirst(16).prefix(4), s.dropFirst(20)]
+        return "urn:uuid:" + parts.joined(separator: "-")
+    }
+
+    /// True for `scheme:rest` with an RFC 3986 scheme and no white space.
+    static func isAbsoluteIRI(_ text: String) -> Bool {
+        guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else { return false }
+        let scheme = text[..<colon]
+        guard let first = scheme.first, first.isASCII, first.isLetter,
+            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+        else { return false }
+        return text.index(after: colon) != text.endIndex && !text.contains(where: \.isWhitespace)
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Writes an output's files, each replaced atomically.
+public struct OutputWriter: Sendable {
+    public init() {}
+
+    /// Writes every format of `output` into `directory`; returns the paths written.
+    public func write(
+        output: OutputConfig, articles: [StoredArticle], sources: [SourceConfig], statuses: [SourceStatus],
+        directory: String, generated: Date
+    ) throws -> [String] {
+        try AtomicFile.ensureFolder(directory)
+        let statusByID = Dictionary(statuses.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let sourceByID = Dictionary(sources.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var written: [String] = []
+        for format in output.formats {
+            let path = (directory as NSString).appendingPathComponent("\(output.name).\(format.fileExtension)")
+            let bytes: [UInt8]
+            switch format {
+            case .atom:
+                let writer = AtomWriter(output: output, sources: sourceByID, statuses: statusByID, generated: generated)
+                bytes = Array(writer.document(articles).utf8)
+            case .json:
+                bytes = try JSONIndex(
+                    output: output, sources: sources, statuses: statusByID, articles: articles, generated: generated
+                ).bytes()
+            }
+            try AtomicFile.write(bytes, to: path)
+            written.append(path)
+        }
+        return written
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+
+/// Where a captured element's text goes.
+enum Field {
+    case feedTitle, feedSubtitle, feedLink, feedID, feedLanguage, feedUpdated
+    case ttl, updatePeriod, updateFrequency
+    case title, link, id, guid(isPermaLink: Bool), author, personName, personEmail
+    case published, updated, summary, content, category
+}
+
+/// How an element's text is to be read.
+enum TextType {
+    /// Plain text.
+    case text
+    /// HTML, escaped in the XML (or in CDATA).
+    case html
+    /// XHTML markup as child elements (Atom type="xhtml").
+    case xhtml
+    /// RSS does not say: HTML when it looks like HTML, else text.
+    case guess
+}
+
+/// The text of one element being read, with any child elements kept as markup.
+///
+/// Two buffers: the raw character data, and the same content re-serialized as
+/// markup (text escaped, child elements as tags). An element without children
+/// uses the first; one with children (XHTML, or HTML left unescaped in an RSS
+/// description) uses the second.
+struct Capture {
+    let depth: Int
+    let field: Field
+    let type: TextType
+    private var raw: [UInt8] = []
+    private var markup: [UInt8] = []
+    private var children = 0
+
+    init(depth: Int, field: Field, type: TextType) {
+        self.depth = depth
+        self.field = field
+        self.type = type
+    }
+
+    mutating func append(_ text: UnsafeBufferPointer<UInt8>) {
+        raw.append(contentsOf: text)
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "&"): markup.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): markup.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): markup.append(contentsOf: "&gt;".utf8)
+            default: markup.append(byte)
+            }
+        }
+    }
+
+    mutating func openChild(name: String, attributes: [XMLAttribute]) {
+        children += 1
+        markup.append(UInt8(ascii: "<"))
+        markup.append(contentsOf: name.utf8)
+        for attribute in attributes {
+            markup.append(contentsOf: " \(attribute.name)=\"".utf8)
+            for byte in attribute.value.utf8 {
+                switch byte {
+                case UInt8(ascii: "&"): markup.append(contentsOf: "&amp;".utf8)
+                case UInt8(ascii: "\""): markup.append(contentsOf: "&quot;".utf8)
+                case UInt8(ascii: "<"): markup.append(contentsOf: "&lt;".utf8)
+                default: markup.append(byte)
+                }
+            }
+            markup.append(UInt8(ascii: "\""))
+        }
+        markup.append(UInt8(ascii: ">"))
+    }
+
+    mutating func closeChild(name: String) {
+        if Self.voidElements.contains(name), markup.last == UInt8(ascii: ">") {
+            // <br></br> reads as two line breaks in HTML; write <br> once.
+            return
+        }
+        markup.append(contentsOf: "</\(name)>".utf8)
+    }
+
+    private static let voidElements: Set<String> = ["br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr", "param"]
+
+    /// The character data, trimmed: for URLs, ids, dates and numbers.
+    func rawText() -> String {
+        String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The content as plain text (titles, names, categories).
+    func plainText() -> String? {
+        let text: String
+        switch resolvedType {
+        case .text: text = rawText()
+        case .html: text = HTMLText.plainText(children > 0 ? markupText() : rawText())
+        case .xhtml, .guess: text = HTMLText.plainText(markupText())
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// The content as HTML (summaries and bodies); plain text is escaped.
+    func html() -> String? {
+        let html: String
+        switch resolvedType {
+        case .text:
+            html = String(decoding: markup, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        case .html:
+            html = children > 0 ? markupText() : rawText()
+        case .xhtml, .guess:
+            html = Self.unwrapDiv(markupText())
+        }
+        return html.isEmpty ? nil : html
+    }
+
+    private func markupText() -> String {
+        String(decoding: markup, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `.guess` settled: child elements or something that looks like a tag or entity make it HTML.
+    private var resolvedType: TextType {
+        guard type == .guess else { return type }
+        if children > 0 { return .xhtml }
+        return Self.looksLikeHTML(raw) ? .html : .text
+    }
+
+    /// A tag (`<p`, `</p`, `<!--`) or an entity reference (`&amp;`, `&#8217;`) in the text.
+    static func looksLikeHTML(_ bytes: [UInt8]) -> Bool {
+        var i = 0
+        while i < bytes.count - 1 {
+            let b = bytes[i], next = bytes[i + 1]
+            if b == UInt8(ascii: "<"), isLetter(next) || next == UInt8(ascii: "/") || next == UInt8(ascii: "!") {
+                return true
+            }
+            if b == UInt8(ascii: "&") {
+                var j = i + 1
+                while j < bytes.count, j - i <= 32, isLetter(bytes[j]) || isDigit(bytes[j]) || bytes[j] == UInt8(ascii: "#") { j += 1 }
+                if j > i + 1, j < bytes.count, bytes[j] == UInt8(ascii: ";") { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
+    private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    /// Atom XHTML content sits in one `<div>` that is not part of the content.
+    static func unwrapDiv(_ markup: String) -> String {
+        guard markup.hasPrefix("<div"), markup.hasSuffix("</div>"),
+            let open = markup.firstIndex(of: ">")
+        else { return markup }
+        let inner = markup[markup.index(after: open)..<markup.index(markup.endIndex, offsetBy: -6)]
+        // Only when that div wraps everything: no second top-level div closes early.
+        var depth = 0
+        var rest = inner[...]
+        while let lt = rest.firstIndex(of: "<") {
+            let tail = rest[lt...]
+            if tail.hasPrefix("<div") { depth += 1 } else if tail.hasPrefix("</div") {
+                depth -= 1
+                if depth < 0 { return markup }
+            }
+            rest = tail.dropFirst()
+        }
+        return inner.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
