@@ -31,8 +31,17 @@ public struct ParseRecord: Encodable, Sendable {
 
     /// One line of JSON, keys sorted so the output is stable.
     public func jsonLine() throws -> String {
+        try json([.sortedKeys, .withoutEscapingSlashes])
+    }
+
+    /// Indented JSON, for people.
+    public func prettyJSON() throws -> String {
+        try json([.sortedKeys, .withoutEscapingSlashes, .prettyPrinted])
+    }
+
+    private func json(_ formatting: JSONEncoder.OutputFormatting) throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = formatting
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

@@ -1,0 +1,26 @@
+import ArgumentParser
+import EstuaryCore
+import Foundation
+
+/// The `estuary` command.
+@main
+struct EstuaryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estuary",
+        abstract: "A feed aggregator: many feeds in, one clean river out.",
+        discussion: """
+            Estuary fetches the RSS and Atom feeds listed in its config file, stores \
+            their items in SQLite, and writes merged outputs (Atom and a JSON index).
+
+            Examples:
+              estuary once --config /etc/estuary/estuary.toml
+              estuary check --config config/demo.toml
+              estuary parse --jsonl feed.xml
+
+            Exit status: 0 success; 1 some sources failed (outputs were written); \
+            64 bad usage; 74 the state or an output could not be written; 78 invalid config.
+            """,
+        version: Estuary.version,
+        subcommands: [OnceCommand.self, RunCommand.self, CheckCommand.self, ParseCommand.self]
+    )
+}

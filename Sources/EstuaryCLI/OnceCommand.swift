@@ -1,0 +1,45 @@
+import ArgumentParser
+import EstuaryCore
+import Foundation
+
+struct OnceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "once",
+        abstract: "Run one cycle: fetch every source, store new items, write the outputs.",
+        discussion: """
+            The same cycle the daemon runs, one time: for cron or a systemd timer. \
+            Prints one line per source on stderr, e.g.
+              source "lwn": 200, 25 items (3 new), 84 ms
+              source "blog": fetch failed: HTTP 404 Not Found (check the source's url), 12 ms
+
+            Example:
+              estuary once --config /etc/estuary/estuary.toml
+
+            Exit status: 0 every source succeeded; 1 some failed but the outputs were \
+            written; 74 the state or an output could not be written; 78 invalid config.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let config = try options.loadConfig()
+        let logger = options.makeLogger()
+        let cycle: Cycle
+        do {
+            cycle = try Wiring.cycle(config: config, logger: logger)
+        } catch {
+            throw ExitCode(ExitStatus.outputFailed)
+        }
+        let report = await cycle.run(config: config) { Console.error($0.description) }
+        for output in report.outputs {
+            if let error = output.error {
+                Console.error("output \"\(output.name)\": not written: \(error)")
+            } else {
+                Console.error("output \"\(output.name)\": wrote \(output.files.joined(separator: ", "))")
+            }
+        }
+        let status = report.exitStatus
+        if status != ExitStatus.success { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,25 @@
+import EstuaryCore
+import EstuaryFetch
+import EstuaryParse
+import EstuaryStore
+import Logging
+
+/// Assembles the real stages: libcurl fetching, libxml2 parsing, SQLite state.
+enum Wiring {
+    /// The cycle for `config`; exits 74 (EX_IOERR) when the state cannot be opened.
+    static func cycle(config: Config, logger: Logger) throws -> Cycle {
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(directory: config.stateDirectory)
+        } catch {
+            Console.error("\(error) (check state_dir in \(config.file) and its permissions)")
+            throw ExitCodeError.stateUnavailable
+        }
+        return Cycle(
+            fetcher: CurlFetcher(logger: logger), parser: FeedParser(), store: store, logger: logger)
+    }
+}
+
+enum ExitCodeError: Error {
+    case stateUnavailable
+}

@@ -1,0 +1,53 @@
+import EstuaryCore
+import Foundation
+import Logging
+
+/// Fetches sources over HTTP(S) and `file:` with one libcurl multi handle.
+public final class CurlFetcher: FeedFetching {
+    private let engine: MultiEngine
+    private let logger: Logger
+
+    public init(limits: FetchLimits = FetchLimits(), logger: Logger) {
+        self.engine = MultiEngine(limits: limits)
+        self.logger = logger
+    }
+
+    deinit { engine.shutdown() }
+
+    public func fetch(_ requests: [FetchRequest]) -> AsyncStream<(FetchRequest, Result<FetchedBody, FetchFailure>)> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: (FetchRequest, Result<FetchedBody, FetchFailure>).self, bufferingPolicy: .unbounded)
+        guard !requests.isEmpty else {
+            continuation.finish()
+            return stream
+        }
+        let remaining = Countdown(requests.count)
+        for request in requests {
+            logger.debug("fetch", metadata: ["source": "\(request.sourceID)", "url": "\(request.url.absoluteString)"])
+            engine.submit(MultiEngine.Job(request: request) { result in
+                continuation.yield((request, result))
+                if remaining.decrement() { continuation.finish() }
+            })
+        }
+        return stream
+    }
+
+    /// The libcurl version in use.
+    public static var libcurlVersion: String { Curl.version }
+}
+
+/// Counts down to zero from several threads.
+private final class Countdown: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int
+
+    init(_ value: Int) { self.value = value }
+
+    /// True exactly once: when the count reaches zero.
+    func decrement() -> Bool {
+        lock.withLock {
+            value -= 1
+            return value == 0
+        }
+    }
+}

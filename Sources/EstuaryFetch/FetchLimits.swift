@@ -1,0 +1,22 @@
+/// The bounds every fetch runs within.
+public struct FetchLimits: Sendable, Equatable {
+    /// Seconds to establish a connection.
+    public var connectTimeout: Int = 10
+    /// Seconds for the whole transfer, redirects included.
+    public var totalTimeout: Int = 60
+    /// Abort when slower than this many bytes per second...
+    public var lowSpeedBytesPerSecond: Int = 100
+    /// ...for this many seconds.
+    public var lowSpeedSeconds: Int = 15
+    public var maxRedirects: Int = 5
+    /// Largest body accepted, counted after decompression.
+    public var maxBodyBytes: Int = 16 << 20
+    /// Largest total size of response headers accepted.
+    public var maxHeaderBytes: Int = 256 << 10
+    /// Transfers under way at once.
+    public var maxConnections: Int = 16
+    /// Connections to one host at once.
+    public var maxConnectionsPerHost: Int = 2
+
+    public init() {}
+}

@@ -1,0 +1,153 @@
+import EstuaryCore
+import Foundation
+import GRDB
+
+/// The state of sources and items in SQLite, under `state_dir`.
+///
+/// WAL mode with `synchronous = NORMAL`: a crash of Estuary or of the machine
+/// never corrupts the database; a power loss can roll back the last commits,
+/// whose items the next fetch of the same feeds brings back (docs/architecture.md).
+/// Every change of one source is one transaction.
+public final class SQLiteStore: ArticleStore {
+    public struct OpenError: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "state: cannot open \(path): \(reason)" }
+    }
+
+    private let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating when missing) `estuary.sqlite` in `directory` and migrates it.
+    public init(directory: String) throws(OpenError) {
+        let path = (directory as NSString).appendingPathComponent("estuary.sqlite")
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw OpenError(path: directory, reason: "cannot create the state folder: \(error.localizedDescription)")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw OpenError(path: path, reason: "\(error)")
+        }
+    }
+
+    public func record(source: SourceConfig, document: FeedDocument, status: Int, at time: Date) throws -> StoreOutcome {
+        try pool.write { db in
+            try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
+            try db.execute(
+                sql: """
+                    UPDATE source SET feed_title = ?, feed_link = ?, feed_id = ?, feed_updated = ? WHERE id = ?
+                    """,
+                arguments: [
+                    document.metadata.title, document.metadata.link, document.metadata.id,
+                    document.metadata.updated?.timeIntervalSince1970, source.id,
+                ])
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO item (source_id, key, guid, link, title, author, published, updated,
+                        summary, content, categories, enclosures, first_seen, sort_date)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            var new = 0
+            for item in document.items {
+                let seen = time.timeIntervalSince1970
+                try insert.execute(arguments: [
+                    source.id, ItemKey.make(for: item), item.id, item.link, item.title, item.author,
+                    item.published?.timeIntervalSince1970, item.updated?.timeIntervalSince1970,
+                    item.summary, item.content, try JSONColumn.encode(item.categories), try JSONColumn.encode(item.enclosures),
+                    seen, (item.published ?? item.updated)?.timeIntervalSince1970 ?? seen,
+                ])
+                new += db.changesCount
+            }
+            return StoreOutcome(items: document.items.count, new: new)
+        }
+    }
+
+    public func recordFailure(source: SourceConfig, stage: String, status: Int?, message: String, at time: Date) throws {
+        try pool.write { db in
+            try upsertSource(db, source: source, result: stage, status: status, error: message, at: time)
+        }
+    }
+
+    private func upsertSource(_ db: Database, source: SourceConfig, result: String, status: Int?, error: String?, at time: Date) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO source (id, url, last_result, last_status, last_error, last_fetch) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET url = excluded.url, last_result = excluded.last_result,
+                    last_status = excluded.last_status, last_error = excluded.last_error, last_fetch = excluded.last_fetch
+                """,
+            arguments: [source.id, source.url.absoluteString, result, status, error, time.timeIntervalSince1970])
+    }
+
+    public func articles(sourceIDs: [String], limit: Int) throws -> [StoredArticle] {
+        guard !sourceIDs.isEmpty, limit > 0 else { return [] }
+        return try pool.read { db in
+            let placeholders = Array(repeating: "?", count: sourceIDs.count).joined(separator: ", ")
+            var arguments = StatementArguments(sourceIDs)
+            arguments += [limit]
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM item WHERE source_id IN (\(placeholders))
+                    ORDER BY sort_date DESC, first_seen DESC, source_id, key LIMIT ?
+                    """,
+                arguments: arguments)
+            return try rows.map(Self.article)
+        }
+    }
+
+    private static func article(_ row: Row) throws -> StoredArticle {
+        let item = FeedItem(
+            id: row["guid"], link: row["link"], title: row["title"], author: row["author"],
+            published: (row["published"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            updated: (row["updated"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            summary: row["summary"], content: row["content"],
+            enclosures: try JSONColumn.decode([Enclosure].self, row["enclosures"]),
+            categories: try JSONColumn.decode([String].self, row["categories"]))
+        return StoredArticle(
+            sourceID: row["source_id"], key: row["key"], item: item,
+            firstSeen: Date(timeIntervalSince1970: row["first_seen"]))
+    }
+
+    public func statuses(of sources: [SourceConfig]) throws -> [SourceStatus] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT source.*, (SELECT COUNT(*) FROM item WHERE item.source_id = source.id) AS item_count
+                    FROM source
+                    """)
+            var byID: [String: Row] = [:]
+            for row in rows { byID[row["id"]] = row }
+            return sources.map { source in
+                guard let row = byID[source.id] else { return SourceStatus(id: source.id, url: source.url.absoluteString) }
+                return SourceStatus(
+                    id: source.id, url: row["url"], feedTitle: row["feed_title"], feedLink: row["feed_link"],
+                    feedID: row["feed_id"], feedUpdated: (row["feed_updated"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    lastResult: row["last_result"], lastStatus: row["last_status"], lastError: row["last_error"],
+                    lastFetch: (row["last_fetch"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    itemCount: row["item_count"])
+            }
+        }
+    }
+}
+
+/// Arrays stored as JSON text columns.
+enum JSONColumn {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
+        try JSONDecoder().decode(type, from: Data((text ?? "[]").utf8))
+    }
+}
