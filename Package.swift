@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "EstuaryParseTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"]),
         .testTarget(name: "EstuaryFetchTests", dependencies: ["EstuaryFetch", "EstuaryTestSupport"]),
         .testTarget(name: "EstuaryStoreTests", dependencies: ["EstuaryStore", "EstuaryTestSupport"]),
-        .testTarget(name: "EstuaryEndToEndTests", dependencies: ["EstuaryTestSupport"]),
+        .testTarget(name: "EstuaryEndToEndTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

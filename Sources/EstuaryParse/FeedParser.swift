@@ -24,9 +24,11 @@ public struct FeedParser: FeedParsing {
         bytes.withUnsafeBufferPointer { parser.feed($0, last: true) }
 
         guard var document = builder.document else {
+            if Self.looksLikeHTMLPage(bytes) || builder.foreignRoot?.lowercased() == "html" {
+                return .failure(ParseFailure("not a feed: the body is an HTML page, not RSS or Atom (is the url a web page rather than its feed?)"))
+            }
             if let root = builder.foreignRoot {
-                let hint = root.lowercased() == "html" ? " (a web page, not its feed?)" : ""
-                return .failure(ParseFailure("not a feed: the root element is <\(root)>, not <rss>, <rdf:RDF> or <feed>\(hint)"))
+                return .failure(ParseFailure("not a feed: the root element is <\(root)>, not <rss>, <rdf:RDF> or <feed>"))
             }
             if let error = parser.lastError {
                 return .failure(ParseFailure("not a feed: XML error at line \(error.line): \(error.message)"))
@@ -56,6 +58,12 @@ public struct FeedParser: FeedParsing {
             out.append(byte)
         }
         return out
+    }
+
+    /// `<!DOCTYPE html` or `<html` near the start.
+    static func looksLikeHTMLPage(_ bytes: [UInt8]) -> Bool {
+        let head = String(decoding: bytes.prefix(1024), as: UTF8.self).lowercased()
+        return head.contains("<!doctype html") || head.contains("<html")
     }
 
     private static func isSpace(_ b: UInt8) -> Bool {

@@ -1,0 +1,197 @@
+import EstuaryCore
+import EstuaryParse
+import EstuaryTestSupport
+import Foundation
+import Testing
+
+/// `estuary once`, the real executable, over a real HTTP server on 127.0.0.1.
+@Suite struct OnceEndToEndTests {
+    /// Serves the seed feeds and a few broken sources.
+    static func makeServer() throws -> TestHTTPServer {
+        let wordpress = try Fixtures.demoFeed("wordpress-rss2.xml")
+        let planet = try Fixtures.demoFeed("planet-atom.xml")
+        return try TestHTTPServer(routes: [
+            "/wordpress/feed/": .init(headers: [("Content-Type", "application/rss+xml; charset=UTF-8")], body: wordpress),
+            "/planet/atom.xml": .init(headers: [("Content-Type", "application/atom+xml")], body: planet),
+            "/a-web-page/": .init(contentType: "text/html", body: "<!doctype html><html><head><title>Hi</title></head><body>Hello</body></html>"),
+        ])
+    }
+
+    static func writeConfig(in folder: URL, server: TestHTTPServer, extraSources: String = "") throws -> URL {
+        let config = folder.appendingPathComponent("estuary.toml")
+        try """
+            [estuary]
+            state_dir = "state"
+            output_dir = "public"
+
+            [[source]]
+            id = "photo-journal"
+            url = "\(server.baseURL)/wordpress/feed/"
+
+            [[source]]
+            id = "planet"
+            url = "\(server.baseURL)/planet/atom.xml"
+            \(extraSources)
+            [[output]]
+            name = "river"
+            formats = ["atom", "json"]
+            """.write(to: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    static func index(_ folder: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: folder.appendingPathComponent("public/river.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    static func items(_ folder: URL) throws -> [[String: Any]] {
+        try #require(try index(folder)["items"] as? [[String: Any]])
+    }
+
+    @Test func carriesTheSeedArticleByteExactThroughTheJSONIndexAndTheAtomFeed() throws {
+        let server = try Self.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.writeConfig(in: folder, server: server)
+        let article = try Fixtures.seedArticle()
+
+        let run = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("source \"photo-journal\": 200, 1 item (1 new)"))
+        #expect(run.stderr.contains("source \"planet\": 200, 1 item (1 new)"))
+        #expect(run.stderr.contains(folder.appendingPathComponent("public").path))
+
+        // The JSON index.
+        let items = try Self.items(folder)
+        let post = try #require(items.first { $0["source"] as? String == "photo-journal" })
+        #expect(post["title"] as? String == article.title)
+        #expect(post["author"] as? String == "Joakim Persson")
+        #expect(post["categories"] as? [String] == ["Cambodia", "Human rights", "NGO"])
+        #expect(post["published"] as? String == "2017-12-04T09:15:22Z")
+        let body = try #require(post["content"] as? String)
+        #expect(VisibleText.paragraphs(body) == Array(article.paragraphs.prefix(10)))
+
+        // The merged Atom feed, read back by Estuary's own parser.
+        let atomBytes = Array(try Data(contentsOf: folder.appendingPathComponent("public/river.atom")))
+        let atom = try FeedParser().parse(atomBytes, documentURL: nil, contentType: nil).get()
+        #expect(atom.format == .atom10)
+        #expect(atom.wellFormed)
+        #expect(atom.items.count == 2)
+        let entry = try #require(atom.items.first { $0.id == "https://photo-journal.example.org/?p=4711" })
+        #expect(entry.title == article.title)
+        #expect(entry.author == "Joakim Persson")
+        #expect(entry.categories == ["Cambodia", "Human rights", "NGO"])
+        #expect(VisibleText.paragraphs(try #require(entry.content)) == Array(article.paragraphs.prefix(10)))
+        // Curly quotes and dashes as characters, not lost on the way.
+        #expect(VisibleText.paragraphs(entry.content!)[2].hasPrefix("\u{201C}CCHR firmly believes"))
+    }
+
+    @Test func aSecondRunAddsNothing() throws {
+        let server = try Self.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.writeConfig(in: folder, server: server)
+
+        let first = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+        let before = try Self.items(folder)
+
+        let second = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(second.status == 0, "stderr: \(second.stderr)")
+        #expect(second.stderr.contains("source \"photo-journal\": 200, 1 item (0 new)"))
+        #expect(second.stderr.contains("source \"planet\": 200, 1 item (0 new)"))
+        let after = try Self.items(folder)
+        #expect(after.count == before.count)
+        #expect(after.map { $0["key"] as? String } == before.map { $0["key"] as? String })
+        #expect(after.map { $0["firstSeen"] as? String } == before.map { $0["firstSeen"] as? String })
+    }
+
+    @Test func brokenSourcesFailAloneAndTheOutputsAreStillWritten() throws {
+        let server = try Self.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        // A port nothing listens on: bind one, then close it.
+        let closed = try TestHTTPServer(routes: [:])
+        let deadPort = closed.port
+        closed.stop()
+        let config = try Self.writeConfig(in: folder, server: server, extraSources: """
+
+            [[source]]
+            id = "missing"
+            url = "\(server.baseURL)/no-such-feed.xml"
+
+            [[source]]
+            id = "webpage"
+            url = "\(server.baseURL)/a-web-page/"
+
+            [[source]]
+            id = "down"
+            url = "http://127.0.0.1:\(deadPort)/feed.xml"
+
+            [[source]]
+            id = "nofile"
+            url = "file:does-not-exist.xml"
+
+            """)
+
+        let run = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(run.status == 1, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("source \"missing\": fetch failed: HTTP 404 Not Found"))
+        #expect(run.stderr.contains("source \"webpage\": parse failed: not a feed: the body is an HTML page"))
+        #expect(run.stderr.contains("source \"down\": fetch failed: Couldn't connect to server"))
+        #expect(run.stderr.contains("source \"nofile\": fetch failed:"))
+        #expect(run.stderr.contains("source \"photo-journal\": 200, 1 item (1 new)"))
+
+        let index = try Self.index(folder)
+        let items = try #require(index["items"] as? [[String: Any]])
+        #expect(Set(items.compactMap { $0["source"] as? String }) == ["photo-journal", "planet"])
+        let sources = try #require(index["sources"] as? [[String: Any]])
+        let missing = try #require(sources.first { $0["id"] as? String == "missing" })
+        #expect(missing["lastResult"] as? String == "fetch")
+        #expect(missing["lastStatus"] as? Int == 404)
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("public/river.atom").path))
+    }
+
+    @Test func aBadConfigExits78AndNamesTheFileLineAndKey() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let config = folder.appendingPathComponent("estuary.toml")
+        try """
+            [estuary]
+            state_dir = "state"
+
+            [[source]]
+            id = "lwn"
+            url = "htp:/lwn.net"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        for command in ["once", "check"] {
+            let run = try EstuaryBinary.run([command, "--config", config.path])
+            #expect(run.status == 78)
+            #expect(run.stderr.contains("\(config.path):6: [[source]] \"lwn\": url \"htp:/lwn.net\" is not an http, https or file URL"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("state").path))
+    }
+
+    @Test func theConfigPathComesFromTheEnvironmentWhenNotGiven() throws {
+        let server = try Self.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.writeConfig(in: folder, server: server)
+        let run = try EstuaryBinary.run(["check"], environment: ["ESTUARY_CONFIG": config.path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("valid: 2 sources, 1 output"))
+    }
+
+    @Test func theBundledDemoRunsWithoutNetwork() throws {
+        // The demo config names its state and output folders relative to itself; run a copy.
+        let folder = try Fixtures.temporaryFolder()
+        let demo = try String(contentsOf: Fixtures.repository.appendingPathComponent("config/demo.toml"), encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            at: folder.appendingPathComponent("demo-feeds"), withDestinationURL: Fixtures.demoFeeds)
+        let config = folder.appendingPathComponent("demo.toml")
+        try demo.write(to: config, atomically: true, encoding: .utf8)
+
+        let run = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let output = folder.appendingPathComponent("../out/demo/output/river.json").standardizedFileURL
+        let index = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
+        let items = try #require(index["items"] as? [[String: Any]])
+        #expect(items.count == 6)
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent("../out").standardizedFileURL)
+    }
+}
