@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 //
 // Estuary: a feed aggregator daemon. Targets split where a dependency enters
 // (see docs/architecture.md):
@@ -89,3 +89,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
+// Zero warnings: every warning in Estuary's own targets is an error.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
+}

@@ -74,7 +74,9 @@ private struct Reader {
 
     mutating func config(from root: TOMLTable) throws(ConfigError) -> Config {
         for key in root.keys where !["estuary", "source", "output"].contains(key) {
-            throw error("unknown top-level key \"\(key)\" (expected [estuary], [[source]] or [[output]])", header: "", key: key)
+            let message = "unknown top-level key \"\(key)\" (expected [estuary], [[source]] or [[output]])"
+            let line = locator.line(header: "", key: key) ?? locator.line(header: key)
+            throw ConfigError(file: file, line: line, message: message)
         }
 
         var stateDirectory = Config.defaultStateDirectory

@@ -1,0 +1,198 @@
+import EstuaryCore
+import Foundation
+import Testing
+
+@Suite struct ConfigLoaderTests {
+    let folder = URL(fileURLWithPath: "/srv/estuary")
+
+    func parse(_ text: String) throws(ConfigError) -> Config {
+        try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)
+    }
+
+    @Test func readsEveryOptionAndResolvesRelativePathsAgainstTheConfigFolder() throws {
+        let config = try parse("""
+            [estuary]
+            state_dir = "state"
+            output_dir = "/var/www/river"
+            interval = "1h30m"
+
+            [[source]]
+            id = "lwn"
+            url = "https://lwn.net/headlines/rss"
+            title = "LWN.net"
+            tags = ["linux", "news"]
+
+            [[source]]
+            id = "local"
+            url = "file:feeds/local.xml"
+
+            [[output]]
+            name = "planet"
+            formats = ["atom"]
+            max_items = 25
+            title = "Planet"
+            """)
+        #expect(config.stateDirectory == "/srv/estuary/state")
+        #expect(config.outputDirectory == "/var/www/river")
+        #expect(config.interval == .seconds(5400))
+        #expect(config.sources == [
+            SourceConfig(id: "lwn", url: URL(string: "https://lwn.net/headlines/rss")!, title: "LWN.net", tags: ["linux", "news"]),
+            SourceConfig(id: "local", url: URL(fileURLWithPath: "/srv/estuary/feeds/local.xml")),
+        ])
+        #expect(config.outputs == [OutputConfig(name: "planet", formats: [.atom], maxItems: 25, title: "Planet")])
+    }
+
+    @Test func appliesDefaults() throws {
+        let config = try parse("""
+            [[source]]
+            id = "a"
+            url = "http://example.com/feed"
+
+            [[output]]
+            name = "all"
+            """)
+        #expect(config.stateDirectory == Config.defaultStateDirectory)
+        #expect(config.outputDirectory == Config.defaultOutputDirectory)
+        #expect(config.interval == Config.defaultInterval)
+        #expect(config.outputs == [OutputConfig(name: "all", formats: [.atom, .json], maxItems: 100)])
+    }
+
+    static let errorCases: [(String, String)] = [
+        ("""
+        [[source]]
+        id = "lwn"
+        url = "htp:/lwn.net"
+        """, #"estuary.toml:3: [[source]] "lwn": url "htp:/lwn.net" is not an http, https or file URL"#),
+        ("""
+        [[source]]
+        id = "lwn"
+        url = "http:/lwn.net"
+        """, #"estuary.toml:3: [[source]] "lwn": url "http:/lwn.net" is not an http, https or file URL: it has no host (write http://host/path)"#),
+        ("""
+        [[source]]
+        id = "a"
+        url = "https://a.example/feed"
+
+        [[source]]
+        id = "a"
+        url = "https://b.example/feed"
+        """, #"estuary.toml:6: [[source]] "a": duplicate source id "a" (each [[source]] needs its own id)"#),
+        ("""
+        [[source]]
+        id = "a"
+        url = "https://a.example/feed"
+        colour = "blue"
+        """, #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags")"#),
+        ("""
+        [estuary]
+        stat_dir = "/tmp"
+        """, #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval")"#),
+        ("""
+        [[sources]]
+        id = "a"
+        """, #"estuary.toml:1: unknown top-level key "sources" (expected [estuary], [[source]] or [[output]])"#),
+        ("""
+        [[source]]
+        url = "https://a.example/feed"
+        """, #"estuary.toml:1: [[source]] #1: missing key "id" (a short unique name such as "lwn")"#),
+        ("""
+        [[source]]
+        id = "a"
+        url = "https://a.example/feed"
+        tags = "news"
+        """, #"estuary.toml:4: [[source]] "a": tags must be an array of strings, such as ["a", "b"]"#),
+        ("""
+        [[source]]
+        id = "a"
+        url = "file://feeds/a.xml"
+        """, #"estuary.toml:3: [[source]] "a": url "file://feeds/a.xml" is not an http, https or file URL: "feeds" is read as a host; write file:relative/path or file:///absolute/path"#),
+        ("""
+        [[source]]
+        id = "a"
+        url = "https://a.example/feed"
+
+        [[output]]
+        name = "river"
+        formats = ["atom", "rss2"]
+        """, #"estuary.toml:7: [[output]] "river": format "rss2" is not supported (supported: "atom", "json")"#),
+        ("""
+        [[source]]
+        id = "a"
+        url = "https://a.example/feed"
+
+        [[output]]
+        name = "../etc/passwd"
+        """, #"estuary.toml:6: [[output]] #1: name "../etc/passwd" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"#),
+        ("""
+        [estuary]
+        interval = "soon"
+
+        [[source]]
+        id = "a"
+        url = "https://a.example/feed"
+        """, #"estuary.toml:2: [estuary]: interval "soon" is not a duration such as "90s", "30m", "1h" or "1d""#),
+        ("""
+        [estuary]
+        state_dir = "/tmp"
+        """, #"estuary.toml: no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)"#),
+    ]
+
+    @Test(arguments: errorCases)
+    func errorsNameTheFileLineSectionAndKey(text: String, expected: String) {
+        #expect(throws: ConfigError.self) { try parse(text) }
+        do {
+            _ = try parse(text)
+        } catch {
+            #expect(error.description == expected)
+        }
+    }
+
+    @Test func syntaxErrorsCarryTheLineTOMLKitGives() {
+        do {
+            _ = try parse("[[source]]\nid = \"a\"\nurl = \"https://a.example/feed\n")
+            Issue.record("expected a syntax error")
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.message.hasPrefix("TOML syntax error"))
+        }
+    }
+
+    @Test func aMissingFileIsAnErrorThatSaysHowToPointElsewhere() {
+        do {
+            _ = try ConfigLoader().load(path: "/nonexistent/estuary.toml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.file == "/nonexistent/estuary.toml")
+            #expect(error.message.contains("--config PATH or set ESTUARY_CONFIG"))
+        }
+    }
+
+    @Test func theExampleConfigIsValid() throws {
+        let example = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/estuary.example.toml")
+        let config = try ConfigLoader().load(path: example.path)
+        #expect(!config.sources.isEmpty)
+        #expect(!config.outputs.isEmpty)
+    }
+}
+
+@Suite struct DurationTextTests {
+    @Test(arguments: [
+        ("90s", 90), ("30m", 1800), ("1h", 3600), ("1h30m", 5400), ("2d", 172_800), ("600", 600), (" 5m ", 300),
+    ])
+    func parses(text: String, seconds: Int) {
+        #expect(DurationText.parse(text) == .seconds(seconds))
+    }
+
+    @Test(arguments: ["", "m", "5x", "1.5h", "-5", "h5", "5m3"])
+    func rejects(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test func formatsTheShortestExactSpelling() {
+        #expect(DurationText.format(.seconds(5400)) == "1h30m")
+        #expect(DurationText.format(.seconds(45)) == "45s")
+        #expect(DurationText.format(.seconds(86_400)) == "1d")
+    }
+}

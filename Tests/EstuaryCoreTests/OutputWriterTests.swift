@@ -1,0 +1,84 @@
+import EstuaryCore
+import EstuaryTestSupport
+import Foundation
+import Testing
+
+@Suite struct OutputWriterTests {
+    static let source = SourceConfig(id: "blog", url: URL(string: "https://blog.example/feed")!, title: "A <Blog>")
+    static let article = StoredArticle(
+        sourceID: "blog", key: "id:42",
+        item: FeedItem(
+            id: "42", link: "https://blog.example/42?a=1&b=2", title: "Fish & \"chips\" <3", author: nil,
+            published: Date(timeIntervalSince1970: 1_700_000_000), content: "<p>Hello\u{1}</p>",
+            enclosures: [Enclosure(url: "https://blog.example/42.mp3", type: "audio/mpeg", length: 1000)],
+            categories: ["food"]),
+        firstSeen: Date(timeIntervalSince1970: 1_700_000_100))
+
+    func write(formats: [OutputFormat], into folder: URL) throws -> [String] {
+        try OutputWriter().write(
+            output: OutputConfig(name: "river", formats: formats, maxItems: 10),
+            articles: [Self.article], sources: [Self.source],
+            statuses: [SourceStatus(id: "blog", url: "https://blog.example/feed", feedTitle: "Blog", feedLink: "https://blog.example/")],
+            directory: folder.path, generated: Date(timeIntervalSince1970: 1_700_000_200))
+    }
+
+    @Test func writesAtomWithEscapingAStableIDAndTheSourceAttributed() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let files = try write(formats: [.atom], into: folder)
+        #expect(files == [folder.appendingPathComponent("river.atom").path])
+        let atom = try String(contentsOfFile: files[0], encoding: .utf8)
+        #expect(atom.contains("<title type=\"text\">Fish &amp; &quot;chips&quot; &lt;3</title>"))
+        #expect(atom.contains("<link rel=\"alternate\" href=\"https://blog.example/42?a=1&amp;b=2\"/>"))
+        // "42" is not an IRI: the entry gets a stable URN instead.
+        #expect(atom.contains("<id>urn:uuid:"))
+        #expect(atom.contains("<published>2023-11-14T22:13:20Z</published>"))
+        // No author in the item: the source's title stands in, as Atom requires one.
+        #expect(atom.contains("<author><name>A &lt;Blog&gt;</name></author>"))
+        #expect(atom.contains("<content type=\"html\">&lt;p&gt;Hello&lt;/p&gt;</content>"))
+        #expect(atom.contains("<link rel=\"enclosure\" href=\"https://blog.example/42.mp3\" type=\"audio/mpeg\" length=\"1000\"/>"))
+        #expect(atom.contains("<source>"))
+        #expect(atom.contains("<link rel=\"self\" href=\"https://blog.example/feed\"/>"))
+        #expect(atom.contains("<updated>2023-11-14T22:13:20Z</updated>"))
+
+        let again = try write(formats: [.atom], into: folder)
+        #expect(try String(contentsOfFile: again[0], encoding: .utf8) == atom)
+    }
+
+    @Test func writesTheJSONIndexWithEveryKeyPresent() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let files = try write(formats: [.json], into: folder)
+        let index = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any])
+        #expect(index["version"] as? Int == 1)
+        #expect(index["output"] as? String == "river")
+        #expect(index["generated"] as? String == "2023-11-14T22:16:40Z")
+        let items = try #require(index["items"] as? [[String: Any]])
+        #expect(items.count == 1)
+        #expect(items[0]["source"] as? String == "blog")
+        #expect(items[0]["key"] as? String == "id:42")
+        #expect(items[0]["firstSeen"] as? String == "2023-11-14T22:15:00Z")
+        #expect(items[0]["updated"] is NSNull)
+        let sources = try #require(index["sources"] as? [[String: Any]])
+        #expect(sources[0]["title"] as? String == "A <Blog>")
+        #expect(sources[0]["link"] as? String == "https://blog.example/")
+    }
+
+    @Test func replacesFilesAtomicallyLeavingNoTemporaryFiles() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let path = folder.appendingPathComponent("river.json").path
+        try "old".write(toFile: path, atomically: false, encoding: .utf8)
+        _ = try write(formats: [.json], into: folder)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("{"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["river.json"])
+    }
+
+    @Test func aFolderThatCannotBeWrittenIsAnErrorAndTheOldFileStays() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let path = folder.appendingPathComponent("river.atom").path
+        try "old".write(toFile: path, atomically: false, encoding: .utf8)
+        // A file where the output folder should be: nothing can be created in it.
+        #expect(throws: AtomicFile.WriteError.self) {
+            try AtomicFile.write(Array("new".utf8), to: path + "/nested")
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+    }
+}
