@@ -104,7 +104,7 @@ final class EasyTransfer {
         let transfer = Unmanaged<EasyTransfer>.fromOpaque(context).takeUnretainedValue()
         let bytes = size * count
         guard transfer.body.count + bytes <= transfer.limits.maxBodyBytes else {
-            transfer.stoppedBecause = "the body is larger than \(transfer.limits.maxBodyBytes >> 20) MiB (after decompression); stopped"
+            transfer.stoppedBecause = "the body is larger than \(ByteCount.describe(transfer.limits.maxBodyBytes)) (after decompression); stopped"
             return 0
         }
         data.withMemoryRebound(to: UInt8.self, capacity: bytes) {
@@ -119,10 +119,19 @@ final class EasyTransfer {
         let bytes = size * count
         transfer.headerBytes += bytes
         guard transfer.headerBytes <= transfer.limits.maxHeaderBytes else {
-            transfer.stoppedBecause = "the response headers are larger than \(transfer.limits.maxHeaderBytes >> 10) KiB; stopped"
+            transfer.stoppedBecause = "the response headers are larger than \(ByteCount.describe(transfer.limits.maxHeaderBytes)); stopped"
             return 0
         }
         return bytes
+    }
+}
+
+/// Sizes in the units people configure them in.
+enum ByteCount {
+    static func describe(_ bytes: Int) -> String {
+        if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
     }
 }
 

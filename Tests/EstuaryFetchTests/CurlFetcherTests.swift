@@ -1,0 +1,153 @@
+import EstuaryCore
+@testable import EstuaryFetch
+import EstuaryTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// The libcurl multi fetcher against a real HTTP server on 127.0.0.1.
+@Suite struct CurlFetcherTests {
+    static let feed = Array("<rss version=\"2.0\"><channel><title>T</title></channel></rss>".utf8)
+
+    func fetch(_ urls: [String], limits: FetchLimits = FetchLimits()) async -> [String: Result<FetchedBody, FetchFailure>] {
+        let fetcher = CurlFetcher(limits: limits, logger: Logger(label: "test"))
+        let requests = urls.enumerated().map { FetchRequest(sourceID: "s\($0.offset)", url: URL(string: $0.element)!) }
+        var results: [String: Result<FetchedBody, FetchFailure>] = [:]
+        for await (request, result) in fetcher.fetch(requests) {
+            results[request.url.absoluteString] = result
+        }
+        return results
+    }
+
+    func fetchOne(_ url: String, limits: FetchLimits = FetchLimits()) async -> Result<FetchedBody, FetchFailure> {
+        await fetch([url], limits: limits)[url]!
+    }
+
+    /// gzip-compressed bytes, by the gzip command (Foundation has no zlib API on Linux).
+    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let folder = try Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent("body")
+        try Data(bytes).write(to: file)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-9", "-n", file.path]
+        try process.run()
+        process.waitUntilExit()
+        return Array(try Data(contentsOf: folder.appendingPathComponent("body.gz")))
+    }
+
+    @Test func fetchesABodyWithItsTypeAndSendsPoliteHeaders() async throws {
+        let server = try TestHTTPServer(routes: [
+            "/feed": .init(headers: [("Content-Type", "application/rss+xml; charset=utf-8")], body: Self.feed)
+        ])
+        let body = try await fetchOne("\(server.baseURL)/feed").get()
+        #expect(body.status == 200)
+        #expect(body.body == Self.feed)
+        #expect(body.contentType == "application/rss+xml; charset=utf-8")
+        let request = try #require(server.requests.first)
+        #expect(request.headers["user-agent"]?.hasPrefix("Estuary/") == true)
+        let encodings = request.headers["accept-encoding"] ?? ""
+        #expect(encodings.contains("gzip"))
+        #expect(encodings.contains("br"))
+        #expect(encodings.contains("zstd"))
+        #expect(request.headers["accept"]?.contains("application/rss+xml") == true)
+    }
+
+    @Test func followsRedirectsAndReportsWhereTheBodyCameFrom() async throws {
+        let server = try TestHTTPServer { request in
+            switch request.path {
+            case "/old": .init(status: 301, headers: [("Location", "/new")])
+            case "/new": .init(body: Self.feed)
+            default: .init(status: 404)
+            }
+        }
+        let body = try await fetchOne("\(server.baseURL)/old").get()
+        #expect(body.effectiveURL.absoluteString == "\(server.baseURL)/new")
+        #expect(body.body == Self.feed)
+    }
+
+    @Test func httpErrorsAreFailuresWithTheirStatus() async throws {
+        let server = try TestHTTPServer(routes: [:])
+        let result = await fetchOne("\(server.baseURL)/missing")
+        guard case .failure(let failure) = result else { Issue.record("expected a failure"); return }
+        #expect(failure.status == 404)
+        #expect(failure.message.hasPrefix("HTTP 404 Not Found"))
+    }
+
+    @Test func decompressesGzip() async throws {
+        let server = try TestHTTPServer(routes: [
+            "/feed.gz": .init(headers: [("Content-Encoding", "gzip")], body: try Self.gzip(Self.feed))
+        ])
+        #expect(try await fetchOne("\(server.baseURL)/feed.gz").get().body == Self.feed)
+    }
+
+    @Test func aGzipBombStopsAtTheDecompressedLimit() async throws {
+        // 64 MiB of zeros gzip to about 64 KB on the wire.
+        let bomb = try Self.gzip([UInt8](repeating: 0, count: 64 << 20))
+        #expect(bomb.count < 200_000)
+        let server = try TestHTTPServer(routes: ["/bomb": .init(headers: [("Content-Encoding", "gzip")], body: bomb)])
+        let result = await fetchOne("\(server.baseURL)/bomb")
+        guard case .failure(let failure) = result else { Issue.record("expected the bomb to be stopped"); return }
+        #expect(failure.message == "the body is larger than 16 MiB (after decompression); stopped")
+    }
+
+    @Test func aBodyOverTheLimitIsStopped() async throws {
+        let server = try TestHTTPServer(routes: ["/big": .init(body: [UInt8](repeating: 65, count: 5000))])
+        var limits = FetchLimits()
+        limits.maxBodyBytes = 4096
+        let result = await fetchOne("\(server.baseURL)/big", limits: limits)
+        guard case .failure(let failure) = result else { Issue.record("expected a failure"); return }
+        #expect(failure.message == "the body is larger than 4 KiB (after decompression); stopped")
+    }
+
+    @Test func aRedirectNeverReachesAFileURL() async throws {
+        let server = try TestHTTPServer(routes: ["/evil": .init(status: 302, headers: [("Location", "file:///etc/passwd")])])
+        let result = await fetchOne("\(server.baseURL)/evil")
+        guard case .failure(let failure) = result else { Issue.record("a redirect reached file:"); return }
+        #expect(failure.message.contains("Unsupported protocol") || failure.message.contains("not supported"))
+    }
+
+    @Test func aRedirectLoopEndsAfterFiveHops() async throws {
+        let server = try TestHTTPServer { request in .init(status: 302, headers: [("Location", request.path + "x")]) }
+        let result = await fetchOne("\(server.baseURL)/loop")
+        guard case .failure(let failure) = result else { Issue.record("expected a failure"); return }
+        #expect(failure.message.contains("redirect"))
+        #expect(server.requests.count == 6)
+    }
+
+    @Test func aServerTooSlowToBearIsAbandoned() async throws {
+        // 64 bytes a second, below the 100 B/s floor.
+        let server = try TestHTTPServer(routes: [
+            "/slow": .init(body: [UInt8](repeating: 65, count: 64 * 20), chunkDelay: .seconds(1))
+        ])
+        var limits = FetchLimits()
+        limits.lowSpeedSeconds = 1
+        let result = await fetchOne("\(server.baseURL)/slow", limits: limits)
+        guard case .failure(let failure) = result else { Issue.record("expected a failure"); return }
+        #expect(failure.message.contains("Timeout") || failure.message.contains("timed out"))
+    }
+
+    @Test func fetchesManySourcesConcurrentlyThroughOneMultiHandle() async throws {
+        let server = try TestHTTPServer { _ in .init(body: Self.feed) }
+        let urls = (0..<60).map { "\(server.baseURL)/feed/\($0)" }
+        let results = await fetch(urls)
+        #expect(results.count == 60)
+        #expect(results.values.allSatisfy { (try? $0.get().body) == Self.feed })
+    }
+
+    @Test func readsFileSourcesAndReportsMissingFiles() async throws {
+        let folder = try Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent("feed.xml")
+        try Data(Self.feed).write(to: file)
+        let missing = folder.appendingPathComponent("missing.xml")
+        let results = await fetch([file.absoluteString, missing.absoluteString])
+        #expect(try results[file.absoluteString]?.get().body == Self.feed)
+        #expect(try results[file.absoluteString]?.get().status == 200)
+        guard case .failure(let failure)? = results[missing.absoluteString] else { Issue.record("expected a failure"); return }
+        #expect(failure.message.contains("Couldn't"))
+    }
+
+    @Test func anEmptyRequestListFinishesAtOnce() async {
+        #expect(await fetch([]).isEmpty)
+    }
+}
