@@ -195,3 +195,56 @@ import Testing
         try? FileManager.default.removeItem(at: folder.appendingPathComponent("../out").standardizedFileURL)
     }
 }
+
+/// What happens around the cycle: outputs that cannot be written, the daemon loop.
+@Suite struct CycleOperationsTests {
+    @Test func anOutputThatCannotBeWrittenExits74AndKeepsTheState() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        // A file where the output folder should be.
+        try Data("not a folder".utf8).write(to: folder.appendingPathComponent("public"))
+
+        let run = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(run.status == 74, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("output \"river\": not written: cannot create the folder"))
+        #expect(run.stderr.contains("source \"photo-journal\": 200, 1 item (1 new)"))
+
+        // The items were stored: once the folder is fixed, nothing is new and the outputs appear.
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("public"))
+        let again = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(again.status == 0, "stderr: \(again.stderr)")
+        #expect(again.stderr.contains("source \"photo-journal\": 200, 1 item (0 new)"))
+        #expect(try OnceEndToEndTests.items(folder).count == 2)
+    }
+
+    @Test func runRepeatsTheCycleEveryInterval() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        let text = try String(contentsOf: config, encoding: .utf8)
+            .replacingOccurrences(of: "[estuary]\n", with: "[estuary]\ninterval = \"1s\"\n")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = EstuaryBinary.url
+        process.arguments = ["run", "--config", config.path]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Three cycles' worth of requests to each feed, within a generous deadline.
+        let deadline = Date().addingTimeInterval(20)
+        while server.requests.filter({ $0.path == "/planet/atom.xml" }).count < 3, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(server.requests.filter { $0.path == "/planet/atom.xml" }.count >= 3, "log: \(log)")
+        #expect(log.contains("a cycle every 1s"))
+        #expect(log.contains("source \"planet\": 200, 1 item (1 new)"))
+        #expect(log.contains("source \"planet\": 200, 1 item (0 new)"))
+        #expect(try OnceEndToEndTests.items(folder).count == 2)
+    }
+}

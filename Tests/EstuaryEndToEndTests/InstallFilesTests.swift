@@ -1,0 +1,57 @@
+import EstuaryTestSupport
+import Foundation
+import Testing
+
+/// The files that put Estuary on a machine: units, cron line, scripts.
+@Suite struct InstallFilesTests {
+    func read(_ path: String) throws -> String {
+        try String(contentsOf: Fixtures.repository.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    func directives(_ unit: String) throws -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for line in try read(unit).split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            result[parts[0], default: []].append(parts[1])
+        }
+        return result
+    }
+
+    @Test func theDaemonUnitRunsEstuaryRunWithTheSystemConfig() throws {
+        let unit = try directives("systemd/estuary.service")
+        #expect(unit["ExecStart"] == ["/usr/local/bin/estuary run --config /etc/estuary/estuary.toml"])
+        #expect(unit["StateDirectory"] == ["estuary"])
+        #expect(unit["RestartPreventExitStatus"] == ["78"])
+    }
+
+    @Test func theTimerDrivesTheOneShotUnit() throws {
+        let service = try directives("systemd/estuary-once.service")
+        #expect(service["Type"] == ["oneshot"])
+        #expect(service["ExecStart"] == ["/usr/local/bin/estuary once --config /etc/estuary/estuary.toml"])
+        let timer = try directives("systemd/estuary-once.timer")
+        #expect(timer["OnUnitActiveSec"] != nil)
+        #expect(timer["WantedBy"] == ["timers.target"])
+    }
+
+    @Test func theCronLineRunsOnce() throws {
+        let lines = try read("config/estuary.cron").split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        #expect(lines.count == 1)
+        #expect(lines[0].hasSuffix("/usr/local/bin/estuary once --config /etc/estuary/estuary.toml"))
+    }
+
+    @Test(arguments: ["scripts/install-deps.sh", "scripts/demo.sh", "scripts/test.sh", "scripts/install.sh", ".ci/run"])
+    func scriptsAreValidShell(path: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-n", Fixtures.repository.appendingPathComponent(path).path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(FileManager.default.isExecutableFile(atPath: Fixtures.repository.appendingPathComponent(path).path))
+    }
+
+    @Test func ciRunsTheREADMEsTestCommand() throws {
+        #expect(try read("README.md").contains("./scripts/test.sh"))
+        #expect(try read(".ci/run").contains("exec ./scripts/test.sh"))
+    }
+}
