@@ -4,6 +4,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
+# Formatting is checked, and warnings are errors (Package.swift): both fail the run.
+./scripts/format.sh --check
 # The end-to-end tests run the real `estuary` executable: build it with the tests.
 swift build --build-tests
 swift test --skip-build

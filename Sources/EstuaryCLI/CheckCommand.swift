@@ -21,7 +21,9 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.loadConfig()
-        print("\(config.file): valid: \(config.sources.count) source\(config.sources.count == 1 ? "" : "s"), \(config.outputs.count) output\(config.outputs.count == 1 ? "" : "s")")
+        print(
+            "\(config.file): valid: \(config.sources.count) source\(config.sources.count == 1 ? "" : "s"), \(config.outputs.count) output\(config.outputs.count == 1 ? "" : "s")"
+        )
         print("state:   \(config.stateDirectory)")
         print("outputs: \(config.outputDirectory)")
         print("interval: \(DurationText.format(config.interval))")

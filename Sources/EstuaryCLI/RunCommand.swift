@@ -26,13 +26,16 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw ExitCode(ExitStatus.outputFailed)
         }
-        logger.info("estuary \(Estuary.version) started: \(config.sources.count) sources, a cycle every \(DurationText.format(config.interval))")
+        logger.info(
+            "estuary \(Estuary.version) started: \(config.sources.count) sources, a cycle every \(DurationText.format(config.interval))"
+        )
         while !Task.isCancelled {
             let report = await cycle.run(config: config) { report in
                 if report.failed { logger.warning("\(report)") } else { logger.info("\(report)") }
             }
             let failed = report.sources.filter(\.failed).count
-            logger.info("cycle done: \(report.sources.count) sources, \(failed) failed; next in \(DurationText.format(config.interval))")
+            logger.info(
+                "cycle done: \(report.sources.count) sources, \(failed) failed; next in \(DurationText.format(config.interval))")
             try await Task.sleep(for: config.interval)
         }
     }

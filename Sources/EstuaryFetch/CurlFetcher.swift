@@ -24,10 +24,11 @@ public final class CurlFetcher: FeedFetching {
         let remaining = Countdown(requests.count)
         for request in requests {
             logger.debug("fetch", metadata: ["source": "\(request.sourceID)", "url": "\(request.url.absoluteString)"])
-            engine.submit(MultiEngine.Job(request: request) { result in
-                continuation.yield((request, result))
-                if remaining.decrement() { continuation.finish() }
-            })
+            engine.submit(
+                MultiEngine.Job(request: request) { result in
+                    continuation.yield((request, result))
+                    if remaining.decrement() { continuation.finish() }
+                })
         }
         return stream
     }

@@ -25,7 +25,9 @@ public struct FeedParser: FeedParsing {
 
         guard var document = builder.document else {
             if Self.looksLikeHTMLPage(bytes) || builder.foreignRoot?.lowercased() == "html" {
-                return .failure(ParseFailure("not a feed: the body is an HTML page, not RSS or Atom (is the url a web page rather than its feed?)"))
+                return .failure(
+                    ParseFailure(
+                        "not a feed: the body is an HTML page, not RSS or Atom (is the url a web page rather than its feed?)"))
             }
             if let root = builder.foreignRoot {
                 return .failure(ParseFailure("not a feed: the root element is <\(root)>, not <rss>, <rdf:RDF> or <feed>"))
@@ -44,7 +46,9 @@ public struct FeedParser: FeedParsing {
     /// before the XML declaration, and control characters (a NUL ends the document).
     /// Only for byte streams where those bytes are ASCII (not UTF-16 or UTF-32).
     static func prepare(_ body: [UInt8]) -> [UInt8] {
-        if body.count >= 2, (body[0] == 0xFE && body[1] == 0xFF) || (body[0] == 0xFF && body[1] == 0xFE) || body[0] == 0 || body[1] == 0 {
+        if body.count >= 2,
+            (body[0] == 0xFE && body[1] == 0xFF) || (body[0] == 0xFF && body[1] == 0xFE) || body[0] == 0 || body[1] == 0
+        {
             return body
         }
         var start = 0

@@ -78,7 +78,9 @@ public final class SQLiteStore: ArticleStore {
         }
     }
 
-    private func upsertSource(_ db: Database, source: SourceConfig, result: String, status: Int?, error: String?, at time: Date) throws {
+    private func upsertSource(_ db: Database, source: SourceConfig, result: String, status: Int?, error: String?, at time: Date)
+        throws
+    {
         try db.execute(
             sql: """
                 INSERT INTO source (id, url, last_result, last_status, last_error, last_fetch) VALUES (?, ?, ?, ?, ?, ?)

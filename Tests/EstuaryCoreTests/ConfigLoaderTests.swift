@@ -10,7 +10,8 @@ import Testing
     }
 
     @Test func readsEveryOptionAndResolvesRelativePathsAgainstTheConfigFolder() throws {
-        let config = try parse("""
+        let config = try parse(
+            """
             [estuary]
             state_dir = "state"
             output_dir = "/var/www/river"
@@ -35,15 +36,18 @@ import Testing
         #expect(config.stateDirectory == "/srv/estuary/state")
         #expect(config.outputDirectory == "/var/www/river")
         #expect(config.interval == .seconds(5400))
-        #expect(config.sources == [
-            SourceConfig(id: "lwn", url: URL(string: "https://lwn.net/headlines/rss")!, title: "LWN.net", tags: ["linux", "news"]),
-            SourceConfig(id: "local", url: URL(fileURLWithPath: "/srv/estuary/feeds/local.xml")),
-        ])
+        #expect(
+            config.sources == [
+                SourceConfig(
+                    id: "lwn", url: URL(string: "https://lwn.net/headlines/rss")!, title: "LWN.net", tags: ["linux", "news"]),
+                SourceConfig(id: "local", url: URL(fileURLWithPath: "/srv/estuary/feeds/local.xml")),
+            ])
         #expect(config.outputs == [OutputConfig(name: "planet", formats: [.atom], maxItems: 25, title: "Planet")])
     }
 
     @Test func appliesDefaults() throws {
-        let config = try parse("""
+        let config = try parse(
+            """
             [[source]]
             id = "a"
             url = "http://example.com/feed"
@@ -58,83 +62,112 @@ import Testing
     }
 
     static let errorCases: [(String, String)] = [
-        ("""
-        [[source]]
-        id = "lwn"
-        url = "htp:/lwn.net"
-        """, #"estuary.toml:3: [[source]] "lwn": url "htp:/lwn.net" is not an http, https or file URL"#),
-        ("""
-        [[source]]
-        id = "lwn"
-        url = "http:/lwn.net"
-        """, #"estuary.toml:3: [[source]] "lwn": url "http:/lwn.net" is not an http, https or file URL: it has no host (write http://host/path)"#),
-        ("""
-        [[source]]
-        id = "a"
-        url = "https://a.example/feed"
+        (
+            """
+            [[source]]
+            id = "lwn"
+            url = "htp:/lwn.net"
+            """, #"estuary.toml:3: [[source]] "lwn": url "htp:/lwn.net" is not an http, https or file URL"#
+        ),
+        (
+            """
+            [[source]]
+            id = "lwn"
+            url = "http:/lwn.net"
+            """,
+            #"estuary.toml:3: [[source]] "lwn": url "http:/lwn.net" is not an http, https or file URL: it has no host (write http://host/path)"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
 
-        [[source]]
-        id = "a"
-        url = "https://b.example/feed"
-        """, #"estuary.toml:6: [[source]] "a": duplicate source id "a" (each [[source]] needs its own id)"#),
-        ("""
-        [[source]]
-        id = "a"
-        url = "https://a.example/feed"
-        colour = "blue"
-        """, #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags")"#),
-        ("""
-        [estuary]
-        stat_dir = "/tmp"
-        """, #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval")"#),
-        ("""
-        [[sources]]
-        id = "a"
-        """, #"estuary.toml:1: unknown top-level key "sources" (expected [estuary], [[source]] or [[output]])"#),
-        ("""
-        [[source]]
-        url = "https://a.example/feed"
-        """, #"estuary.toml:1: [[source]] #1: missing key "id" (a short unique name such as "lwn")"#),
-        ("""
-        [[source]]
-        id = "a"
-        url = "https://a.example/feed"
-        tags = "news"
-        """, #"estuary.toml:4: [[source]] "a": tags must be an array of strings, such as ["a", "b"]"#),
-        ("""
-        [[source]]
-        id = "a"
-        url = "file://feeds/a.xml"
-        """, #"estuary.toml:3: [[source]] "a": url "file://feeds/a.xml" is not an http, https or file URL: "feeds" is read as a host; write file:relative/path or file:///absolute/path"#),
-        ("""
-        [[source]]
-        id = "a"
-        url = "https://a.example/feed"
+            [[source]]
+            id = "a"
+            url = "https://b.example/feed"
+            """, #"estuary.toml:6: [[source]] "a": duplicate source id "a" (each [[source]] needs its own id)"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            colour = "blue"
+            """, #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags")"#
+        ),
+        (
+            """
+            [estuary]
+            stat_dir = "/tmp"
+            """, #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval")"#
+        ),
+        (
+            """
+            [[sources]]
+            id = "a"
+            """, #"estuary.toml:1: unknown top-level key "sources" (expected [estuary], [[source]] or [[output]])"#
+        ),
+        (
+            """
+            [[source]]
+            url = "https://a.example/feed"
+            """, #"estuary.toml:1: [[source]] #1: missing key "id" (a short unique name such as "lwn")"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            tags = "news"
+            """, #"estuary.toml:4: [[source]] "a": tags must be an array of strings, such as ["a", "b"]"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "file://feeds/a.xml"
+            """,
+            #"estuary.toml:3: [[source]] "a": url "file://feeds/a.xml" is not an http, https or file URL: "feeds" is read as a host; write file:relative/path or file:///absolute/path"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
 
-        [[output]]
-        name = "river"
-        formats = ["atom", "rss2"]
-        """, #"estuary.toml:7: [[output]] "river": format "rss2" is not supported (supported: "atom", "json")"#),
-        ("""
-        [[source]]
-        id = "a"
-        url = "https://a.example/feed"
+            [[output]]
+            name = "river"
+            formats = ["atom", "rss2"]
+            """, #"estuary.toml:7: [[output]] "river": format "rss2" is not supported (supported: "atom", "json")"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
 
-        [[output]]
-        name = "../etc/passwd"
-        """, #"estuary.toml:6: [[output]] #1: name "../etc/passwd" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"#),
-        ("""
-        [estuary]
-        interval = "soon"
+            [[output]]
+            name = "../etc/passwd"
+            """,
+            #"estuary.toml:6: [[output]] #1: name "../etc/passwd" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"#
+        ),
+        (
+            """
+            [estuary]
+            interval = "soon"
 
-        [[source]]
-        id = "a"
-        url = "https://a.example/feed"
-        """, #"estuary.toml:2: [estuary]: interval "soon" is not a duration such as "90s", "30m", "1h" or "1d""#),
-        ("""
-        [estuary]
-        state_dir = "/tmp"
-        """, #"estuary.toml: no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)"#),
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            """, #"estuary.toml:2: [estuary]: interval "soon" is not a duration such as "90s", "30m", "1h" or "1d""#
+        ),
+        (
+            """
+            [estuary]
+            state_dir = "/tmp"
+            """, #"estuary.toml: no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)"#
+        ),
     ]
 
     @Test(arguments: errorCases)

@@ -18,7 +18,9 @@ import Testing
         try OutputWriter().write(
             output: OutputConfig(name: "river", formats: formats, maxItems: 10),
             articles: [Self.article], sources: [Self.source],
-            statuses: [SourceStatus(id: "blog", url: "https://blog.example/feed", feedTitle: "Blog", feedLink: "https://blog.example/")],
+            statuses: [
+                SourceStatus(id: "blog", url: "https://blog.example/feed", feedTitle: "Blog", feedLink: "https://blog.example/")
+            ],
             directory: folder.path, generated: Date(timeIntervalSince1970: 1_700_000_200))
     }
 
@@ -35,7 +37,8 @@ import Testing
         // No author in the item: the source's title stands in, as Atom requires one.
         #expect(atom.contains("<author><name>A &lt;Blog&gt;</name></author>"))
         #expect(atom.contains("<content type=\"html\">&lt;p&gt;Hello&lt;/p&gt;</content>"))
-        #expect(atom.contains("<link rel=\"enclosure\" href=\"https://blog.example/42.mp3\" type=\"audio/mpeg\" length=\"1000\"/>"))
+        #expect(
+            atom.contains("<link rel=\"enclosure\" href=\"https://blog.example/42.mp3\" type=\"audio/mpeg\" length=\"1000\"/>"))
         #expect(atom.contains("<source>"))
         #expect(atom.contains("<link rel=\"self\" href=\"https://blog.example/feed\"/>"))
         #expect(atom.contains("<updated>2023-11-14T22:13:20Z</updated>"))
@@ -47,7 +50,8 @@ import Testing
     @Test func writesTheJSONIndexWithEveryKeyPresent() throws {
         let folder = try Fixtures.temporaryFolder()
         let files = try write(formats: [.json], into: folder)
-        let index = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any])
+        let index = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any])
         #expect(index["version"] as? Int == 1)
         #expect(index["output"] as? String == "river")
         #expect(index["generated"] as? String == "2023-11-14T22:16:40Z")

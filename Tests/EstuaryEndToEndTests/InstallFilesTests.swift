@@ -39,7 +39,9 @@ import Testing
         #expect(lines[0].hasSuffix("/usr/local/bin/estuary once --config /etc/estuary/estuary.toml"))
     }
 
-    @Test(arguments: ["scripts/install-deps.sh", "scripts/demo.sh", "scripts/test.sh", "scripts/install.sh", ".ci/run"])
+    @Test(arguments: [
+        "scripts/install-deps.sh", "scripts/demo.sh", "scripts/test.sh", "scripts/install.sh", "scripts/format.sh", ".ci/run",
+    ])
     func scriptsAreValidShell(path: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -13,29 +13,30 @@ import Testing
         return try TestHTTPServer(routes: [
             "/wordpress/feed/": .init(headers: [("Content-Type", "application/rss+xml; charset=UTF-8")], body: wordpress),
             "/planet/atom.xml": .init(headers: [("Content-Type", "application/atom+xml")], body: planet),
-            "/a-web-page/": .init(contentType: "text/html", body: "<!doctype html><html><head><title>Hi</title></head><body>Hello</body></html>"),
+            "/a-web-page/": .init(
+                contentType: "text/html", body: "<!doctype html><html><head><title>Hi</title></head><body>Hello</body></html>"),
         ])
     }
 
     static func writeConfig(in folder: URL, server: TestHTTPServer, extraSources: String = "") throws -> URL {
         let config = folder.appendingPathComponent("estuary.toml")
         try """
-            [estuary]
-            state_dir = "state"
-            output_dir = "public"
+        [estuary]
+        state_dir = "state"
+        output_dir = "public"
 
-            [[source]]
-            id = "photo-journal"
-            url = "\(server.baseURL)/wordpress/feed/"
+        [[source]]
+        id = "photo-journal"
+        url = "\(server.baseURL)/wordpress/feed/"
 
-            [[source]]
-            id = "planet"
-            url = "\(server.baseURL)/planet/atom.xml"
-            \(extraSources)
-            [[output]]
-            name = "river"
-            formats = ["atom", "json"]
-            """.write(to: config, atomically: true, encoding: .utf8)
+        [[source]]
+        id = "planet"
+        url = "\(server.baseURL)/planet/atom.xml"
+        \(extraSources)
+        [[output]]
+        name = "river"
+        formats = ["atom", "json"]
+        """.write(to: config, atomically: true, encoding: .utf8)
         return config
     }
 
@@ -111,25 +112,27 @@ import Testing
         let closed = try TestHTTPServer(routes: [:])
         let deadPort = closed.port
         closed.stop()
-        let config = try Self.writeConfig(in: folder, server: server, extraSources: """
+        let config = try Self.writeConfig(
+            in: folder, server: server,
+            extraSources: """
 
-            [[source]]
-            id = "missing"
-            url = "\(server.baseURL)/no-such-feed.xml"
+                [[source]]
+                id = "missing"
+                url = "\(server.baseURL)/no-such-feed.xml"
 
-            [[source]]
-            id = "webpage"
-            url = "\(server.baseURL)/a-web-page/"
+                [[source]]
+                id = "webpage"
+                url = "\(server.baseURL)/a-web-page/"
 
-            [[source]]
-            id = "down"
-            url = "http://127.0.0.1:\(deadPort)/feed.xml"
+                [[source]]
+                id = "down"
+                url = "http://127.0.0.1:\(deadPort)/feed.xml"
 
-            [[source]]
-            id = "nofile"
-            url = "file:does-not-exist.xml"
+                [[source]]
+                id = "nofile"
+                url = "file:does-not-exist.xml"
 
-            """)
+                """)
 
         let run = try EstuaryBinary.run(["once", "--config", config.path])
         #expect(run.status == 1, "stderr: \(run.stderr)")
@@ -153,17 +156,19 @@ import Testing
         let folder = try Fixtures.temporaryFolder()
         let config = folder.appendingPathComponent("estuary.toml")
         try """
-            [estuary]
-            state_dir = "state"
+        [estuary]
+        state_dir = "state"
 
-            [[source]]
-            id = "lwn"
-            url = "htp:/lwn.net"
-            """.write(to: config, atomically: true, encoding: .utf8)
+        [[source]]
+        id = "lwn"
+        url = "htp:/lwn.net"
+        """.write(to: config, atomically: true, encoding: .utf8)
         for command in ["once", "check"] {
             let run = try EstuaryBinary.run([command, "--config", config.path])
             #expect(run.status == 78)
-            #expect(run.stderr.contains("\(config.path):6: [[source]] \"lwn\": url \"htp:/lwn.net\" is not an http, https or file URL"))
+            #expect(
+                run.stderr.contains(
+                    "\(config.path):6: [[source]] \"lwn\": url \"htp:/lwn.net\" is not an http, https or file URL"))
         }
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("state").path))
     }

@@ -24,8 +24,13 @@ import Testing
         #expect(records[3]["format"] as? String == "atom10")
         let items = try #require(records[3]["items"] as? [[String: Any]])
         // Every key of the record is present, null when absent.
-        #expect(Set(items[0].keys) == ["id", "link", "title", "author", "published", "updated", "summary", "content", "enclosures", "categories"])
-        #expect(items[0]["link"] as? String
-            == "https://photo-journal.example.org/2017/12/04/cchr-allowed-continue-promoting-human-rights-in-cambodia/?utm_source=planet&utm_medium=rss")
+        #expect(
+            Set(items[0].keys) == [
+                "id", "link", "title", "author", "published", "updated", "summary", "content", "enclosures", "categories",
+            ])
+        #expect(
+            items[0]["link"] as? String
+                == "https://photo-journal.example.org/2017/12/04/cchr-allowed-continue-promoting-human-rights-in-cambodia/?utm_source=planet&utm_medium=rss"
+        )
     }
 }

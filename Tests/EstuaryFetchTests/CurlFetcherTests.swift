@@ -1,9 +1,10 @@
 import EstuaryCore
-@testable import EstuaryFetch
 import EstuaryTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import EstuaryFetch
 
 /// The libcurl multi fetcher against a real HTTP server on 127.0.0.1.
 @Suite struct CurlFetcherTests {
@@ -69,7 +70,10 @@ import Testing
     @Test func httpErrorsAreFailuresWithTheirStatus() async throws {
         let server = try TestHTTPServer(routes: [:])
         let result = await fetchOne("\(server.baseURL)/missing")
-        guard case .failure(let failure) = result else { Issue.record("expected a failure"); return }
+        guard case .failure(let failure) = result else {
+            Issue.record("expected a failure")
+            return
+        }
         #expect(failure.status == 404)
         #expect(failure.message.hasPrefix("HTTP 404 Not Found"))
     }
@@ -87,7 +91,10 @@ import Testing
         #expect(bomb.count < 200_000)
         let server = try TestHTTPServer(routes: ["/bomb": .init(headers: [("Content-Encoding", "gzip")], body: bomb)])
         let result = await fetchOne("\(server.baseURL)/bomb")
-        guard case .failure(let failure) = result else { Issue.record("expected the bomb to be stopped"); return }
+        guard case .failure(let failure) = result else {
+            Issue.record("expected the bomb to be stopped")
+            return
+        }
         #expect(failure.message == "the body is larger than 16 MiB (after decompression); stopped")
     }
 
@@ -96,21 +103,30 @@ import Testing
         var limits = FetchLimits()
         limits.maxBodyBytes = 4096
         let result = await fetchOne("\(server.baseURL)/big", limits: limits)
-        guard case .failure(let failure) = result else { Issue.record("expected a failure"); return }
+        guard case .failure(let failure) = result else {
+            Issue.record("expected a failure")
+            return
+        }
         #expect(failure.message == "the body is larger than 4 KiB (after decompression); stopped")
     }
 
     @Test func aRedirectNeverReachesAFileURL() async throws {
         let server = try TestHTTPServer(routes: ["/evil": .init(status: 302, headers: [("Location", "file:///etc/passwd")])])
         let result = await fetchOne("\(server.baseURL)/evil")
-        guard case .failure(let failure) = result else { Issue.record("a redirect reached file:"); return }
+        guard case .failure(let failure) = result else {
+            Issue.record("a redirect reached file:")
+            return
+        }
         #expect(failure.message.contains("Unsupported protocol") || failure.message.contains("not supported"))
     }
 
     @Test func aRedirectLoopEndsAfterFiveHops() async throws {
         let server = try TestHTTPServer { request in .init(status: 302, headers: [("Location", request.path + "x")]) }
         let result = await fetchOne("\(server.baseURL)/loop")
-        guard case .failure(let failure) = result else { Issue.record("expected a failure"); return }
+        guard case .failure(let failure) = result else {
+            Issue.record("expected a failure")
+            return
+        }
         #expect(failure.message.contains("redirect"))
         #expect(server.requests.count == 6)
     }
@@ -123,7 +139,10 @@ import Testing
         var limits = FetchLimits()
         limits.lowSpeedSeconds = 1
         let result = await fetchOne("\(server.baseURL)/slow", limits: limits)
-        guard case .failure(let failure) = result else { Issue.record("expected a failure"); return }
+        guard case .failure(let failure) = result else {
+            Issue.record("expected a failure")
+            return
+        }
         #expect(failure.message.contains("Timeout") || failure.message.contains("timed out"))
     }
 
@@ -143,7 +162,10 @@ import Testing
         let results = await fetch([file.absoluteString, missing.absoluteString])
         #expect(try results[file.absoluteString]?.get().body == Self.feed)
         #expect(try results[file.absoluteString]?.get().status == 200)
-        guard case .failure(let failure)? = results[missing.absoluteString] else { Issue.record("expected a failure"); return }
+        guard case .failure(let failure)? = results[missing.absoluteString] else {
+            Issue.record("expected a failure")
+            return
+        }
         #expect(failure.message.contains("Couldn't"))
     }
 

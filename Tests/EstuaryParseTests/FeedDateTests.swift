@@ -1,7 +1,8 @@
 import EstuaryCore
-@testable import EstuaryParse
 import Foundation
 import Testing
+
+@testable import EstuaryParse
 
 @Suite struct FeedDateTests {
     @Test(arguments: [

@@ -1,8 +1,9 @@
 import EstuaryCore
 import EstuaryTestSupport
-@testable import EstuaryParse
 import Foundation
 import Testing
+
+@testable import EstuaryParse
 
 @Suite struct FeedParserTests {
     func parse(_ text: String, url: String? = nil) throws -> FeedDocument {
@@ -48,7 +49,10 @@ import Testing
         let item = try #require(doc.items.first)
         #expect(item.id == "tag:planet.example.net,2017:entry/cchr-4711")
         #expect(item.title == "CCHR allowed continue promoting human rights in Cambodia")
-        #expect(item.link == "https://photo-journal.example.org/2017/12/04/cchr-allowed-continue-promoting-human-rights-in-cambodia/?utm_source=planet&utm_medium=rss")
+        #expect(
+            item.link
+                == "https://photo-journal.example.org/2017/12/04/cchr-allowed-continue-promoting-human-rights-in-cambodia/?utm_source=planet&utm_medium=rss"
+        )
         #expect(item.updated.map(CivilTime.rfc3339) == "2017-12-04T10:02:00Z")
         #expect(item.published.map(CivilTime.rfc3339) == "2017-12-04T09:15:22Z")
         #expect(item.author == "Joakim Persson")
@@ -56,7 +60,8 @@ import Testing
     }
 
     @Test func atomTextConstructsFollowTheirType() throws {
-        let doc = try parse("""
+        let doc = try parse(
+            """
             <feed xmlns="http://www.w3.org/2005/Atom">
               <entry>
                 <title type="html">Fish &amp;amp; &lt;b&gt;chips&lt;/b&gt;</title>
@@ -77,7 +82,8 @@ import Testing
     }
 
     @Test func atomLinksPreferHTMLAlternatesAndResolveAgainstXMLBase() throws {
-        let doc = try parse("""
+        let doc = try parse(
+            """
             <feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://example.org/blog/">
               <link rel="self" href="/atom.xml"/>
               <link href="./"/>
@@ -96,7 +102,8 @@ import Testing
     }
 
     @Test func rssGuidIsTheLinkOnlyWhenItIsAPermalink() throws {
-        let doc = try parse("""
+        let doc = try parse(
+            """
             <rss version="2.0"><channel><title>T</title>
               <item><guid>https://example.org/a</guid><title>A</title></item>
               <item><guid isPermaLink="false">https://example.org/b</guid><title>B</title></item>
@@ -108,7 +115,8 @@ import Testing
     }
 
     @Test func rssBodiesThatAreNotHTMLAreEscaped() throws {
-        let doc = try parse("""
+        let doc = try parse(
+            """
             <rss version="2.0"><channel>
               <item><title>x &lt; y</title><description>if x &lt; y then z</description></item>
               <item><title>&lt;b&gt;Bold&lt;/b&gt; move</title><description>&lt;p&gt;Para&lt;/p&gt;</description></item>
@@ -121,7 +129,8 @@ import Testing
     }
 
     @Test func channelImageTitleDoesNotReplaceTheFeedTitle() throws {
-        let doc = try parse("""
+        let doc = try parse(
+            """
             <rss version="2.0"><channel><title>Real</title><link>https://a.example/</link>
               <image><title>Logo</title><url>https://a.example/logo.png</url><link>https://elsewhere.example/</link></image>
             </channel></rss>
@@ -131,7 +140,8 @@ import Testing
     }
 
     @Test func readsRSS10RDFItems() throws {
-        let doc = try parse("""
+        let doc = try parse(
+            """
             <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
                      xmlns:dc="http://purl.org/dc/elements/1.1/">
               <channel rdf:about="https://example.org/"><title>RDF</title><link>https://example.org/</link></channel>
@@ -148,7 +158,8 @@ import Testing
     }
 
     @Test func aTruncatedFeedKeepsTheItemsThatWereComplete() throws {
-        let doc = try parse("""
+        let doc = try parse(
+            """
             <?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
             <item><title>One</title><guid>1</guid></item>
             <item><title>Two</title><guid>2</guid></item>
@@ -159,12 +170,16 @@ import Testing
     }
 
     @Test func whitespaceBeforeTheDeclarationAndControlCharactersAreTolerated() throws {
-        let doc = try parse("\n  <?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><title>A\u{0}B\u{1}</title></item></channel></rss>")
+        let doc = try parse(
+            "\n  <?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><title>A\u{0}B\u{1}</title></item></channel></rss>")
         #expect(doc.items.first?.title == "AB")
     }
 
     @Test func readsADeclaredLegacyEncoding() throws {
-        let doc = try FeedParser().parse(try Fixtures.demoFeed("harbour-podcast-rss2.xml"), documentURL: URL(string: "https://harbour.example.net/feed.xml"), contentType: nil).get()
+        let doc = try FeedParser().parse(
+            try Fixtures.demoFeed("harbour-podcast-rss2.xml"), documentURL: URL(string: "https://harbour.example.net/feed.xml"),
+            contentType: nil
+        ).get()
         #expect(doc.encoding == "iso-8859-1")
         #expect(doc.items[0].author == "Si\u{E2}n Prichard")
         #expect(doc.items[0].summary?.contains("Caf\u{E9} talk") == true)
@@ -185,7 +200,8 @@ import Testing
     }
 
     @Test func externalEntitiesAreNeverLoaded() throws {
-        let doc = try parse("""
+        let doc = try parse(
+            """
             <?xml version="1.0"?>
             <!DOCTYPE rss [<!ENTITY leak SYSTEM "file:///etc/passwd">]>
             <rss version="2.0"><channel><item><title>x&leak;y</title></item></channel></rss>
@@ -198,7 +214,8 @@ import Testing
         // handler never registers DTD entities, so nothing is expanded at all.
         let big = String(repeating: "A", count: 10_000)
         let refs = String(repeating: "&big;", count: 1000)
-        let doc = try parse("""
+        let doc = try parse(
+            """
             <?xml version="1.0"?>
             <!DOCTYPE rss [<!ENTITY big "\(big)">]>
             <rss version="2.0"><channel><item><title>t</title><description>\(refs)</description></item></channel></rss>

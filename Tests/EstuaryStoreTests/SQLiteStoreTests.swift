@@ -16,14 +16,16 @@ import Testing
         FeedItem(
             id: "post-\(n)", link: "https://blog.example/\(n)", title: "Post \(n)",
             published: day.map { Date(timeIntervalSince1970: Double($0) * 86_400) },
-            content: "<p>Body \(n)</p>", enclosures: [Enclosure(url: "https://blog.example/\(n).mp3", type: "audio/mpeg", length: n)],
+            content: "<p>Body \(n)</p>",
+            enclosures: [Enclosure(url: "https://blog.example/\(n).mp3", type: "audio/mpeg", length: n)],
             categories: ["c\(n)"])
     }
 
     @Test func storesItemsOnceAndCountsOnlyNewOnes() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         let now = Date(timeIntervalSince1970: 1_000_000)
-        let first = try store.record(source: Self.source, document: Self.document([Self.item(1), Self.item(2)]), status: 200, at: now)
+        let first = try store.record(
+            source: Self.source, document: Self.document([Self.item(1), Self.item(2)]), status: 200, at: now)
         #expect(first == StoreOutcome(items: 2, new: 2))
         let second = try store.record(
             source: Self.source, document: Self.document([Self.item(3), Self.item(2), Self.item(1)]), status: 200,
@@ -54,8 +56,11 @@ import Testing
 
     @Test func anItemWithoutADateSortsByWhenItWasFirstSeen() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
-        _ = try store.record(source: Self.source, document: Self.document([Self.item(1, day: 1)]), status: 200, at: Date(timeIntervalSince1970: 1000))
-        _ = try store.record(source: Self.other, document: Self.document([Self.item(9)]), status: 200, at: Date(timeIntervalSince1970: 5 * 86_400))
+        _ = try store.record(
+            source: Self.source, document: Self.document([Self.item(1, day: 1)]), status: 200,
+            at: Date(timeIntervalSince1970: 1000))
+        _ = try store.record(
+            source: Self.other, document: Self.document([Self.item(9)]), status: 200, at: Date(timeIntervalSince1970: 5 * 86_400))
         let keys = try store.articles(sourceIDs: ["blog", "news"], limit: 10).map(\.sourceID)
         #expect(keys == ["news", "blog"])
     }
@@ -63,7 +68,8 @@ import Testing
     @Test func aFailureIsRecordedAndKeepsEverythingStored() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         _ = try store.record(source: Self.source, document: Self.document([Self.item(1)]), status: 200, at: Date())
-        try store.recordFailure(source: Self.source, stage: "fetch", status: 503, message: "HTTP 503", at: Date(timeIntervalSince1970: 42))
+        try store.recordFailure(
+            source: Self.source, stage: "fetch", status: 503, message: "HTTP 503", at: Date(timeIntervalSince1970: 42))
         let status = try #require(try store.statuses(of: [Self.source, Self.other]).first)
         #expect(status.lastResult == "fetch")
         #expect(status.lastStatus == 503)
@@ -82,7 +88,8 @@ import Testing
         }
         let reopened = try SQLiteStore(directory: folder)
         #expect(try reopened.articles(sourceIDs: ["blog"], limit: 10).count == 1)
-        #expect(try reopened.record(source: Self.source, document: Self.document([Self.item(1)]), status: 200, at: Date()).new == 0)
+        #expect(
+            try reopened.record(source: Self.source, document: Self.document([Self.item(1)]), status: 200, at: Date()).new == 0)
     }
 
     @Test func aStateFolderThatCannotBeCreatedIsAClearError() throws {

@@ -29,8 +29,11 @@ public enum VisibleText {
             if let semi = after.prefix(10).firstIndex(of: ";") {
                 let name = after[..<semi]
                 var scalar: Unicode.Scalar? = nil
-                if name.hasPrefix("#x") { scalar = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init) }
-                else if name.hasPrefix("#") { scalar = UInt32(name.dropFirst(), radix: 10).flatMap(Unicode.Scalar.init) }
+                if name.hasPrefix("#x") {
+                    scalar = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init)
+                } else if name.hasPrefix("#") {
+                    scalar = UInt32(name.dropFirst(), radix: 10).flatMap(Unicode.Scalar.init)
+                }
                 if let scalar {
                     out.unicodeScalars.append(scalar)
                     rest = after[after.index(after: semi)...]

@@ -14,7 +14,9 @@ public struct ConfigLoader {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ConfigError(file: path, message: "cannot read the config file (\(Self.reason(error))); pass --config PATH or set ESTUARY_CONFIG")
+            throw ConfigError(
+                file: path,
+                message: "cannot read the config file (\(Self.reason(error))); pass --config PATH or set ESTUARY_CONFIG")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, message: "the config file is not valid UTF-8")
@@ -57,14 +59,18 @@ private struct Reader {
     /// Names that become file names or log keys: letters, digits, `.`, `_`, `-`.
     static func isValidName(_ name: String) -> Bool {
         guard (1...64).contains(name.utf8.count), let first = name.utf8.first, isAlnum(first) else { return false }
-        return name.utf8.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return name.utf8.allSatisfy {
+            isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
     }
 
     private static func isAlnum(_ c: UInt8) -> Bool {
         (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
     }
 
-    func error(_ message: String, header: String? = nil, index: Int = 0, key: String? = nil, section: String? = nil) -> ConfigError {
+    func error(_ message: String, header: String? = nil, index: Int = 0, key: String? = nil, section: String? = nil)
+        -> ConfigError
+    {
         var line: Int? = nil
         if let header {
             line = locator.line(header: header, index: index, key: key) ?? locator.line(header: header, index: index)
@@ -93,7 +99,8 @@ private struct Reader {
             if let dir = try t.string("output_dir") { outputDirectory = resolve(path: dir) }
             if let text = try t.string("interval") {
                 guard let parsed = DurationText.parse(text), parsed > .zero else {
-                    throw t.error(key: "interval", "interval \"\(text)\" is not a duration such as \"90s\", \"30m\", \"1h\" or \"1d\"")
+                    throw t.error(
+                        key: "interval", "interval \"\(text)\" is not a duration such as \"90s\", \"30m\", \"1h\" or \"1d\"")
                 }
                 interval = parsed
             }
@@ -103,7 +110,8 @@ private struct Reader {
         for (index, table) in try tables(root, "source").enumerated() {
             let source = try self.source(table, index: index)
             if sources.contains(where: { $0.id == source.id }) {
-                throw error("duplicate source id \"\(source.id)\" (each [[source]] needs its own id)",
+                throw error(
+                    "duplicate source id \"\(source.id)\" (each [[source]] needs its own id)",
                     header: "source", index: index, key: "id", section: "[[source]] \"\(source.id)\"")
             }
             sources.append(source)
@@ -116,7 +124,8 @@ private struct Reader {
         for (index, table) in try tables(root, "output").enumerated() {
             let output = try self.output(table, index: index)
             if outputs.contains(where: { $0.name == output.name }) {
-                throw error("duplicate output name \"\(output.name)\" (each [[output]] writes its own files)",
+                throw error(
+                    "duplicate output name \"\(output.name)\" (each [[output]] writes its own files)",
                     header: "output", index: index, key: "name", section: "[[output]] \"\(output.name)\"")
             }
             outputs.append(output)
@@ -144,13 +153,18 @@ private struct Reader {
 
     func source(_ table: TOMLTable, index: Int) throws(ConfigError) -> SourceConfig {
         var t = TableReader(reader: self, table: table, header: "source", index: index, section: "[[source]] #\(index + 1)")
-        guard let id = try t.string("id") else { throw t.error(key: nil, "missing key \"id\" (a short unique name such as \"lwn\")") }
+        guard let id = try t.string("id") else {
+            throw t.error(key: nil, "missing key \"id\" (a short unique name such as \"lwn\")")
+        }
         guard Self.isValidName(id) else {
-            throw t.error(key: "id", "id \"\(id)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+            throw t.error(
+                key: "id", "id \"\(id)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         }
         t.section = "[[source]] \"\(id)\""
         try t.allowOnly(["id", "url", "title", "tags"])
-        guard let urlText = try t.string("url") else { throw t.error(key: nil, "missing key \"url\" (the feed's http, https or file URL)") }
+        guard let urlText = try t.string("url") else {
+            throw t.error(key: nil, "missing key \"url\" (the feed's http, https or file URL)")
+        }
         let url = try sourceURL(urlText, t)
         let title = try t.string("title")
         let tags = try t.strings("tags") ?? []
@@ -168,7 +182,8 @@ private struct Reader {
             return url
         case "file":
             if let host = url.host, !host.isEmpty, host != "localhost" {
-                throw t.error(key: "url", "\(notURL): \"\(host)\" is read as a host; write file:relative/path or file:///absolute/path")
+                throw t.error(
+                    key: "url", "\(notURL): \"\(host)\" is read as a host; write file:relative/path or file:///absolute/path")
             }
             let path = url.path
             guard !path.isEmpty else { throw t.error(key: "url", "\(notURL): it has no path") }
@@ -180,9 +195,12 @@ private struct Reader {
 
     func output(_ table: TOMLTable, index: Int) throws(ConfigError) -> OutputConfig {
         var t = TableReader(reader: self, table: table, header: "output", index: index, section: "[[output]] #\(index + 1)")
-        guard let name = try t.string("name") else { throw t.error(key: nil, "missing key \"name\" (the base name of the files written)") }
+        guard let name = try t.string("name") else {
+            throw t.error(key: nil, "missing key \"name\" (the base name of the files written)")
+        }
         guard Self.isValidName(name) else {
-            throw t.error(key: "name", "name \"\(name)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+            throw t.error(
+                key: "name", "name \"\(name)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         }
         t.section = "[[output]] \"\(name)\""
         try t.allowOnly(["name", "formats", "max_items", "title"])
@@ -249,7 +267,9 @@ private struct TableReader {
         guard let array = value.array else { throw error(key: key, "\(key) must be an array of strings, such as [\"a\", \"b\"]") }
         var result: [String] = []
         for element in array {
-            guard let s = element.string else { throw error(key: key, "\(key) must be an array of strings, such as [\"a\", \"b\"]") }
+            guard let s = element.string else {
+                throw error(key: key, "\(key) must be an array of strings, such as [\"a\", \"b\"]")
+            }
             result.append(s)
         }
         return result

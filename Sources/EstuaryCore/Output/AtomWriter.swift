@@ -80,7 +80,9 @@ enum StableID {
         chars[12] = "8"
         chars[16] = ["8", "9", "a", "b"][Int(String(chars[16]), radix: 16)! & 3]
         let s = String(chars)
-        let parts = [s.prefix(8), s.dropFirst(8).prefix(4), s.dropFirst(12).prefix(4), s.dropFirst(16).prefix(4), s.dropFirst(20)]
+        let parts = [
+            s.prefix(8), s.dropFirst(8).prefix(4), s.dropFirst(12).prefix(4), s.dropFirst(16).prefix(4), s.dropFirst(20),
+        ]
         return "urn:uuid:" + parts.joined(separator: "-")
     }
 

@@ -53,7 +53,9 @@ public enum AtomicFile {
             guard fchmod(fd, permissions) == 0 else { throw WriteError(path: tempPath, operation: "chmod", errno: errno) }
             guard fsync(fd) == 0 else { throw WriteError(path: tempPath, operation: "fsync", errno: errno) }
         }
-        guard rename(tempPath, path) == 0 else { throw WriteError(path: path, operation: "rename a temporary file to", errno: errno) }
+        guard rename(tempPath, path) == 0 else {
+            throw WriteError(path: path, operation: "rename a temporary file to", errno: errno)
+        }
         renamed = true
         syncFolder(folder.isEmpty ? "." : folder)
     }

@@ -39,7 +39,8 @@ public enum CivilTime {
         else { return nil }
         // 24:00:00 is the end of the day; a leap second is read as the next second.
         if hour == 24 && (minute != 0 || second != 0) { return nil }
-        let seconds = days(year: year, month: month, day: day) * 86_400
+        let seconds =
+            days(year: year, month: month, day: day) * 86_400
             + hour * 3600 + minute * 60 + second - offsetSeconds
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }

@@ -21,7 +21,8 @@ final class EasyTransfer {
     /// Set when a limit stopped the transfer, to explain the write error that follows.
     private(set) var stoppedBecause: String?
 
-    init?(request: FetchRequest, limits: FetchLimits, completion: @escaping @Sendable (Result<FetchedBody, FetchFailure>) -> Void) {
+    init?(request: FetchRequest, limits: FetchLimits, completion: @escaping @Sendable (Result<FetchedBody, FetchFailure>) -> Void)
+    {
         guard let handle = curl_easy_init() else { return nil }
         self.handle = handle
         self.request = request
@@ -65,7 +66,10 @@ final class EasyTransfer {
         check(estuary_easy_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, EasyTransfer.onHeader), "header callback")
         check(estuary_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, me), "header data")
         check(estuary_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1), "HTTP/2 multiplexing")
-        headers = curl_slist_append(headers, "Accept: application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
+        headers = curl_slist_append(
+            headers,
+            "Accept: application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+        )
         check(estuary_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headers), "request headers")
         return failures.first
     }
@@ -90,9 +94,10 @@ final class EasyTransfer {
         let effective = urlPointer.flatMap { URL(string: String(cString: $0)) } ?? request.url
         var typePointer: UnsafeMutablePointer<CChar>? = nil
         _ = estuary_easy_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &typePointer)
-        return .success(FetchedBody(
-            status: status, body: body, effectiveURL: effective,
-            contentType: typePointer.map { String(cString: $0) }, elapsed: elapsed))
+        return .success(
+            FetchedBody(
+                status: status, body: body, effectiveURL: effective,
+                contentType: typePointer.map { String(cString: $0) }, elapsed: elapsed))
     }
 
     // MARK: C callbacks
@@ -104,7 +109,8 @@ final class EasyTransfer {
         let transfer = Unmanaged<EasyTransfer>.fromOpaque(context).takeUnretainedValue()
         let bytes = size * count
         guard transfer.body.count + bytes <= transfer.limits.maxBodyBytes else {
-            transfer.stoppedBecause = "the body is larger than \(ByteCount.describe(transfer.limits.maxBodyBytes)) (after decompression); stopped"
+            transfer.stoppedBecause =
+                "the body is larger than \(ByteCount.describe(transfer.limits.maxBodyBytes)) (after decompression); stopped"
             return 0
         }
         data.withMemoryRebound(to: UInt8.self, capacity: bytes) {
@@ -119,7 +125,8 @@ final class EasyTransfer {
         let bytes = size * count
         transfer.headerBytes += bytes
         guard transfer.headerBytes <= transfer.limits.maxHeaderBytes else {
-            transfer.stoppedBecause = "the response headers are larger than \(ByteCount.describe(transfer.limits.maxHeaderBytes)); stopped"
+            transfer.stoppedBecause =
+                "the response headers are larger than \(ByteCount.describe(transfer.limits.maxHeaderBytes)); stopped"
             return 0
         }
         return bytes

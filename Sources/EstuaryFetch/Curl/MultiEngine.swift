@@ -29,7 +29,8 @@ final class MultiEngine: @unchecked Sendable {
         self.multi = multi
         self.limits = limits
         check(estuary_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, limits.maxConnections), "max connections")
-        check(estuary_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, limits.maxConnectionsPerHost), "max host connections")
+        check(
+            estuary_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, limits.maxConnectionsPerHost), "max host connections")
         check(estuary_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX)), "multiplexing")
         let thread = Thread { [self] in self.loop() }
         thread.name = "estuary-curl"
@@ -84,7 +85,9 @@ final class MultiEngine: @unchecked Sendable {
         }
         let code = curl_multi_add_handle(multi, transfer.handle)
         guard code == CURLM_OK else {
-            job.completion(.failure(FetchFailure(message: "libcurl could not start the transfer: \(String(cString: curl_multi_strerror(code)))")))
+            job.completion(
+                .failure(
+                    FetchFailure(message: "libcurl could not start the transfer: \(String(cString: curl_multi_strerror(code)))")))
             return
         }
         active[transfer.handle] = transfer

@@ -18,7 +18,11 @@ enum FeedDate {
     static func w3c(_ s: String) -> Date? {
         var scanner = ByteScanner(s)
         guard let year = scanner.digits(exactly: 4) else { return nil }
-        var month = 1, day = 1, hour = 0, minute = 0, second = 0
+        var month = 1
+        var day = 1
+        var hour = 0
+        var minute = 0
+        var second = 0
         var fraction = 0.0
         var offset = 0
         if scanner.take("-") {
@@ -67,7 +71,8 @@ enum FeedDate {
         if let first = words.first, first.count >= 3, Int(first) == nil, month(first) == nil { words.removeFirst() }
         guard words.count >= 3 else { return nil }
         // "04 Dec 2017" or, as some feeds write, "Dec 04 2017".
-        var dayText = words[0], monthText = words[1]
+        var dayText = words[0]
+        var monthText = words[1]
         if month(dayText) != nil { swap(&dayText, &monthText) }
         // "04-Dec-2017"
         if words.count >= 1, dayText.contains("-") {
@@ -79,7 +84,10 @@ enum FeedDate {
         }
         guard let day = Int(dayText), let month = month(monthText), var year = Int(words[2]) else { return nil }
         if words[2].count <= 2 { year += year < 50 ? 2000 : 1900 }
-        var hour = 0, minute = 0, second = 0, offset = 0
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var offset = 0
         if words.count >= 4 {
             let time = words[3].split(separator: ":").map { Int($0) }
             guard (2...3).contains(time.count), time.allSatisfy({ $0 != nil }) else { return nil }
@@ -91,7 +99,8 @@ enum FeedDate {
                 offset = zone
             }
         }
-        return CivilTime.date(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offsetSeconds: offset)
+        return CivilTime.date(
+            year: year, month: month, day: day, hour: hour, minute: minute, second: second, offsetSeconds: offset)
     }
 
     private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]

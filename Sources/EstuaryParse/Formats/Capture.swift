@@ -4,7 +4,9 @@ import Foundation
 enum Field {
     case feedTitle, feedSubtitle, feedLink, feedID, feedLanguage, feedUpdated
     case ttl, updatePeriod, updateFrequency
-    case title, link, id, guid(isPermaLink: Bool), author, personName, personEmail
+    case title, link, id
+    case guid(isPermaLink: Bool)
+    case author, personName, personEmail
     case published, updated, summary, content, category
 }
 
@@ -79,7 +81,9 @@ struct Capture {
         markup.append(contentsOf: "</\(name)>".utf8)
     }
 
-    private static let voidElements: Set<String> = ["br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr", "param"]
+    private static let voidElements: Set<String> = [
+        "br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr", "param",
+    ]
 
     /// The character data, trimmed: for URLs, ids, dates and numbers.
     func rawText() -> String {
@@ -127,13 +131,16 @@ struct Capture {
     static func looksLikeHTML(_ bytes: [UInt8]) -> Bool {
         var i = 0
         while i < bytes.count - 1 {
-            let b = bytes[i], next = bytes[i + 1]
+            let b = bytes[i]
+            let next = bytes[i + 1]
             if b == UInt8(ascii: "<"), isLetter(next) || next == UInt8(ascii: "/") || next == UInt8(ascii: "!") {
                 return true
             }
             if b == UInt8(ascii: "&") {
                 var j = i + 1
-                while j < bytes.count, j - i <= 32, isLetter(bytes[j]) || isDigit(bytes[j]) || bytes[j] == UInt8(ascii: "#") { j += 1 }
+                while j < bytes.count, j - i <= 32, isLetter(bytes[j]) || isDigit(bytes[j]) || bytes[j] == UInt8(ascii: "#") {
+                    j += 1
+                }
                 if j > i + 1, j < bytes.count, bytes[j] == UInt8(ascii: ";") { return true }
             }
             i += 1
@@ -155,7 +162,9 @@ struct Capture {
         var rest = inner[...]
         while let lt = rest.firstIndex(of: "<") {
             let tail = rest[lt...]
-            if tail.hasPrefix("<div") { depth += 1 } else if tail.hasPrefix("</div") {
+            if tail.hasPrefix("<div") {
+                depth += 1
+            } else if tail.hasPrefix("</div") {
                 depth -= 1
                 if depth < 0 { return markup }
             }

@@ -36,7 +36,9 @@ extension FeedBuilder {
         case (.none, "enclosure"):
             if let url = attributes.first(where: { $0.name == "url" })?.value, !url.isEmpty {
                 let type = attributes.first { $0.name == "type" }?.value.nonEmpty
-                let length = attributes.first { $0.name == "length" }.flatMap { Int($0.value.trimmingCharacters(in: .whitespaces)) }
+                let length = attributes.first { $0.name == "length" }.flatMap {
+                    Int($0.value.trimmingCharacters(in: .whitespaces))
+                }
                 item?.enclosures.append(Enclosure(url: resolve(url), type: type, length: length))
             }
         default: break

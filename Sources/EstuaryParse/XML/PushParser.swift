@@ -93,12 +93,15 @@ final class PushParser {
             attrs.reserveCapacity(Int(count))
             for i in 0..<Int(count) {
                 let base = i * 5
-                guard let name = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
+                guard let name = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4] else {
+                    continue
+                }
                 let value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
-                attrs.append(XMLAttribute(
-                    namespace: attributes[base + 2].map { String(cString: $0) },
-                    name: String(cString: name),
-                    value: AttributeText.decode(value)))
+                attrs.append(
+                    XMLAttribute(
+                        namespace: attributes[base + 2].map { String(cString: $0) },
+                        name: String(cString: name),
+                        value: AttributeText.decode(value)))
             }
         }
         box.receiver?.startElement(
@@ -162,7 +165,8 @@ enum AttributeText {
         default:
             guard name.hasPrefix("#") else { return nil }
             let digits = name.dropFirst()
-            let value = digits.hasPrefix("x") || digits.hasPrefix("X")
+            let value =
+                digits.hasPrefix("x") || digits.hasPrefix("X")
                 ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
             return value.flatMap(Unicode.Scalar.init)
         }
