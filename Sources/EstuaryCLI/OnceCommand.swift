@@ -25,12 +25,7 @@ struct OnceCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.loadConfig()
         let logger = options.makeLogger()
-        let cycle: Cycle
-        do {
-            cycle = try Wiring.cycle(config: config, logger: logger)
-        } catch {
-            throw ExitCode(ExitStatus.outputFailed)
-        }
+        let cycle = try Wiring.cycle(config: config, logger: logger)
         let report = await cycle.run(config: config) { Console.error($0.description) }
         for output in report.outputs {
             if let error = output.error {

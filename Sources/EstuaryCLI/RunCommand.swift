@@ -20,12 +20,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.loadConfig()
         let logger = options.makeLogger()
-        let cycle: Cycle
-        do {
-            cycle = try Wiring.cycle(config: config, logger: logger)
-        } catch {
-            throw ExitCode(ExitStatus.outputFailed)
-        }
+        let cycle = try Wiring.cycle(config: config, logger: logger)
         logger.info(
             "estuary \(Estuary.version) started: \(config.sources.count) sources, a cycle every \(DurationText.format(config.interval))"
         )

@@ -1,3 +1,4 @@
+import ArgumentParser
 import EstuaryCore
 import EstuaryFetch
 import EstuaryParse
@@ -13,13 +14,9 @@ enum Wiring {
             store = try SQLiteStore(directory: config.stateDirectory)
         } catch {
             Console.error("\(error) (check state_dir in \(config.file) and its permissions)")
-            throw ExitCodeError.stateUnavailable
+            throw ExitCode(ExitStatus.outputFailed)
         }
         return Cycle(
             fetcher: CurlFetcher(logger: logger), parser: FeedParser(), store: store, logger: logger)
     }
-}
-
-enum ExitCodeError: Error {
-    case stateUnavailable
 }

@@ -25,7 +25,7 @@ public struct ParseRecord: Encodable, Sendable {
             try c.encode(doc.encoding, forKey: .encoding)
             try c.encode(doc.wellFormed, forKey: .wellFormed)
             try c.encode(FeedRecord(doc.metadata), forKey: .feed)
-            try c.encode(doc.items.map(ItemRecord.init), forKey: .items)
+            try c.encode(doc.items.map { ItemRecord($0) }, forKey: .items)
         }
     }
 
@@ -61,16 +61,34 @@ private struct FeedRecord: Encodable {
     }
 }
 
-private struct ItemRecord: Encodable {
+/// An item as JSON: the parse record's item, and with the store's fields the JSON index's.
+struct ItemRecord: Encodable {
     let item: FeedItem
-    init(_ item: FeedItem) { self.item = item }
+    /// Present in the JSON index: the item's key, source and first-seen time.
+    let stored: StoredArticle?
+
+    init(_ item: FeedItem) {
+        self.item = item
+        self.stored = nil
+    }
+
+    init(_ article: StoredArticle) {
+        self.item = article.item
+        self.stored = article
+    }
 
     enum Key: String, CodingKey {
+        case key, source, firstSeen
         case id, link, title, author, published, updated, summary, content, enclosures, categories
     }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
+        if let stored {
+            try c.encode(stored.key, forKey: .key)
+            try c.encode(stored.sourceID, forKey: .source)
+            try c.encode(CivilTime.rfc3339(stored.firstSeen), forKey: .firstSeen)
+        }
         try c.encode(item.id, forKey: .id)
         try c.encode(item.link, forKey: .link)
         try c.encode(item.title, forKey: .title)
@@ -84,7 +102,8 @@ private struct ItemRecord: Encodable {
     }
 }
 
-private struct EnclosureRecord: Encodable {
+/// An enclosure as JSON, every key present.
+struct EnclosureRecord: Encodable {
     let enclosure: Enclosure
     init(_ enclosure: Enclosure) { self.enclosure = enclosure }
 

@@ -22,7 +22,7 @@ struct JSONIndex: Encodable {
         try c.encode(output.name, forKey: .output)
         try c.encode(output.title ?? output.name, forKey: .title)
         try c.encode(sources.map { SourceEntry(source: $0, status: statuses[$0.id]) }, forKey: .sources)
-        try c.encode(articles.map(ItemEntry.init), forKey: .items)
+        try c.encode(articles.map { ItemRecord($0) }, forKey: .items)
     }
 
     func bytes() throws -> [UInt8] {
@@ -53,46 +53,5 @@ private struct SourceEntry: Encodable {
         try c.encode(status?.lastError, forKey: .lastError)
         try c.encode(status?.lastFetch.map(CivilTime.rfc3339), forKey: .lastFetch)
         try c.encode(status?.itemCount ?? 0, forKey: .itemCount)
-    }
-}
-
-private struct ItemEntry: Encodable {
-    let article: StoredArticle
-    init(_ article: StoredArticle) { self.article = article }
-
-    enum Key: String, CodingKey {
-        case key, source, id, title, link, author, published, updated, firstSeen, summary, content, categories, enclosures
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        let item = article.item
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(article.key, forKey: .key)
-        try c.encode(article.sourceID, forKey: .source)
-        try c.encode(item.id, forKey: .id)
-        try c.encode(item.title, forKey: .title)
-        try c.encode(item.link, forKey: .link)
-        try c.encode(item.author, forKey: .author)
-        try c.encode(item.published.map(CivilTime.rfc3339), forKey: .published)
-        try c.encode(item.updated.map(CivilTime.rfc3339), forKey: .updated)
-        try c.encode(CivilTime.rfc3339(article.firstSeen), forKey: .firstSeen)
-        try c.encode(item.summary, forKey: .summary)
-        try c.encode(item.content, forKey: .content)
-        try c.encode(item.categories, forKey: .categories)
-        try c.encode(item.enclosures.map(EnclosureEntry.init), forKey: .enclosures)
-    }
-}
-
-private struct EnclosureEntry: Encodable {
-    let enclosure: Enclosure
-    init(_ enclosure: Enclosure) { self.enclosure = enclosure }
-
-    enum Key: String, CodingKey { case url, type, length }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(enclosure.url, forKey: .url)
-        try c.encode(enclosure.type, forKey: .type)
-        try c.encode(enclosure.length, forKey: .length)
     }
 }
