@@ -27,11 +27,14 @@ struct ParseCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Resolve relative URLs against this URL instead of the file's own.", valueName: "url"))
     var base: String?
 
+    @Flag(help: "Leave bodies unsanitized (for measuring the parser alone; never use the output in a page).")
+    var noSanitize = false
+
     @Argument(help: ArgumentHelp("Feed files to parse.", valueName: "file"))
     var files: [String]
 
     func run() async throws {
-        let parser = FeedParser()
+        let parser = FeedParser(sanitize: !noSanitize)
         let baseURL = base.flatMap(URL.init(string:))
         var failures = 0
         for file in files {

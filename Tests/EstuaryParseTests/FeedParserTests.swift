@@ -193,7 +193,8 @@ import Testing
         ("<!DOCTYPE html><html><body>hi</body></html>", "not a feed: the body is an HTML page"),
         ("<opml version=\"2.0\"><body/></opml>", "not a feed: the root element is <opml>"),
         ("not xml at all", "not a feed: XML error at line 1"),
-        ("{\"version\": \"https://jsonfeed.org/version/1.1\"}", "JSON Feed is not read by this version yet"),
+        ("{\"hello\": \"world\"}", "not a feed: JSON without a JSON Feed \"version\""),
+        ("{\"version\": ", "not a feed: the body is not valid JSON"),
     ])
     func documentsThatAreNotFeedsAreErrorsNeverEmptyFeeds(text: String, message: String) {
         #expect(failure(text)?.hasPrefix(message) == true, "got \(String(describing: failure(text)))")

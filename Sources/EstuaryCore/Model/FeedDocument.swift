@@ -37,7 +37,12 @@ public struct FeedMetadata: Sendable, Equatable {
     public var link: String?
     /// The feed's own identifier (Atom `id`); nil for RSS.
     public var id: String?
+    /// HTML.
     public var subtitle: String?
+    /// A small square image (Atom `icon`, JSON Feed `icon`).
+    public var icon: String?
+    /// A larger image (Atom `logo`, RSS `image/url`).
+    public var logo: String?
     public var language: String?
     public var updated: Date?
     /// The scheduling hints a feed may carry, kept for the scheduler.
@@ -45,12 +50,15 @@ public struct FeedMetadata: Sendable, Equatable {
 
     public init(
         title: String? = nil, link: String? = nil, id: String? = nil, subtitle: String? = nil,
-        language: String? = nil, updated: Date? = nil, hints: SchedulingHints = SchedulingHints()
+        icon: String? = nil, logo: String? = nil, language: String? = nil, updated: Date? = nil,
+        hints: SchedulingHints = SchedulingHints()
     ) {
         self.title = title
         self.link = link
         self.id = id
         self.subtitle = subtitle
+        self.icon = icon
+        self.logo = logo
         self.language = language
         self.updated = updated
         self.hints = hints
@@ -65,11 +73,20 @@ public struct SchedulingHints: Sendable, Equatable {
     public var updatePeriod: String?
     /// `sy:updateFrequency`: how many times per period.
     public var updateFrequency: Int?
+    /// RSS `skipHours`: hours of the day (0-23, GMT) not to fetch.
+    public var skipHours: Set<Int>
+    /// RSS `skipDays`: days not to fetch, lowercased English names (`monday`).
+    public var skipDays: Set<String>
 
-    public init(ttlMinutes: Int? = nil, updatePeriod: String? = nil, updateFrequency: Int? = nil) {
+    public init(
+        ttlMinutes: Int? = nil, updatePeriod: String? = nil, updateFrequency: Int? = nil,
+        skipHours: Set<Int> = [], skipDays: Set<String> = []
+    ) {
         self.ttlMinutes = ttlMinutes
         self.updatePeriod = updatePeriod
         self.updateFrequency = updateFrequency
+        self.skipHours = skipHours
+        self.skipDays = skipDays
     }
 }
 

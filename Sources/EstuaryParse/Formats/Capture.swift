@@ -120,6 +120,9 @@ struct Capture {
         String(decoding: markup, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// False for plain text, which ``html()`` escapes and which needs no sanitizing.
+    var isMarkup: Bool { resolvedType != .text }
+
     /// `.guess` settled: child elements or something that looks like a tag or entity make it HTML.
     private var resolvedType: TextType {
         guard type == .guess else { return type }

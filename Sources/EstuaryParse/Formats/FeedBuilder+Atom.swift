@@ -2,8 +2,8 @@ import EstuaryCore
 
 extension FeedBuilder {
     /// Elements of Atom 1.0 and Atom 0.3.
-    func startAtom(namespace: Namespace, name: String, attributes: [XMLAttribute]) {
-        guard namespace == .atom10 || namespace == .atom03 else {
+    func startAtom(namespace: Namespace, core: Bool, name: String, attributes: [XMLAttribute]) {
+        guard core else {
             if item != nil { startAtomForeign(namespace: namespace, name: name) }
             return
         }

@@ -2,8 +2,7 @@ import EstuaryCore
 
 extension FeedBuilder {
     /// Elements of RSS 0.9x, 1.0 (RDF) and 2.0, and the modules they commonly carry.
-    func startRSS(namespace: Namespace, name: String, attributes: [XMLAttribute]) {
-        let core = namespace == .none || namespace == .rss10 || namespace == .rss090
+    func startRSS(namespace: Namespace, core: Bool, name: String, attributes: [XMLAttribute]) {
         if core, name == "channel" || name == "item" { noteRDFNamespace(namespace) }
         if core, name == "item" {
             startItem(id: attributes.first { $0.name == "about" && Namespace($0.namespace) == .rdf }?.value)

@@ -22,6 +22,8 @@ final class FeedBuilder: SAXReceiver {
     }
 
     private var stack: [Frame] = []
+    /// The root element's namespace: elements in it belong to the feed's own vocabulary.
+    private var rootURI: String?
     private let documentURL: URL?
     var depth: Int { stack.count }
 
@@ -39,8 +41,12 @@ final class FeedBuilder: SAXReceiver {
     // An Atom person construct (author) being read.
     var person: (depth: Int, name: String?, email: String?)?
 
-    init(documentURL: URL?) {
+    /// Whether bodies go through ``HTMLSanitizer`` (always, but for measuring the parser alone).
+    private let sanitize: Bool
+
+    init(documentURL: URL?, sanitize: Bool = true) {
         self.documentURL = documentURL
+        self.sanitize = sanitize
     }
 
     var document: FeedDocument? {
@@ -73,16 +79,25 @@ final class FeedBuilder: SAXReceiver {
                 return
             }
             format = detected
+            rootURI = uri
             if let lang = attributes.first(where: { $0.name == "lang" && Namespace($0.namespace) == .xml })?.value {
                 metadata.language = lang
             }
             return
         }
         guard skipDepth == nil else { return }
+        // The feed's own vocabulary: no namespace, the root's namespace, or the format's known ones.
+        let core = namespace == .none || (uri != nil && uri == rootURI)
         switch format {
-        case .atom10, .atom03: startAtom(namespace: namespace, name: name, attributes: attributes)
+        case .atom10, .atom03:
+            startAtom(
+                namespace: namespace, core: core || namespace == .atom10 || namespace == .atom03, name: name,
+                attributes: attributes)
         case .json10, .json11, nil: break
-        default: startRSS(namespace: namespace, name: name, attributes: attributes)
+        default:
+            startRSS(
+                namespace: namespace, core: core || namespace == .rss10 || namespace == .rss090, name: name,
+                attributes: attributes)
         }
     }
 
@@ -170,7 +185,7 @@ final class FeedBuilder: SAXReceiver {
         let field = capture.field
         switch field {
         case .feedTitle: metadata.title = capture.plainText()
-        case .feedSubtitle: metadata.subtitle = capture.html()
+        case .feedSubtitle: metadata.subtitle = body(capture)
         case .feedLink: offerLink(capture.rawText(), rank: 1)
         case .feedID: metadata.id = capture.rawText().nonEmpty
         case .feedLanguage: metadata.language = capture.rawText().nonEmpty ?? metadata.language
@@ -192,31 +207,44 @@ final class FeedBuilder: SAXReceiver {
         case .updated:
             if item?.updated == nil { item?.updated = FeedDate.parse(capture.rawText()) }
         case .summary:
-            if item?.summary == nil { item?.summary = capture.html() }
+            if item?.summary == nil { item?.summary = body(capture) }
         case .content:
-            if item?.content == nil { item?.content = capture.html() }
+            if item?.content == nil { item?.content = body(capture) }
         case .category:
             if let term = capture.plainText()?.nonEmpty { item?.categories.append(term) }
         }
     }
 
+    /// A body as safe HTML: sanitized, relative URLs resolved against the base in effect.
+    private func body(_ capture: Capture) -> String? {
+        guard let html = capture.html() else { return nil }
+        return sanitize && capture.isMarkup ? HTMLSanitizer.sanitize(html, base: base) : html
+    }
+
     // MARK: Detection
 
     private static func detect(namespace: Namespace, name: String, attributes: [XMLAttribute]) -> FeedFormat? {
+        let version = attributes.first { $0.name == "version" && $0.namespace == nil }?.value
+            .trimmingCharacters(in: .whitespaces)
         switch (namespace, name) {
-        case (.none, "rss"):
-            let version = attributes.first { $0.name == "version" && $0.namespace == nil }?.value ?? ""
-            switch version.trimmingCharacters(in: .whitespaces) {
+        case (.rdf, "RDF"):
+            return .rss10
+        case (_, "rss"):
+            // Namespaced RSS 2.0 (http://backend.userland.com/rss2) is still RSS 2.0.
+            switch version {
             case "0.91": return .rss091
             case "0.92": return .rss092
             case "0.93": return .rss093
             case "0.94": return .rss094
             default: return .rss20
             }
-        case (.rdf, "RDF"): return .rss10
-        case (.atom10, "feed"): return .atom10
-        case (.atom03, "feed"): return .atom03
-        default: return nil
+        case (.atom10, "feed"):
+            return .atom10
+        case (_, "feed"):
+            // Atom 0.3 and its draft namespaces (purl.org/echo, purl.org/pie, ...), or no namespace at all.
+            return namespace == .atom03 || version == "0.3" || version == "0.2" || version == "0.1" ? .atom03 : .atom10
+        default:
+            return nil
         }
     }
 

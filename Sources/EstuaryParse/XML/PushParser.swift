@@ -25,7 +25,7 @@ final class PushParser {
     /// never load anything, report errors through the context only.
     static let options = Int32(
         XML_PARSE_RECOVER.rawValue | XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue
-            | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue)
+            | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_IGNORE_ENC.rawValue)
 
     private let context: xmlParserCtxtPtr
     private let box: Unmanaged<ReceiverBox>
@@ -45,6 +45,8 @@ final class PushParser {
             return nil
         }
         xmlCtxtUseOptions(context, PushParser.options)
+        // The decode stage hands over UTF-8 whatever the declaration says (hence IGNORE_ENC).
+        xmlSwitchEncoding(context, XML_CHAR_ENCODING_UTF8)
         self.context = context
         self.box = box
         box.takeUnretainedValue().parser = self
@@ -68,12 +70,6 @@ final class PushParser {
 
     /// False when libxml2 had to recover from errors.
     var wellFormed: Bool { estuary_xml_well_formed(context) != 0 }
-
-    /// The encoding declared in the XML declaration, if any.
-    var declaredEncoding: String? {
-        guard let name = context.pointee.encoding else { return nil }
-        return String(cString: name)
-    }
 
     /// The first error libxml2 reported: its message and line.
     var lastError: (message: String, line: Int)? {

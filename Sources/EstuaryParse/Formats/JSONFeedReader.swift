@@ -1,0 +1,104 @@
+import EstuaryCore
+import Foundation
+
+/// Reads JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1).
+///
+/// Lenient the way real JSON feeds need: numeric ids, 1.0's `author` beside
+/// 1.1's `authors`, missing optional fields. Titles and `content_text` are
+/// plain text; `content_html` is sanitized like every other body.
+struct JSONFeedReader {
+    let documentURL: URL?
+    let sanitize: Bool
+
+    func read(_ bytes: [UInt8]) -> Result<FeedDocument, ParseFailure> {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            return .failure(ParseFailure("not a feed: the body is not valid JSON (\(Self.reason(error)))"))
+        }
+        guard let root = object as? [String: Any], let version = root["version"] as? String,
+            version.contains("jsonfeed.org/version/")
+        else {
+            return .failure(
+                ParseFailure("not a feed: JSON without a JSON Feed \"version\" (https://jsonfeed.org/version/1.1)"))
+        }
+        let format: FeedFormat = version.hasSuffix("/1") || version.hasSuffix("/1/") ? .json10 : .json11
+        let base = (root["feed_url"] as? String).flatMap { URL(string: $0, relativeTo: documentURL) } ?? documentURL
+
+        var metadata = FeedMetadata()
+        metadata.title = string(root["title"])
+        metadata.link = string(root["home_page_url"]).map { resolve($0, base) }
+        metadata.id = string(root["feed_url"]).map { resolve($0, base) }
+        metadata.subtitle = string(root["description"]).map(HTMLSanitizer.escape)
+        metadata.language = string(root["language"])
+        metadata.icon = string(root["icon"]).map { resolve($0, base) }
+        metadata.logo = metadata.icon
+        let feedAuthor = author(root)
+
+        var items: [FeedItem] = []
+        for case let entry as [String: Any] in root["items"] as? [Any] ?? [] {
+            var item = FeedItem()
+            item.id = string(entry["id"])
+            item.link = (string(entry["url"]) ?? string(entry["external_url"])).map { resolve($0, base) }
+            item.title = string(entry["title"])
+            item.author = author(entry) ?? feedAuthor
+            item.published = string(entry["date_published"]).flatMap(FeedDate.parse)
+            item.updated = string(entry["date_modified"]).flatMap(FeedDate.parse)
+            item.summary = string(entry["summary"]).map(HTMLSanitizer.escape)
+            if let html = string(entry["content_html"]) {
+                item.content = sanitize ? HTMLSanitizer.sanitize(html, base: base) : html
+            } else if let text = string(entry["content_text"]) {
+                item.content = HTMLSanitizer.escape(text)
+            }
+            item.categories = (entry["tags"] as? [Any] ?? []).compactMap(string)
+            for case let attachment as [String: Any] in entry["attachments"] as? [Any] ?? [] {
+                guard let url = string(attachment["url"]) else { continue }
+                item.enclosures.append(
+                    Enclosure(
+                        url: resolve(url, base), type: string(attachment["mime_type"]),
+                        length: integer(attachment["size_in_bytes"])))
+            }
+            items.append(item)
+        }
+        return .success(FeedDocument(format: format, metadata: metadata, items: items))
+    }
+
+    /// 1.1's `authors` (first with a name), else 1.0's `author`.
+    private func author(_ object: [String: Any]) -> String? {
+        for case let person as [String: Any] in object["authors"] as? [Any] ?? [] {
+            if let name = string(person["name"]) { return name }
+        }
+        return (object["author"] as? [String: Any]).flatMap { string($0["name"]) }
+    }
+
+    /// A non-empty string; numbers as their decimal text (ids are often numbers in the wild).
+    private func string(_ value: Any?) -> String? {
+        switch value {
+        case let text as String:
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? nil : trimmed
+        case let number as NSNumber:
+            return number.stringValue
+        default:
+            return nil
+        }
+    }
+
+    private func integer(_ value: Any?) -> Int? {
+        switch value {
+        case let number as NSNumber: return number.intValue
+        case let text as String: return Int(text)
+        default: return nil
+        }
+    }
+
+    private func resolve(_ url: String, _ base: URL?) -> String {
+        URL(string: url, relativeTo: base)?.absoluteString ?? url
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+    }
+}
