@@ -23,6 +23,9 @@ public struct FeedParser: FeedParsing {
         guard body.count <= maxBytes else {
             return .failure(ParseFailure("read: the document is larger than \(maxBytes) bytes; not parsed"))
         }
+        // Only a web address is a base for relative links; one resolved against a
+        // file: URL would point into the server's disk, and the sanitizer drops it.
+        let documentURL = documentURL.flatMap { ["http", "https"].contains($0.scheme?.lowercased()) ? $0 : nil }
         let decoded = FeedDecoder.decode(body, contentType: contentType)
         let bytes = decoded.bytes
         guard let first = bytes.first(where: { !FeedDecoder.isSpace($0) }) else {

@@ -109,11 +109,19 @@ enum FeedDecoder {
     /// Canonical spelling for comparison and for iconv.
     static func normalize(_ name: String) -> String {
         var lower = name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        if lower.hasPrefix("ebcdic_") { lower = lower.replacingOccurrences(of: "_", with: "-") }
+        if lower.hasPrefix("ebcdic_") || lower.hasPrefix("windows_") || lower.hasPrefix("iso_8859_") {
+            lower = lower.replacingOccurrences(of: "_", with: "-")
+        }
         switch lower {
         case "ebcdic-cp-us", "ebcdic-cp-ca", "ebcdic-cp-wt", "ebcdic-cp-nl", "csibm037", "cp037", "ibm039": return "ibm037"
         case "ebcdic-cp-be", "ebcdic-cp-ch", "csibm500", "cp500": return "ibm500"
         case "cp875": return "ibm875"
+        case "macroman", "mac", "x-mac-roman": return "macintosh"
+        case "maccentraleurope", "x-mac-ce", "maclatin2": return "mac-centraleurope"
+        case "maciceland": return "mac-is"
+        case "macgreek": return "macgreek"
+        case "macturkish": return "macturkish"
+        case "cp-is", "cp_is", "csibm861", "cp861": return "ibm861"
         case "cp1140", "ccsid01140": return "ibm1140"
         case "utf8", "unicode-1-1-utf-8": return "utf-8"
         case "latin1", "latin-1", "l1", "iso8859-1", "iso_8859-1", "cp819": return "iso-8859-1"

@@ -3,15 +3,17 @@ import Foundation
 /// Where a captured element's text goes.
 enum Field {
     case feedTitle, feedSubtitle, feedLink, feedID, feedLanguage, feedUpdated
-    case ttl, updatePeriod, updateFrequency
+    case ttl, updatePeriod, updateFrequency, skipHour, skipDay, feedIcon, feedLogo
     case title, link, id
     case guid(isPermaLink: Bool)
     case author, personName, personEmail
-    case published, updated, summary, content, category
+    case published, updated, summary, content, category, categoryList
+    /// Used only when the item has none of its own (media:title, media:description).
+    case fallbackTitle, fallbackSummary
 }
 
 /// How an element's text is to be read.
-enum TextType {
+enum TextType: Equatable {
     /// Plain text.
     case text
     /// HTML, escaped in the XML (or in CDATA).
@@ -20,6 +22,8 @@ enum TextType {
     case xhtml
     /// RSS does not say: HTML when it looks like HTML, else text.
     case guess
+    /// Base64 (Atom 0.3 mode="base64", Atom 1.0 binary types), holding HTML or text.
+    case base64(html: Bool)
 }
 
 /// The text of one element being read, with any child elements kept as markup.
@@ -85,10 +89,16 @@ struct Capture {
         "br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr", "param",
     ]
 
-    /// The character data, trimmed: for URLs, ids, dates and numbers.
+    /// The character data, trimmed: for URLs, ids, dates and numbers. Base64 is decoded.
     func rawText() -> String {
-        String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard case .base64 = type else { return text }
+        guard let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters) else { return text }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// The text outside child elements only (a category with an image inside it).
+    var hasChildren: Bool { children > 0 }
 
     /// The content as plain text (titles, names, categories).
     func plainText() -> String? {
@@ -97,6 +107,7 @@ struct Capture {
         case .text: text = rawText()
         case .html: text = HTMLText.plainText(children > 0 ? markupText() : rawText())
         case .xhtml, .guess: text = HTMLText.plainText(markupText())
+        case .base64: text = rawText()
         }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
@@ -107,11 +118,13 @@ struct Capture {
         let html: String
         switch resolvedType {
         case .text:
-            html = String(decoding: markup, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            html = children > 0 ? markupText() : HTMLSanitizer.escape(rawText())
         case .html:
             html = children > 0 ? markupText() : rawText()
         case .xhtml, .guess:
             html = Self.unwrapDiv(markupText())
+        case .base64:
+            html = rawText()
         }
         return html.isEmpty ? nil : html
     }
@@ -125,9 +138,15 @@ struct Capture {
 
     /// `.guess` settled: child elements or something that looks like a tag or entity make it HTML.
     private var resolvedType: TextType {
-        guard type == .guess else { return type }
-        if children > 0 { return .xhtml }
-        return Self.looksLikeHTML(raw) ? .html : .text
+        switch type {
+        case .guess:
+            if children > 0 { return .xhtml }
+            return Self.looksLikeHTML(raw) ? .html : .text
+        case .base64(let html):
+            return html ? .html : .text
+        default:
+            return type
+        }
     }
 
     /// A tag (`<p`, `</p`, `<!--`) or an entity reference (`&amp;`, `&#8217;`) in the text.

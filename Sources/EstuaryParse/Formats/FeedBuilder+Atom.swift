@@ -1,33 +1,42 @@
 import EstuaryCore
 
 extension FeedBuilder {
-    /// Elements of Atom 1.0 and Atom 0.3.
+    /// Elements of Atom 1.0 and Atom 0.3. `core` is true for Atom's own vocabulary.
     func startAtom(namespace: Namespace, core: Bool, name: String, attributes: [XMLAttribute]) {
-        guard core else {
-            if item != nil { startAtomForeign(namespace: namespace, name: name) }
-            return
-        }
         func attribute(_ key: String) -> String? {
             attributes.first { $0.name == key && $0.namespace == nil }?.value
         }
-        if person != nil {
-            switch name {
-            case "name": begin(.personName, .text)
-            case "email": begin(.personEmail, .text)
-            default: break
+        if let person {
+            if core, depth == person.depth + 1 {
+                switch name {
+                case "name": begin(.personName, .text)
+                case "email": begin(.personEmail, .text)
+                default: break
+                }
             }
             return
         }
-        switch name {
-        case "entry":
+        // Fields are direct children of feed (depth 2) or entry; an unknown
+        // element's own title or id (an entry's <image><title>) is not the entry's.
+        let level = item == nil ? 2 : itemDepth + 1
+        if core, name == "entry", item == nil {
             startItem()
+            return
+        }
+        guard depth == level || (item != nil && inAtomMediaGroup(namespace)) else { return }
+        guard core else {
+            startAtomForeign(namespace: namespace, name: name, attributes: attributes)
+            return
+        }
+        let type = Self.textType(type: attribute("type"), mode: attribute("mode"))
+        switch name {
         case "source":
             // An entry's atom:source describes the feed it came from; its title and id are not the entry's.
             skip()
         case "title":
-            begin(item == nil ? .feedTitle : .title, Self.textType(type: attribute("type"), mode: attribute("mode")))
+            begin(item == nil ? .feedTitle : .title, type)
         case "subtitle", "tagline":
-            if item == nil { begin(.feedSubtitle, Self.textType(type: attribute("type"), mode: attribute("mode"))) }
+            if item == nil { begin(.feedSubtitle, type) }
         case "id":
             begin(item == nil ? .feedID : .id, .text)
         case "updated", "modified":
@@ -35,34 +44,53 @@ extension FeedBuilder {
         case "published", "issued":
             if item != nil { begin(.published, .text) }
         case "author":
-            if item != nil { person = (depth, nil, nil) } else { skip() }
-        case "contributor":
-            skip()
+            if item != nil { person = (depth, nil, nil) }
+        case "icon":
+            if item == nil { begin(.feedIcon, .text) }
+        case "logo":
+            if item == nil { begin(.feedLogo, .text) }
         case "category":
             if let term = attribute("term") ?? attribute("label"), !term.isEmpty { item?.categories.append(term) }
         case "link":
             atomLink(href: attribute("href"), rel: attribute("rel"), type: attribute("type"), length: attribute("length"))
         case "summary":
-            if item != nil { begin(.summary, Self.textType(type: attribute("type"), mode: attribute("mode"))) }
+            if item != nil { begin(.summary, type) }
         case "content":
             // Out-of-line content (src=) is a link to the body, not the body.
-            if item != nil, attribute("src") == nil {
-                begin(.content, Self.textType(type: attribute("type"), mode: attribute("mode")))
-            }
+            if item != nil, attribute("src") == nil { begin(.content, type) }
         default:
             break
         }
     }
 
-    /// Dublin Core and friends inside an Atom entry.
-    private func startAtomForeign(namespace: Namespace, name: String) {
+    /// Dublin Core, iTunes and Media RSS inside an Atom feed or entry.
+    private func startAtomForeign(namespace: Namespace, name: String, attributes: [XMLAttribute]) {
+        guard item != nil else { return }
         switch (namespace, name) {
-        case (.dc, "creator"): begin(.author, .text)
-        case (.dc, "subject"): begin(.category, .text)
+        case (.dc, "creator"), (.dc, "author"), (.itunes, "author"): begin(.author, .text)
+        case (.dc, "subject"), (.media, "category"): begin(.category, .text)
+        case (.dc, "title"): begin(.title, .text)
+        case (.media, "title"): begin(.fallbackTitle, .text)
+        case (.dc, "description"), (.itunes, "summary"): begin(.summary, .guess)
+        case (.media, "description"):
+            let html = attributes.first { $0.name == "type" }?.value == "html"
+            begin(.fallbackSummary, html ? .html : .guess)
         case (.dcterms, "issued"): begin(.published, .text)
         case (.dc, "date"), (.dcterms, "modified"): begin(.updated, .text)
+        case (.media, "group"): mediaGroupDepth = depth
+        case (.media, "content"):
+            if let url = attributes.first(where: { $0.name == "url" })?.value, !url.isEmpty {
+                addEnclosure(
+                    url: url, type: attributes.first { $0.name == "type" }?.value,
+                    length: attributes.first { $0.name == "fileSize" }?.value)
+            }
         default: break
         }
+    }
+
+    private func inAtomMediaGroup(_ namespace: Namespace) -> Bool {
+        guard let mediaGroupDepth, namespace == .media else { return false }
+        return depth == mediaGroupDepth + 1
     }
 
     private func atomLink(href: String?, rel: String?, type: String?, length: String?) {
@@ -73,10 +101,7 @@ extension FeedBuilder {
             let isHTML = type == nil || type == "text/html" || type == "application/xhtml+xml"
             offerLink(href, rank: isHTML ? 3 : 2)
         case "enclosure":
-            if item != nil {
-                let size = length.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-                item!.enclosures.append(Enclosure(url: resolve(href), type: type?.nonEmpty, length: size))
-            }
+            if item != nil { addEnclosure(url: href, type: type, length: length) }
         default:
             break
         }
@@ -84,16 +109,23 @@ extension FeedBuilder {
 
     /// Atom's `type` (1.0: text, html, xhtml or a MIME type) and 0.3's `mode` (xml, escaped, base64).
     static func textType(type: String?, mode: String?) -> TextType {
+        let mime = type?.lowercased().trimmingCharacters(in: .whitespaces)
+        let html = mime == "html" || mime == "text/html"
         switch mode?.lowercased() {
         case "escaped": return .html
         case "xml": return .xhtml
+        case "base64": return .base64(html: html)
         default: break
         }
-        switch type?.lowercased().trimmingCharacters(in: .whitespaces) {
+        switch mime {
         case nil, "", "text", "text/plain": return .text
         case "html", "text/html": return .html
         case "xhtml", "application/xhtml+xml": return .xhtml
-        default: return .text
+        case let other?:
+            // Atom 1.0: other text and XML types are inline; anything else is base64 (RFC 4287 4.1.3.3).
+            if other.hasPrefix("text/") { return .text }
+            if other.hasSuffix("/xml") || other.hasSuffix("+xml") { return .xhtml }
+            return .base64(html: false)
         }
     }
 }

@@ -2,61 +2,92 @@ import EstuaryCore
 
 extension FeedBuilder {
     /// Elements of RSS 0.9x, 1.0 (RDF) and 2.0, and the modules they commonly carry.
+    /// `core` is true for the feed's own vocabulary (no namespace, or the root's).
     func startRSS(namespace: Namespace, core: Bool, name: String, attributes: [XMLAttribute]) {
         if core, name == "channel" || name == "item" { noteRDFNamespace(namespace) }
         if core, name == "item" {
             startItem(id: attributes.first { $0.name == "about" && Namespace($0.namespace) == .rdf }?.value)
             return
         }
-        if core, ["image", "textInput", "textinput", "source", "skipHours", "skipDays", "cloud"].contains(name) {
-            skip()
+        if core, ["image", "textInput", "textinput", "source", "cloud"].contains(name), item != nil || depth == 3 {
+            // Their title and link are not the channel's or the item's; the channel image is its logo.
+            if name == "image", item == nil { imageDepth = depth } else { skip() }
+            return
+        }
+        if let imageDepth, depth == imageDepth + 1 {
+            if core, name == "url" { begin(.feedLogo, .text) }
             return
         }
         if item != nil {
-            startRSSItemElement(namespace: namespace, core: core, name: name, attributes: attributes)
+            if depth == itemDepth + 1 || inMediaGroup(namespace) {
+                startRSSItemElement(namespace: core ? .none : namespace, name: name, attributes: attributes)
+            }
         } else {
-            startRSSChannelElement(namespace: namespace, core: core, name: name)
+            startRSSChannelElement(namespace: core ? .none : namespace, name: name)
         }
     }
 
-    private func startRSSItemElement(namespace: Namespace, core: Bool, name: String, attributes: [XMLAttribute]) {
-        switch (core ? .none : namespace, name) {
-        case (.none, "title"): begin(.title, .guess)
+    private func startRSSItemElement(namespace: Namespace, name: String, attributes: [XMLAttribute]) {
+        func attribute(_ key: String) -> String? { attributes.first { $0.name == key && $0.namespace == nil }?.value }
+        switch (namespace, name) {
+        case (.none, "title"), (.dc, "title"): begin(.title, .guess)
+        case (.media, "title"): begin(.fallbackTitle, .guess)
         case (.none, "link"): begin(.link, .text)
-        case (.none, "description"): begin(.summary, .guess)
+        case (.none, "description"), (.dc, "description"), (.itunes, "summary"): begin(.summary, .guess)
+        case (.media, "description"): begin(.fallbackSummary, attribute("type") == "html" ? .html : .guess)
         case (.none, "guid"):
-            let permaLink = attributes.first { $0.name == "isPermaLink" }?.value.lowercased() != "false"
+            let permaLink = attribute("isPermaLink")?.lowercased() != "false"
             begin(.guid(isPermaLink: permaLink), .text)
         case (.none, "pubDate"), (.dcterms, "issued"): begin(.published, .text)
         case (.dc, "date"), (.dcterms, "modified"): begin(.updated, .text)
-        case (.none, "author"), (.dc, "creator"), (.itunes, "author"): begin(.author, .guess)
-        case (.none, "category"), (.dc, "subject"): begin(.category, .guess)
-        case (.content, "encoded"): begin(.content, .html)
-        case (.none, "enclosure"):
-            if let url = attributes.first(where: { $0.name == "url" })?.value, !url.isEmpty {
-                let type = attributes.first { $0.name == "type" }?.value.nonEmpty
-                let length = attributes.first { $0.name == "length" }.flatMap {
-                    Int($0.value.trimmingCharacters(in: .whitespaces))
-                }
-                item?.enclosures.append(Enclosure(url: resolve(url), type: type, length: length))
+        case (.none, "author"), (.dc, "creator"), (.dc, "author"), (.itunes, "author"): begin(.author, .guess)
+        case (.none, "category"), (.dc, "subject"), (.media, "category"): begin(.category, .guess)
+        case (.none, "tags"): begin(.categoryList, .text)
+        case (.itunes, "category"):
+            if let text = attribute("text")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+                item?.categories.append(text)
             }
+        case (.itunes, "keywords"): begin(.categoryList, .text)
+        case (.content, "encoded"), (.none, "fullitem"): begin(.content, .html)
+        case (.xhtml, "body"), (.none, "body"): begin(.content, .xhtml)
+        case (.none, "enclosure"):
+            if let url = attribute("url"), !url.isEmpty {
+                addEnclosure(url: url, type: attribute("type"), length: attribute("length"))
+            }
+        case (.media, "content"):
+            if let url = attribute("url"), !url.isEmpty {
+                addEnclosure(url: url, type: attribute("type"), length: attribute("fileSize"))
+            }
+        case (.media, "group"):
+            mediaGroupDepth = depth
         default: break
         }
     }
 
-    private func startRSSChannelElement(namespace: Namespace, core: Bool, name: String) {
+    private func startRSSChannelElement(namespace: Namespace, name: String) {
+        if let skipListDepth, depth == skipListDepth + 1 {
+            if name == "hour" { begin(.skipHour, .text) } else if name == "day" { begin(.skipDay, .text) }
+            return
+        }
         // Channel fields are direct children of channel (depth 3 in RSS 2.0 and RDF).
         guard depth == 3 else { return }
-        switch (core ? .none : namespace, name) {
-        case (.none, "title"): begin(.feedTitle, .guess)
+        switch (namespace, name) {
+        case (.none, "title"), (.dc, "title"): begin(.feedTitle, .guess)
         case (.none, "link"): begin(.feedLink, .text)
-        case (.none, "description"): begin(.feedSubtitle, .guess)
+        case (.none, "description"), (.itunes, "summary"), (.itunes, "subtitle"): begin(.feedSubtitle, .guess)
         case (.none, "language"), (.dc, "language"): begin(.feedLanguage, .text)
         case (.none, "lastBuildDate"), (.dc, "date"), (.dcterms, "modified"): begin(.feedUpdated, .text)
         case (.none, "ttl"): begin(.ttl, .text)
         case (.sy, "updatePeriod"): begin(.updatePeriod, .text)
         case (.sy, "updateFrequency"): begin(.updateFrequency, .text)
+        case (.none, "skipHours"), (.none, "skipDays"): skipListDepth = depth
         default: break
         }
+    }
+
+    /// True inside an item's media:group, whose media elements describe the item.
+    private func inMediaGroup(_ namespace: Namespace) -> Bool {
+        guard let mediaGroupDepth, namespace == .media else { return false }
+        return depth == mediaGroupDepth + 1
     }
 }

@@ -33,6 +33,8 @@ final class FeedBuilder: SAXReceiver {
     var itemGUID: (value: String, isPermaLink: Bool)?
     var itemLinkRank = 0
     var feedLinkRank = 0
+    var fallbackTitle: String?
+    var fallbackSummary: String?
 
     // The text being captured, and a subtree being skipped (image, atom:source, ...).
     var capture: Capture?
@@ -40,6 +42,10 @@ final class FeedBuilder: SAXReceiver {
 
     // An Atom person construct (author) being read.
     var person: (depth: Int, name: String?, email: String?)?
+    // Depths of containers whose children are read in their own way.
+    var mediaGroupDepth: Int?
+    var imageDepth: Int?
+    var skipListDepth: Int?
 
     /// Whether bodies go through ``HTMLSanitizer`` (always, but for measuring the parser alone).
     private let sanitize: Bool
@@ -118,10 +124,12 @@ final class FeedBuilder: SAXReceiver {
         }
         if let p = person, p.depth == depth {
             person = nil
-            if item != nil, name == "author", item!.author == nil {
-                item!.author = p.name ?? p.email
-            }
+            // Several authors: the last one named, as feedparser reports it.
+            if item != nil, let author = p.name ?? p.email { item!.author = author }
         }
+        if mediaGroupDepth == depth { mediaGroupDepth = nil }
+        if imageDepth == depth { imageDepth = nil }
+        if skipListDepth == depth { skipListDepth = nil }
         if item != nil, depth == itemDepth {
             finishItem()
         }
@@ -152,13 +160,32 @@ final class FeedBuilder: SAXReceiver {
         guard var finished = item else { return }
         if let guid = itemGUID {
             if finished.id == nil { finished.id = guid.value }
-            if finished.link == nil, guid.isPermaLink, guid.value.hasPrefix("http://") || guid.value.hasPrefix("https://") {
-                finished.link = guid.value
-            }
+            if finished.link == nil, guid.isPermaLink, Self.isWebURL(guid.value) { finished.link = guid.value }
         }
+        // An Atom entry whose id is its web address, and no alternate link.
+        if finished.link == nil, format == .atom10 || format == .atom03, let id = finished.id, Self.isWebURL(id) {
+            finished.link = id
+        }
+        if finished.title == nil { finished.title = fallbackTitle }
+        if finished.summary == nil { finished.summary = fallbackSummary }
+        fallbackTitle = nil
+        fallbackSummary = nil
+        mediaGroupDepth = nil
         items.append(finished)
         item = nil
         itemDepth = 0
+    }
+
+    static func isWebURL(_ text: String) -> Bool {
+        let lower = text.prefix(8).lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
+
+    func addEnclosure(url: String, type: String?, length: String?) {
+        let size = length.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let enclosure = Enclosure(url: resolve(url), type: type?.trimmingCharacters(in: .whitespaces).nonEmpty, length: size)
+        // media:content often repeats the RSS enclosure.
+        if item?.enclosures.contains(where: { $0.url == enclosure.url }) == false { item?.enclosures.append(enclosure) }
     }
 
     /// Resolves a URL against the base in effect; keeps the text when it is not a URL at all.
@@ -188,30 +215,41 @@ final class FeedBuilder: SAXReceiver {
         case .feedSubtitle: metadata.subtitle = body(capture)
         case .feedLink: offerLink(capture.rawText(), rank: 1)
         case .feedID: metadata.id = capture.rawText().nonEmpty
-        case .feedLanguage: metadata.language = capture.rawText().nonEmpty ?? metadata.language
-        case .feedUpdated: metadata.updated = FeedDate.parse(capture.rawText()) ?? metadata.updated
+        case .feedLanguage: if let language = capture.rawText().nonEmpty { metadata.language = language }
+        case .feedUpdated: if let date = FeedDate.parse(capture.rawText()) { metadata.updated = date }
         case .ttl: metadata.hints.ttlMinutes = Int(capture.rawText())
         case .updatePeriod: metadata.hints.updatePeriod = capture.rawText().lowercased().nonEmpty
         case .updateFrequency: metadata.hints.updateFrequency = Int(capture.rawText())
-        case .title: item?.title = capture.plainText()
+        case .skipHour:
+            if let hour = Int(capture.rawText()), (0...24).contains(hour) { metadata.hints.skipHours.insert(hour % 24) }
+        case .skipDay:
+            if let day = capture.rawText().lowercased().nonEmpty { metadata.hints.skipDays.insert(day) }
+        case .feedIcon: metadata.icon = capture.rawText().nonEmpty.map(resolve)
+        case .feedLogo: metadata.logo = capture.rawText().nonEmpty.map(resolve)
+        // Repeated elements: the last one wins, as in feedparser.
+        case .title: if let title = capture.plainText() { item?.title = title }
+        case .fallbackTitle: fallbackTitle = capture.plainText()
         case .link: offerLink(capture.rawText(), rank: 1)
         case .id: item?.id = capture.rawText().nonEmpty
         case .guid(let isPermaLink):
             if let value = capture.rawText().nonEmpty { itemGUID = (value, isPermaLink) }
-        case .author:
-            if item?.author == nil { item?.author = capture.plainText()?.nonEmpty }
+        case .author: if let author = capture.plainText()?.nonEmpty { item?.author = author }
         case .personName: person?.name = capture.plainText()?.nonEmpty
         case .personEmail: person?.email = capture.rawText().nonEmpty
-        case .published:
-            if item?.published == nil { item?.published = FeedDate.parse(capture.rawText()) }
-        case .updated:
-            if item?.updated == nil { item?.updated = FeedDate.parse(capture.rawText()) }
-        case .summary:
-            if item?.summary == nil { item?.summary = body(capture) }
-        case .content:
-            if item?.content == nil { item?.content = body(capture) }
+        case .published: if let date = FeedDate.parse(capture.rawText()) { item?.published = date }
+        case .updated: if let date = FeedDate.parse(capture.rawText()) { item?.updated = date }
+        case .summary: if let html = body(capture) { item?.summary = html }
+        case .fallbackSummary: fallbackSummary = body(capture)
+        case .content: if let html = body(capture) { item?.content = html }
+        case .categoryList:
+            for term in capture.rawText().split(separator: ",") {
+                let trimmed = term.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !trimmed.isEmpty { item?.categories.append(trimmed) }
+            }
         case .category:
-            if let term = capture.plainText()?.nonEmpty { item?.categories.append(term) }
+            // A category wrapping other elements (an image): its own text only.
+            let text = capture.hasChildren ? capture.rawText().components(separatedBy: "\n").first : capture.plainText()
+            if let term = text?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty { item?.categories.append(term) }
         }
     }
 

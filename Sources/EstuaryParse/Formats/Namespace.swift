@@ -3,7 +3,7 @@ enum Namespace: Equatable {
     case none
     case atom10, atom03
     case rss10, rss090, rdf
-    case content, dc, dcterms, sy, itunes, media
+    case content, dc, dcterms, sy, itunes, media, xhtml
     case xml
     case other
 
@@ -25,8 +25,11 @@ enum Namespace: Equatable {
         case "http://www.itunes.com/dtds/podcast-1.0.dtd": self = .itunes
         case "http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss": self = .media
         case "http://www.w3.org/XML/1998/namespace": self = .xml
+        case "http://www.w3.org/1999/xhtml": self = .xhtml
         case "": self = .none
-        default: self = .other
+        default:
+            // Podcast feeds spell iTunes' namespace in every case.
+            self = uri.lowercased() == "http://www.itunes.com/dtds/podcast-1.0.dtd" ? .itunes : .other
         }
     }
 }
