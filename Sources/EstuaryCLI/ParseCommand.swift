@@ -30,6 +30,9 @@ struct ParseCommand: AsyncParsableCommand {
     @Flag(help: "Leave bodies unsanitized (for measuring the parser alone; never use the output in a page).")
     var noSanitize = false
 
+    @Flag(help: "Print the bytes read, the time taken and the peak memory on stderr.")
+    var stats = false
+
     @Argument(help: ArgumentHelp("Feed files to parse.", valueName: "file"))
     var files: [String]
 
@@ -37,9 +40,12 @@ struct ParseCommand: AsyncParsableCommand {
         let parser = FeedParser(sanitize: !noSanitize)
         let baseURL = base.flatMap(URL.init(string:))
         var failures = 0
+        var bytesRead = 0
+        let started = ContinuousClock.now
         for file in files {
             let result: Result<FeedDocument, ParseFailure>
             if let data = FileManager.default.contents(atPath: file) {
+                bytesRead += data.count
                 let documentURL = baseURL ?? URL(fileURLWithPath: file)
                 result = parser.parse(Array(data), documentURL: documentURL, contentType: nil)
             } else {
@@ -47,8 +53,16 @@ struct ParseCommand: AsyncParsableCommand {
             }
             if case .failure = result { failures += 1 }
             let record = ParseRecord(source: file, result: result)
-            let text = jsonl ? try record.jsonLine() : try record.prettyJSON()
+            let text = jsonl ? record.jsonLine() : try record.prettyJSON()
             print(text)
+        }
+        if stats {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let elapsed = ContinuousClock.now - started
+            Console.error(
+                "parse: \(files.count) files, \(bytesRead) bytes, \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3)))), peak memory \(usage.ru_maxrss / 1024) MiB"
+            )
         }
         if failures > 0 { throw ExitCode(1) }
     }

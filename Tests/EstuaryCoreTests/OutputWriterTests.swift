@@ -86,3 +86,31 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
     }
 }
+
+@Suite struct ParseRecordTests {
+    static let document = FeedDocument(
+        format: .atom10, encoding: "utf-8", wellFormed: false,
+        metadata: FeedMetadata(title: "T \"q\" \\ /", link: "https://a.example/", updated: Date(timeIntervalSince1970: 0)),
+        items: [
+            FeedItem(
+                id: "1", title: "caf\u{E9}\n\t\u{1}", published: Date(timeIntervalSince1970: 86_400),
+                content: "<p>x</p>", enclosures: [Enclosure(url: "https://a.example/a.mp3", length: 3)],
+                categories: ["a", "b"]),
+            FeedItem(),
+        ])
+
+    /// The hand-written JSON line says exactly what Foundation's encoder says.
+    @Test(arguments: [
+        ParseRecord(source: "a.xml", result: .success(document)),
+        ParseRecord(source: "b.xml", result: .failure(ParseFailure("not a feed: \"x\""))),
+    ])
+    func theFastJSONLineMatchesJSONEncoder(record: ParseRecord) throws {
+        let fast = try JSONSerialization.jsonObject(with: Data(record.jsonLine().utf8)) as? NSDictionary
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let reference = try JSONSerialization.jsonObject(with: encoder.encode(record)) as? NSDictionary
+        #expect(fast != nil)
+        #expect(fast == reference)
+        #expect(!record.jsonLine().contains("\n"))
+    }
+}

@@ -40,7 +40,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "scripts/install-deps.sh", "scripts/demo.sh", "scripts/test.sh", "scripts/install.sh", "scripts/format.sh", ".ci/run",
+        "scripts/install-deps.sh", "scripts/demo.sh", "scripts/test.sh", "scripts/install.sh", "scripts/format.sh",
+        "scripts/conformance.sh", ".ci/run",
     ])
     func scriptsAreValidShell(path: String) throws {
         let process = Process()

@@ -41,6 +41,10 @@ enum FeedDecoder {
             let encoding = normalize(name)
             guard let utf8 = transcode(payload, from: encoding, family: sniffed.family, last: index == candidates.count - 1)
             else { continue }
+            // JSON Feed: no XML repairs (an `&` in a JSON string is just an `&`).
+            if let first = utf8.bytes.first(where: { !isSpace($0) }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                return DecodedDocument(bytes: utf8.bytes, encoding: encoding, repaired: utf8.replaced)
+            }
             var cleaned = clean(utf8.bytes)
             if let repaired = EntityRepair.repair(cleaned.bytes) {
                 cleaned = (repaired, true)

@@ -39,6 +39,7 @@ struct Capture {
     private var raw: [UInt8] = []
     private var markup: [UInt8] = []
     private var children = 0
+    private var markupActive = false
 
     init(depth: Int, field: Field, type: TextType) {
         self.depth = depth
@@ -48,17 +49,35 @@ struct Capture {
 
     mutating func append(_ text: UnsafeBufferPointer<UInt8>) {
         raw.append(contentsOf: text)
-        for byte in text {
-            switch byte {
-            case UInt8(ascii: "&"): markup.append(contentsOf: "&amp;".utf8)
-            case UInt8(ascii: "<"): markup.append(contentsOf: "&lt;".utf8)
-            case UInt8(ascii: ">"): markup.append(contentsOf: "&gt;".utf8)
-            default: markup.append(byte)
+        if markupActive { Self.appendEscaped(text, to: &markup) }
+    }
+
+    /// Escapes `&`, `<`, `>`; copies runs without them in one go.
+    private static func appendEscaped<C: Collection>(_ text: C, to out: inout [UInt8]) where C.Element == UInt8 {
+        var runStart = text.startIndex
+        var i = text.startIndex
+        while i != text.endIndex {
+            let byte = text[i]
+            if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") {
+                out.append(contentsOf: text[runStart..<i])
+                switch byte {
+                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
+                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
+                default: out.append(contentsOf: "&gt;".utf8)
+                }
+                runStart = text.index(after: i)
             }
+            i = text.index(after: i)
         }
+        out.append(contentsOf: text[runStart..<i])
     }
 
     mutating func openChild(name: String, attributes: [XMLAttribute]) {
+        // The markup copy starts with the first child element: most elements never have one.
+        if !markupActive {
+            markupActive = true
+            Self.appendEscaped(raw, to: &markup)
+        }
         children += 1
         markup.append(UInt8(ascii: "<"))
         markup.append(contentsOf: name.utf8)
@@ -91,10 +110,10 @@ struct Capture {
 
     /// The character data, trimmed: for URLs, ids, dates and numbers. Base64 is decoded.
     func rawText() -> String {
-        let text = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = Trim.string(raw)
         guard case .base64 = type else { return text }
         guard let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters) else { return text }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return Trim.string(Array(data))
     }
 
     /// The text outside child elements only (a category with an image inside it).
@@ -109,7 +128,7 @@ struct Capture {
         case .xhtml, .guess: text = HTMLText.plainText(markupText())
         case .base64: text = rawText()
         }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmed
         return trimmed.isEmpty ? nil : trimmed
     }
 
@@ -130,7 +149,10 @@ struct Capture {
     }
 
     private func markupText() -> String {
-        String(decoding: markup, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if markupActive { return Trim.string(markup) }
+        var escaped: [UInt8] = []
+        Self.appendEscaped(raw, to: &escaped)
+        return Trim.string(escaped)
     }
 
     /// False for plain text, which ``html()`` escapes and which needs no sanitizing.
@@ -192,6 +214,6 @@ struct Capture {
             }
             rest = tail.dropFirst()
         }
-        return inner.trimmingCharacters(in: .whitespacesAndNewlines)
+        return inner.trimmed
     }
 }

@@ -190,7 +190,7 @@ final class FeedBuilder: SAXReceiver {
 
     /// Resolves a URL against the base in effect; keeps the text when it is not a URL at all.
     func resolve(_ text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmed
         guard !trimmed.isEmpty else { return trimmed }
         return URL(string: trimmed, relativeTo: base)?.absoluteString ?? trimmed
     }

@@ -41,7 +41,7 @@ enum HTMLSanitizer {
             }
             node = current.pointee.next
         }
-        return String(decoding: writer.out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return Trim.string(writer.out)
     }
 
     /// Plain text as HTML.
@@ -102,10 +102,10 @@ enum HTMLSanitizer {
             let looksLikeScheme = !prefix.isEmpty && !prefix.contains(where: { "/?#".contains($0) })
             if looksLikeScheme {
                 guard allowedSchemes.contains(prefix.lowercased()) else { return nil }
-                return value.trimmingCharacters(in: .whitespacesAndNewlines)
+                return value.trimmed
             }
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmed
         guard let base else { return trimmed }
         guard let resolved = URL(string: trimmed, relativeTo: base)?.absoluteString else { return trimmed }
         // A base that is itself dangerous must not turn a relative URL into one.
@@ -119,6 +119,15 @@ private struct Writer {
     let base: URL?
     var out: [UInt8] = []
     var depth = 0
+
+    /// What to do with an element, by libxml2's interned name pointer: a
+    /// document repeats the same few names, so each is looked up once.
+    enum ElementRule {
+        case drop, unwrap
+        case keep(name: [UInt8], isVoid: Bool)
+    }
+
+    private var elementRules: [UnsafePointer<xmlChar>: ElementRule] = [:]
 
     init(base: URL?) {
         self.base = base
@@ -152,25 +161,41 @@ private struct Writer {
     }
 
     private mutating func element(_ node: xmlNodePtr) {
-        let name = HTMLSanitizer.name(of: node)
-        if HTMLSanitizer.droppedWithContent.contains(name) { return }
-        guard HTMLSanitizer.allowedElements.contains(name) else {
-            children(of: node)
+        guard let rawName = node.pointee.name else { return }
+        let rule: ElementRule
+        if let known = elementRules[rawName] {
+            rule = known
+        } else {
+            let name = String(cString: rawName).lowercased()
+            if HTMLSanitizer.droppedWithContent.contains(name) {
+                rule = .drop
+            } else if HTMLSanitizer.allowedElements.contains(name) {
+                rule = .keep(name: Array(name.utf8), isVoid: HTMLSanitizer.voidElements.contains(name))
+            } else {
+                rule = .unwrap
+            }
+            elementRules[rawName] = rule
+        }
+        switch rule {
+        case .drop:
             return
+        case .unwrap:
+            children(of: node)
+        case .keep(let name, let isVoid):
+            out.append(UInt8(ascii: "<"))
+            out.append(contentsOf: name)
+            var attribute = node.pointee.properties
+            while let current = attribute {
+                self.attribute(current)
+                attribute = current.pointee.next
+            }
+            out.append(UInt8(ascii: ">"))
+            if isVoid { return }
+            children(of: node)
+            out.append(contentsOf: "</".utf8)
+            out.append(contentsOf: name)
+            out.append(UInt8(ascii: ">"))
         }
-        out.append(UInt8(ascii: "<"))
-        out.append(contentsOf: name.utf8)
-        var attribute = node.pointee.properties
-        while let current = attribute {
-            self.attribute(current)
-            attribute = current.pointee.next
-        }
-        out.append(UInt8(ascii: ">"))
-        if HTMLSanitizer.voidElements.contains(name) { return }
-        children(of: node)
-        out.append(contentsOf: "</".utf8)
-        out.append(contentsOf: name.utf8)
-        out.append(UInt8(ascii: ">"))
     }
 
     private mutating func attribute(_ attribute: xmlAttrPtr) {

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+@testable import EstuaryParse
+
+@Suite struct SanitizerTests {
+    let base = URL(string: "https://blog.example/posts/1/")
+
+    func clean(_ html: String) -> String { HTMLSanitizer.sanitize(html, base: base) }
+
+    @Test(arguments: [
+        // Active elements go, with their content.
+        ("<p>a<script>alert(1)</script>b</p>", "<p>ab</p>"),
+        ("<style>p{color:red}</style><p>x</p>", "<p>x</p>"),
+        ("x<svg><circle onload=alert(1)/></svg>y", "xy"),
+        ("x<math><mi>y</mi></math>z", "xz"),
+        // Containers of fallback content lose their tags, keep their text.
+        ("<iframe src=\"https://evil.example/\">fallback</iframe>", "fallback"),
+        ("<object data=\"x.swf\"><p>no plugin</p></object>", "<p>no plugin</p>"),
+        ("<form action=\"/steal\"><input name=\"a\">text</form>", "text"),
+        ("<embed src=\"x.swf\"> after", "after"),
+        ("<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example/\">ok", "ok"),
+        // Attributes: event handlers and styles go.
+        (
+            "<img src=\"a.png\" onerror=\"alert(1)\" style=\"position:fixed\" alt=\"A\">",
+            "<img src=\"https://blog.example/posts/1/a.png\" alt=\"A\">"
+        ),
+        ("<p ONCLICK=\"x()\" class=\"c\">t</p>", "<p class=\"c\">t</p>"),
+        // Dangerous URLs go, however they are spelled.
+        ("<a href=\"javascript:alert(1)\">x</a>", "<a>x</a>"),
+        ("<a href=\"JaVaScRiPt:alert(1)\">x</a>", "<a>x</a>"),
+        ("<a href=\"&#106;avascript:alert(1)\">x</a>", "<a>x</a>"),
+        ("<a href=\"&#x6A;&#x61;vascript:alert(1)\">x</a>", "<a>x</a>"),
+        ("<a href=\"jav&#x09;ascript:alert(1)\">x</a>", "<a>x</a>"),
+        ("<a href=\"jav\nascript:alert(1)\">x</a>", "<a>x</a>"),
+        ("<a href=\" javascript:alert(1)\">x</a>", "<a>x</a>"),
+        ("<a href=\"vbscript:msgbox(1)\">x</a>", "<a>x</a>"),
+        ("<img src=\"data:image/svg+xml;base64,PHN2Zz4=\">", "<img>"),
+        ("<a href=\"file:///etc/passwd\">x</a>", "<a>x</a>"),
+        // Good URLs stay; relative ones resolve against the base.
+        ("<a href=\"https://a.example/?q=1&amp;r=2\">x</a>", "<a href=\"https://a.example/?q=1&amp;r=2\">x</a>"),
+        ("<a href=\"mailto:me@example.org\">m</a>", "<a href=\"mailto:me@example.org\">m</a>"),
+        ("<a href=\"../2/\">prev</a>", "<a href=\"https://blog.example/posts/2/\">prev</a>"),
+        // Comments go; text is re-escaped; entities become characters.
+        ("a<!-- <script>x</script> -->b", "ab"),
+        ("1 &lt; 2 &amp;&amp; caf&eacute; &#8217;", "1 &lt; 2 &amp;&amp; café \u{2019}"),
+        ("<blink>safe</blink> text", "safe text"),
+    ])
+    func sanitizes(input: String, expected: String) {
+        #expect(clean(input) == expected)
+    }
+
+    @Test func plainTextPassesUntouched() {
+        #expect(clean("No markup here") == "No markup here")
+    }
+
+    @Test func deeplyNestedInputStaysBounded() {
+        let html = String(repeating: "<div>", count: 5000) + "x" + String(repeating: "</div>", count: 5000)
+        let out = clean(html)
+        #expect(out.utf8.count < 5000 * 11)
+    }
+}
