@@ -8,7 +8,7 @@ import Foundation
 /// date and time. Every value is checked; an impossible date is nil, never a guess.
 enum FeedDate {
     static func parse(_ text: String) -> Date? {
-        let s = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let s = text.trimmed
         guard !s.isEmpty else { return nil }
         return w3c(s) ?? rfc822(s)
     }
