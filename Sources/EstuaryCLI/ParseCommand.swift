@@ -30,6 +30,9 @@ struct ParseCommand: AsyncParsableCommand {
     @Flag(help: "Leave bodies unsanitized (for measuring the parser alone; never use the output in a page).")
     var noSanitize = false
 
+    @Option(help: ArgumentHelp("Refuse files larger than this many bytes.", valueName: "bytes"))
+    var maxBytes = FeedParser.defaultMaxBytes
+
     @Flag(help: "Print the bytes read, the time taken and the peak memory on stderr.")
     var stats = false
 
@@ -37,7 +40,7 @@ struct ParseCommand: AsyncParsableCommand {
     var files: [String]
 
     func run() async throws {
-        let parser = FeedParser(sanitize: !noSanitize)
+        let parser = FeedParser(sanitize: !noSanitize, maxBytes: maxBytes)
         let baseURL = base.flatMap(URL.init(string:))
         var failures = 0
         var bytesRead = 0

@@ -16,7 +16,10 @@ enum Wiring {
             Console.error("\(error) (check state_dir in \(config.file) and its permissions)")
             throw ExitCode(ExitStatus.outputFailed)
         }
+        var limits = FetchLimits()
+        limits.maxBodyBytes = config.maxFeedBytes
         return Cycle(
-            fetcher: CurlFetcher(logger: logger), parser: FeedParser(), store: store, logger: logger)
+            fetcher: CurlFetcher(limits: limits, logger: logger), parser: FeedParser(maxBytes: config.maxFeedBytes),
+            store: store, logger: logger)
     }
 }

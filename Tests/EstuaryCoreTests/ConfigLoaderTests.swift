@@ -16,6 +16,7 @@ import Testing
             state_dir = "state"
             output_dir = "/var/www/river"
             interval = "1h30m"
+            max_feed_bytes = 1048576
 
             [[source]]
             id = "lwn"
@@ -36,6 +37,7 @@ import Testing
         #expect(config.stateDirectory == "/srv/estuary/state")
         #expect(config.outputDirectory == "/var/www/river")
         #expect(config.interval == .seconds(5400))
+        #expect(config.maxFeedBytes == 1 << 20)
         #expect(
             config.sources == [
                 SourceConfig(
@@ -100,7 +102,8 @@ import Testing
             """
             [estuary]
             stat_dir = "/tmp"
-            """, #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval")"#
+            """,
+            #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval", "max_feed_bytes")"#
         ),
         (
             """

@@ -10,6 +10,8 @@ public struct Config: Sendable, Equatable {
     public var outputDirectory: String
     /// How long `estuary run` waits between cycles (`[estuary] interval`).
     public var interval: Duration
+    /// The largest feed accepted, in bytes: fetches stop past it, the parser refuses it (`[estuary] max_feed_bytes`).
+    public var maxFeedBytes: Int = Config.defaultMaxFeedBytes
     public var sources: [SourceConfig]
     public var outputs: [OutputConfig]
 
@@ -29,6 +31,7 @@ public struct Config: Sendable, Equatable {
     public static let defaultStateDirectory = "/var/lib/estuary"
     public static let defaultOutputDirectory = "/var/lib/estuary/output"
     public static let defaultInterval = Duration.seconds(30 * 60)
+    public static let defaultMaxFeedBytes = 16 << 20
 }
 
 /// One `[[source]]`: a feed to follow.

@@ -88,13 +88,20 @@ private struct Reader {
         var stateDirectory = Config.defaultStateDirectory
         var outputDirectory = Config.defaultOutputDirectory
         var interval = Config.defaultInterval
+        var maxFeedBytes = Config.defaultMaxFeedBytes
         if let value = root["estuary"] {
             guard let estuary = value.table else {
                 throw error("estuary must be a table: [estuary]", header: "", key: "estuary")
             }
             let section = "[estuary]"
             let t = TableReader(reader: self, table: estuary, header: "estuary", index: 0, section: section)
-            try t.allowOnly(["state_dir", "output_dir", "interval"])
+            try t.allowOnly(["state_dir", "output_dir", "interval", "max_feed_bytes"])
+            if let bytes = try t.int("max_feed_bytes") {
+                guard bytes >= 1024 else {
+                    throw t.error(key: "max_feed_bytes", "max_feed_bytes must be at least 1024, not \(bytes)")
+                }
+                maxFeedBytes = bytes
+            }
             if let dir = try t.string("state_dir") { stateDirectory = resolve(path: dir) }
             if let dir = try t.string("output_dir") { outputDirectory = resolve(path: dir) }
             if let text = try t.string("interval") {
@@ -131,9 +138,11 @@ private struct Reader {
             outputs.append(output)
         }
 
-        return Config(
+        var config = Config(
             file: file, stateDirectory: stateDirectory, outputDirectory: outputDirectory,
             interval: interval, sources: sources, outputs: outputs)
+        config.maxFeedBytes = maxFeedBytes
+        return config
     }
 
     func tables(_ root: TOMLTable, _ name: String) throws(ConfigError) -> [TOMLTable] {
