@@ -43,6 +43,21 @@ enum Console {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
+    /// Writes bytes to stdout, whole, without going through a String.
+    static func writeOut(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+
     /// Sends logs to stderr. Called once per process, by the command that runs.
     static func bootstrapLogging(verbose: Bool) {
         LoggingSystem.bootstrap { label in

@@ -46,27 +46,70 @@ struct ParseCommand: AsyncParsableCommand {
         var bytesRead = 0
         let started = ContinuousClock.now
         for file in files {
-            let result: Result<FeedDocument, ParseFailure>
-            if let data = FileManager.default.contents(atPath: file) {
-                bytesRead += data.count
-                let documentURL = baseURL ?? URL(fileURLWithPath: file)
-                result = parser.parse(Array(data), documentURL: documentURL, contentType: nil)
+            let failed: Bool
+            if jsonl {
+                // Items stream out as they are parsed: memory stays flat however many items a feed has.
+                var writer = ParseRecordWriter(source: file) { Console.writeOut($0) }
+                let stream = FeedParser.Stream(
+                    start: { writer.start(format: $0, encoding: $1) }, item: { writer.item($0) })
+                let result = parse(file, with: parser, baseURL: baseURL, stream: stream, bytesRead: &bytesRead)
+                writer.finish(result)
+                Console.writeOut([0x0A])
+                failed = (try? result.get()) == nil
             } else {
-                result = .failure(ParseFailure("cannot read the file"))
+                let result = parse(file, with: parser, baseURL: baseURL, stream: nil, bytesRead: &bytesRead)
+                print(try ParseRecord(source: file, result: result).prettyJSON())
+                failed = (try? result.get()) == nil
             }
-            if case .failure = result { failures += 1 }
-            let record = ParseRecord(source: file, result: result)
-            let text = jsonl ? record.jsonLine() : try record.prettyJSON()
-            print(text)
+            if failed { failures += 1 }
         }
         if stats {
-            var usage = rusage()
-            getrusage(RUSAGE_SELF.rawValue, &usage)
             let elapsed = ContinuousClock.now - started
+            let peak = Self.peakMemoryKiB().map { "\($0 / 1024) MiB" } ?? "unknown"
             Console.error(
-                "parse: \(files.count) files, \(bytesRead) bytes, \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3)))), peak memory \(usage.ru_maxrss / 1024) MiB"
+                "parse: \(files.count) files, \(bytesRead) bytes, \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3)))), peak memory \(peak)"
             )
         }
         if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func parse(
+        _ file: String, with parser: FeedParser, baseURL: URL?, stream: FeedParser.Stream?, bytesRead: inout Int
+    ) -> Result<
+        FeedDocument, ParseFailure
+    > {
+        // Read straight into one array: the input is the largest buffer alive.
+        guard let bytes = Self.readFile(file) else { return .failure(ParseFailure("read: cannot read the file")) }
+        bytesRead += bytes.count
+        return parser.parse(bytes, documentURL: baseURL, contentType: nil, stream: stream)
+    }
+
+    /// The whole file, read into one array without an intermediate copy; nil when unreadable.
+    static func readFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            offset += n
+        }
+        if offset < bytes.count { bytes.removeSubrange(offset...) }
+        return bytes
+    }
+
+    /// This process's peak resident memory (VmHWM). Not getrusage's ru_maxrss,
+    /// which Linux carries over from the parent across fork and exec.
+    static func peakMemoryKiB() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
+        }
+        return nil
     }
 }

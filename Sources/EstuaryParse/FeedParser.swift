@@ -20,6 +20,27 @@ public struct FeedParser: FeedParsing {
     }
 
     public func parse(_ body: [UInt8], documentURL: URL?, contentType: String?) -> Result<FeedDocument, ParseFailure> {
+        parse(body, documentURL: documentURL, contentType: contentType, stream: nil)
+    }
+
+    /// What a streaming parse reports as it goes.
+    public struct Stream {
+        /// Once the format and encoding are known, before any item.
+        public var start: (_ format: FeedFormat, _ encoding: String) -> Void
+        /// Each item as soon as it is complete; the returned document then has no items.
+        public var item: (FeedItem) -> Void
+
+        public init(start: @escaping (FeedFormat, String) -> Void, item: @escaping (FeedItem) -> Void) {
+            self.start = start
+            self.item = item
+        }
+    }
+
+    /// Parses without keeping the items: each goes to `stream` as soon as it is
+    /// complete, so memory does not grow with the number of items.
+    public func parse(_ body: [UInt8], documentURL: URL?, contentType: String?, stream: Stream?) -> Result<
+        FeedDocument, ParseFailure
+    > {
         guard body.count <= maxBytes else {
             return .failure(ParseFailure("read: the document is larger than \(maxBytes) bytes; not parsed"))
         }
@@ -32,14 +53,35 @@ public struct FeedParser: FeedParsing {
             return .failure(ParseFailure("not a feed: the body is empty"))
         }
         if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-            return JSONFeedReader(documentURL: documentURL, sanitize: sanitize).read(bytes)
+            var reader = JSONFeedReader(documentURL: documentURL, sanitize: sanitize)
+            if let stream {
+                reader.onFormat = { stream.start($0, decoded.encoding) }
+                reader.onItem = stream.item
+            }
+            return reader.read(bytes).map {
+                var document = $0
+                document.encoding = decoded.encoding
+                return document
+            }
         }
 
         let builder = FeedBuilder(documentURL: documentURL, sanitize: sanitize)
+        if let stream {
+            builder.onFormat = { stream.start($0, decoded.encoding) }
+            builder.onItem = stream.item
+        }
         guard let parser = PushParser(receiver: builder) else {
             return .failure(ParseFailure("parse: libxml2 could not allocate a parser (out of memory?)"))
         }
-        bytes.withUnsafeBufferPointer { parser.feed($0, last: true) }
+        // In 64 KiB chunks: libxml2 then keeps only a window of the document in its buffers.
+        bytes.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            repeat {
+                let end = min(offset + 65_536, buffer.count)
+                parser.feed(UnsafeBufferPointer(rebasing: buffer[offset..<end]), last: end == buffer.count)
+                offset = end
+            } while offset < buffer.count
+        }
 
         guard var document = builder.document else {
             if Self.looksLikeHTMLPage(bytes) || builder.foreignRoot?.lowercased() == "html" {

@@ -20,7 +20,7 @@ import Testing
         #expect(records[0]["format"] as? String == "rss20")
         #expect(records[0]["wellFormed"] as? Bool == true)
         #expect((records[1]["error"] as? String)?.hasPrefix("not a feed") == true)
-        #expect(records[2]["error"] as? String == "cannot read the file")
+        #expect(records[2]["error"] as? String == "read: cannot read the file")
         #expect(records[3]["format"] as? String == "atom10")
         let items = try #require(records[3]["items"] as? [[String: Any]])
         // Every key of the record is present, null when absent.

@@ -39,6 +39,7 @@ public final class TestHTTPServer: @unchecked Sendable {
     private let handler: Handler
     private let lock = NSLock()
     private var _requests: [Request] = []
+    private var stopped = false
 
     /// Every request received so far, in order.
     public var requests: [Request] { lock.withLock { _requests } }
@@ -81,12 +82,22 @@ public final class TestHTTPServer: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// Stops accepting connections. Idempotent: a second close of the same descriptor
+    /// number could close a socket another test has opened since.
     public func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        let fd: Int32? = lock.withLock {
+            guard !stopped else { return nil }
+            stopped = true
+            return listener
+        }
+        guard let fd else { return }
+        // Wakes the accept loop, which closes the descriptor itself: closing it here
+        // could let the number be reused while that thread still calls accept on it.
+        shutdown(fd, Int32(SHUT_RDWR))
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {

@@ -29,82 +29,21 @@ public struct ParseRecord: Encodable, Sendable {
         }
     }
 
-    /// One line of JSON, keys sorted so the output is stable. Written by hand:
-    /// it is the hot path of `estuary parse --jsonl` over large corpora.
+    /// One line of JSON, keys sorted so the output is stable.
     public func jsonLine() -> String {
-        var w = JSONLine()
-        w.beginObject()
-        switch result {
-        case .failure(let failure):
-            w.key("error")
-            w.string(failure.message)
-            w.key("source")
-            w.string(source)
-        case .success(let doc):
-            w.key("encoding")
-            w.string(doc.encoding)
-            w.key("feed")
-            w.beginObject()
-            w.key("id")
-            w.string(doc.metadata.id)
-            w.key("link")
-            w.string(doc.metadata.link)
-            w.key("title")
-            w.string(doc.metadata.title)
-            w.key("updated")
-            w.string(doc.metadata.updated.map(CivilTime.rfc3339))
-            w.endObject()
-            w.key("format")
-            w.string(doc.format.rawValue)
-            w.key("items")
-            w.beginArray()
-            for item in doc.items { Self.write(item, to: &w) }
-            w.endArray()
-            w.key("source")
-            w.string(source)
-            w.key("wellFormed")
-            w.bool(doc.wellFormed)
-        }
-        w.endObject()
-        return String(decoding: w.bytes, as: UTF8.self)
+        String(decoding: jsonLineBytes(), as: UTF8.self)
     }
 
-    private static func write(_ item: FeedItem, to w: inout JSONLine) {
-        w.beginObject()
-        w.key("author")
-        w.string(item.author)
-        w.key("categories")
-        w.beginArray()
-        for category in item.categories { w.string(category) }
-        w.endArray()
-        w.key("content")
-        w.string(item.content)
-        w.key("enclosures")
-        w.beginArray()
-        for enclosure in item.enclosures {
-            w.beginObject()
-            w.key("length")
-            w.int(enclosure.length)
-            w.key("type")
-            w.string(enclosure.type)
-            w.key("url")
-            w.string(enclosure.url)
-            w.endObject()
+    /// ``jsonLine()`` as UTF-8 bytes, without a newline.
+    public func jsonLineBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        var writer = ParseRecordWriter(source: source) { out += $0 }
+        if case .success(let doc) = result {
+            writer.start(format: doc.format, encoding: doc.encoding)
+            for item in doc.items { writer.item(item) }
         }
-        w.endArray()
-        w.key("id")
-        w.string(item.id)
-        w.key("link")
-        w.string(item.link)
-        w.key("published")
-        w.string(item.published.map(CivilTime.rfc3339))
-        w.key("summary")
-        w.string(item.summary)
-        w.key("title")
-        w.string(item.title)
-        w.key("updated")
-        w.string(item.updated.map(CivilTime.rfc3339))
-        w.endObject()
+        writer.finish(result)
+        return out
     }
 
     /// Indented JSON, for people.
@@ -187,5 +126,112 @@ struct EnclosureRecord: Encodable {
         try c.encode(enclosure.url, forKey: .url)
         try c.encode(enclosure.type, forKey: .type)
         try c.encode(enclosure.length, forKey: .length)
+    }
+}
+
+/// Writes one parse record as JSON, item by item, so a large feed never needs
+/// all its items, nor all its JSON, in memory at once (`estuary parse --jsonl`).
+///
+/// Keys come in the order they become known: `encoding`, `format`, `items`,
+/// then `feed`, `source` and `wellFormed`; an error record is `error`, `source`.
+public struct ParseRecordWriter {
+    private var json = JSONLine()
+    private var started = false
+    private let source: String
+    private let output: ([UInt8]) -> Void
+
+    /// `output` receives the bytes in order, in pieces of about 1 MiB at most.
+    public init(source: String, output: @escaping ([UInt8]) -> Void) {
+        self.source = source
+        self.output = output
+    }
+
+    public mutating func start(format: FeedFormat, encoding: String) {
+        guard !started else { return }
+        started = true
+        json.beginObject()
+        json.key("encoding")
+        json.string(encoding)
+        json.key("format")
+        json.string(format.rawValue)
+        json.key("items")
+        json.beginArray()
+    }
+
+    public mutating func item(_ item: FeedItem) {
+        json.beginObject()
+        json.key("author")
+        json.string(item.author)
+        json.key("categories")
+        json.beginArray()
+        for category in item.categories { json.string(category) }
+        json.endArray()
+        json.key("content")
+        json.string(item.content)
+        json.key("enclosures")
+        json.beginArray()
+        for enclosure in item.enclosures {
+            json.beginObject()
+            json.key("length")
+            json.int(enclosure.length)
+            json.key("type")
+            json.string(enclosure.type)
+            json.key("url")
+            json.string(enclosure.url)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("id")
+        json.string(item.id)
+        json.key("link")
+        json.string(item.link)
+        json.key("published")
+        json.string(item.published.map(CivilTime.rfc3339))
+        json.key("summary")
+        json.string(item.summary)
+        json.key("title")
+        json.string(item.title)
+        json.key("updated")
+        json.string(item.updated.map(CivilTime.rfc3339))
+        json.endObject()
+        if json.bytes.count >= 1 << 20 { output(json.takeBytes()) }
+    }
+
+    /// Ends the record: the feed's fields on success, the error otherwise.
+    public mutating func finish(_ result: Result<FeedDocument, ParseFailure>) {
+        switch result {
+        case .success(let doc):
+            start(format: doc.format, encoding: doc.encoding)
+            json.endArray()
+            json.key("feed")
+            json.beginObject()
+            json.key("id")
+            json.string(doc.metadata.id)
+            json.key("link")
+            json.string(doc.metadata.link)
+            json.key("title")
+            json.string(doc.metadata.title)
+            json.key("updated")
+            json.string(doc.metadata.updated.map(CivilTime.rfc3339))
+            json.endObject()
+            json.key("source")
+            json.string(source)
+            json.key("wellFormed")
+            json.bool(doc.wellFormed)
+            json.endObject()
+        case .failure(let failure):
+            if started {
+                // Not reached with Estuary's parser (failures come before the format is known); kept valid JSON anyway.
+                json.endArray()
+            } else {
+                json.beginObject()
+            }
+            json.key("error")
+            json.string(failure.message)
+            json.key("source")
+            json.string(source)
+            json.endObject()
+        }
+        output(json.takeBytes())
     }
 }

@@ -7,6 +7,12 @@ struct JSONLine {
 
     init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
 
+    /// Hands over what is written so far and starts an empty buffer, keeping the position in the document.
+    mutating func takeBytes() -> [UInt8] {
+        defer { bytes = [] }
+        return bytes
+    }
+
     mutating func beginObject() {
         separator()
         bytes.append(UInt8(ascii: "{"))

@@ -36,7 +36,7 @@ enum FeedDecoder {
         if let family = sniffed.family { candidates.append(family == "ebcdic" ? "ibm037" : family) }
         candidates += ["utf-8", "windows-1252", "iso-8859-2"]
 
-        let payload = Array(body[sniffed.bomLength...])
+        let payload = sniffed.bomLength == 0 ? body : Array(body[sniffed.bomLength...])
         for (index, name) in candidates.enumerated() {
             let encoding = normalize(name)
             guard let utf8 = transcode(payload, from: encoding, family: sniffed.family, last: index == candidates.count - 1)
@@ -178,24 +178,36 @@ enum FeedDecoder {
     /// Removes what XML 1.0 cannot carry (C0 controls but tab, LF, CR; a NUL ends
     /// libxml2's document) and anything before the first `<`.
     static func clean(_ bytes: [UInt8]) -> (bytes: [UInt8], repaired: Bool) {
-        var start = 0
-        while start < bytes.count, bytes[start] != UInt8(ascii: "<") { start += 1 }
-        if start == bytes.count { start = 0 }
-        let junkBefore = bytes[..<start].contains { !isSpace($0) }
-        var needsCleaning = false
-        for byte in bytes[start...] where byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
-            needsCleaning = true
-            break
+        bytes.withUnsafeBufferPointer { b in
+            let n = b.count
+            var start = 0
+            while start < n, b[start] != UInt8(ascii: "<") { start += 1 }
+            if start == n { start = 0 }
+            var junkBefore = false
+            for i in 0..<start where !isSpace(b[i]) {
+                junkBefore = true
+                break
+            }
+            var firstControl: Int? = nil
+            for i in start..<n {
+                let byte = b[i]
+                if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
+                    firstControl = i
+                    break
+                }
+            }
+            guard let firstControl else {
+                return (start == 0 ? bytes : Array(b[start...]), junkBefore)
+            }
+            var out: [UInt8] = []
+            out.reserveCapacity(n - start)
+            out.append(contentsOf: b[start..<firstControl])
+            for i in firstControl..<n {
+                let byte = b[i]
+                if byte >= 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { out.append(byte) }
+            }
+            return (out, true)
         }
-        if !needsCleaning {
-            return (start == 0 ? bytes : Array(bytes[start...]), junkBefore)
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count - start)
-        for byte in bytes[start...] where byte >= 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
-            out.append(byte)
-        }
-        return (out, true)
     }
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }

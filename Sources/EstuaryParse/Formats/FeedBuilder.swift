@@ -14,6 +14,10 @@ final class FeedBuilder: SAXReceiver {
     private(set) var foreignRoot: String?
     private(set) var metadata = FeedMetadata()
     private(set) var items: [FeedItem] = []
+    /// When set, finished items go here instead of into ``items`` (streaming).
+    var onItem: ((FeedItem) -> Void)?
+    /// Called once the format is known, before the first item.
+    var onFormat: ((FeedFormat) -> Void)?
 
     struct Frame {
         let namespace: Namespace
@@ -86,6 +90,7 @@ final class FeedBuilder: SAXReceiver {
             }
             format = detected
             rootURI = uri
+            onFormat?(detected)
             if let lang = attributes.first(where: { $0.name == "lang" && Namespace($0.namespace) == .xml })?.value {
                 metadata.language = lang
             }
@@ -171,7 +176,7 @@ final class FeedBuilder: SAXReceiver {
         fallbackTitle = nil
         fallbackSummary = nil
         mediaGroupDepth = nil
-        items.append(finished)
+        if let onItem { onItem(finished) } else { items.append(finished) }
         item = nil
         itemDepth = 0
     }

@@ -9,6 +9,8 @@ import Foundation
 struct JSONFeedReader {
     let documentURL: URL?
     let sanitize: Bool
+    var onFormat: ((FeedFormat) -> Void)? = nil
+    var onItem: ((FeedItem) -> Void)? = nil
 
     func read(_ bytes: [UInt8]) -> Result<FeedDocument, ParseFailure> {
         let object: Any
@@ -24,6 +26,7 @@ struct JSONFeedReader {
                 ParseFailure("not a feed: JSON without a JSON Feed \"version\" (https://jsonfeed.org/version/1.1)"))
         }
         let format: FeedFormat = version.hasSuffix("/1") || version.hasSuffix("/1/") ? .json10 : .json11
+        onFormat?(format)
         let base = (root["feed_url"] as? String).flatMap { URL(string: $0, relativeTo: documentURL) } ?? documentURL
 
         var metadata = FeedMetadata()
@@ -59,7 +62,7 @@ struct JSONFeedReader {
                         url: resolve(url, base), type: string(attachment["mime_type"]),
                         length: integer(attachment["size_in_bytes"])))
             }
-            items.append(item)
+            if let onItem { onItem(item) } else { items.append(item) }
         }
         return .success(FeedDocument(format: format, metadata: metadata, items: items))
     }
