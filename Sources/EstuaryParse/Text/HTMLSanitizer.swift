@@ -19,41 +19,43 @@ enum HTMLSanitizer {
         // Nothing that could be markup or an entity: already safe as it is.
         if !html.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) { return html }
         LibXML2.ensureInitialized()
-        let wrapped = "<div>" + html + "</div>"
-        let options = Int32(
-            HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
-                | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NOIMPLIED.rawValue)
-        let document = wrapped.withCString { bytes in
-            htmlReadMemory(bytes, Int32(clamping: wrapped.utf8.count), nil, "UTF-8", options)
+        // Streamed through libxml2's HTML parser in SAX mode: no tree is built,
+        // allowed elements are written out as the parser reports them.
+        let writer = SanitizingWriter(base: base)
+        var handler = htmlSAXHandler()
+        handler.startElement = SanitizingWriter.onStart
+        handler.endElement = SanitizingWriter.onEnd
+        handler.characters = SanitizingWriter.onCharacters
+        handler.ignorableWhitespace = SanitizingWriter.onCharacters
+        let context = Unmanaged.passUnretained(writer).toOpaque()
+        guard let parser = htmlCreatePushParserCtxt(&handler, context, nil, 0, nil, XML_CHAR_ENCODING_UTF8) else {
+            return escape(html)
         }
-        guard let document else { return escape(html) }
-        defer { xmlFreeDoc(document) }
-        var writer = Writer(base: base)
-        var node = document.pointee.children
-        var unwrapped = false
-        while let current = node {
-            // The first <div> is the wrapper: its children are the fragment.
-            if !unwrapped, current.pointee.type == XML_ELEMENT_NODE, name(of: current) == "div" {
-                unwrapped = true
-                writer.children(of: current)
-            } else {
-                writer.node(current)
+        defer { htmlFreeParserCtxt(parser) }
+        htmlCtxtUseOptions(parser, options)
+        // The <div> keeps libxml2 from wrapping loose text in an implied <p>.
+        var wrapped = Array("<div>".utf8)
+        wrapped.reserveCapacity(html.utf8.count + 11)
+        wrapped.append(contentsOf: html.utf8)
+        wrapped.append(contentsOf: "</div>".utf8)
+        wrapped.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                _ = htmlParseChunk(parser, chars.baseAddress, Int32(clamping: chars.count), 1)
             }
-            node = current.pointee.next
         }
-        return Trim.string(writer.out)
+        return withExtendedLifetime(writer) { Trim.string(writer.out) }
     }
+
+    private static let options = Int32(
+        HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
+            | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NOIMPLIED.rawValue)
 
     /// Plain text as HTML.
     static func escape(_ text: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
-        Writer.appendEscaped(text.utf8, to: &out, quotes: false)
+        SanitizingWriter.appendEscaped(text.utf8, to: &out, quotes: false)
         return String(decoding: out, as: UTF8.self)
-    }
-
-    fileprivate static func name(of node: xmlNodePtr) -> String {
-        node.pointee.name.map { String(cString: $0).lowercased() } ?? ""
     }
 
     // MARK: The lists
@@ -114,101 +116,106 @@ enum HTMLSanitizer {
     }
 }
 
-/// Serializes the allowed part of a libxml2 HTML tree.
-private struct Writer {
+/// Writes the allowed part of an HTML fragment as libxml2's HTML parser reports it.
+private final class SanitizingWriter {
     let base: URL?
     var out: [UInt8] = []
-    var depth = 0
 
-    /// What to do with an element, by libxml2's interned name pointer: a
-    /// document repeats the same few names, so each is looked up once.
-    enum ElementRule {
+    /// What happened to each open element, innermost last.
+    private var open: [Rule] = []
+    /// Inside an element dropped with its content: how deep.
+    private var dropping = 0
+    private var sawWrapper = false
+
+    enum Rule {
         case drop, unwrap
         case keep(name: [UInt8], isVoid: Bool)
     }
 
-    private var elementRules: [UnsafePointer<xmlChar>: ElementRule] = [:]
+    /// Decisions by libxml2's interned name pointer: a fragment repeats the same few names.
+    private var rules: [UnsafePointer<xmlChar>: Rule] = [:]
 
     init(base: URL?) {
         self.base = base
         out.reserveCapacity(4096)
     }
 
-    mutating func children(of node: xmlNodePtr) {
-        // Deeply nested input (a hostile feed's million <div>s) stops growing the output past a sane depth.
-        guard depth < 256 else { return }
-        depth += 1
-        var child = node.pointee.children
-        while let current = child {
-            self.node(current)
-            child = current.pointee.next
-        }
-        depth -= 1
-    }
-
-    mutating func node(_ node: xmlNodePtr) {
-        switch node.pointee.type {
-        case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-            if let content = node.pointee.content {
-                Self.appendEscaped(UnsafeBufferPointer(start: content, count: strlen(content)), to: &out, quotes: false)
-            }
-        case XML_ELEMENT_NODE:
-            element(node)
-        default:
-            // Comments, processing instructions, DTD nodes: dropped.
-            break
-        }
-    }
-
-    private mutating func element(_ node: xmlNodePtr) {
-        guard let rawName = node.pointee.name else { return }
-        let rule: ElementRule
-        if let known = elementRules[rawName] {
-            rule = known
+    private func rule(for name: UnsafePointer<xmlChar>) -> Rule {
+        if let known = rules[name] { return known }
+        let text = String(cString: name).lowercased()
+        let rule: Rule
+        if HTMLSanitizer.droppedWithContent.contains(text) {
+            rule = .drop
+        } else if HTMLSanitizer.allowedElements.contains(text) {
+            rule = .keep(name: Array(text.utf8), isVoid: HTMLSanitizer.voidElements.contains(text))
         } else {
-            let name = String(cString: rawName).lowercased()
-            if HTMLSanitizer.droppedWithContent.contains(name) {
-                rule = .drop
-            } else if HTMLSanitizer.allowedElements.contains(name) {
-                rule = .keep(name: Array(name.utf8), isVoid: HTMLSanitizer.voidElements.contains(name))
-            } else {
-                rule = .unwrap
-            }
-            elementRules[rawName] = rule
+            rule = .unwrap
         }
+        rules[name] = rule
+        return rule
+    }
+
+    func start(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        if dropping > 0 {
+            dropping += 1
+            return
+        }
+        // The wrapper <div> and anything nested absurdly deep lose their tags.
+        var rule = rule(for: name)
+        if !sawWrapper {
+            sawWrapper = true
+            rule = .unwrap
+        } else if open.count > 256 {
+            rule = .unwrap
+        }
+        open.append(rule)
         switch rule {
         case .drop:
-            return
+            dropping = 1
         case .unwrap:
-            children(of: node)
-        case .keep(let name, let isVoid):
+            break
+        case .keep(let tag, _):
             out.append(UInt8(ascii: "<"))
-            out.append(contentsOf: name)
-            var attribute = node.pointee.properties
-            while let current = attribute {
-                self.attribute(current)
-                attribute = current.pointee.next
+            out.append(contentsOf: tag)
+            if let attributes {
+                var i = 0
+                while let attributeName = attributes[i] {
+                    attribute(attributeName, attributes[i + 1])
+                    i += 2
+                }
             }
-            out.append(UInt8(ascii: ">"))
-            if isVoid { return }
-            children(of: node)
-            out.append(contentsOf: "</".utf8)
-            out.append(contentsOf: name)
             out.append(UInt8(ascii: ">"))
         }
     }
 
-    private mutating func attribute(_ attribute: xmlAttrPtr) {
-        guard let rawName = attribute.pointee.name else { return }
-        var name = String(cString: rawName).lowercased()
-        if let prefix = attribute.pointee.ns?.pointee.prefix { name = String(cString: prefix).lowercased() + ":" + name }
-        guard HTMLSanitizer.allowedAttributes.contains(name) else { return }
-        var value = ""
-        var child = attribute.pointee.children
-        while let text = child {
-            if let content = text.pointee.content { value += String(cString: content) }
-            child = text.pointee.next
+    func end() {
+        if dropping > 1 {
+            dropping -= 1
+            return
         }
+        guard let rule = open.popLast() else { return }
+        switch rule {
+        case .drop:
+            dropping = 0
+        case .unwrap:
+            break
+        case .keep(let tag, let isVoid):
+            guard !isVoid else { return }
+            out.append(contentsOf: "</".utf8)
+            out.append(contentsOf: tag)
+            out.append(UInt8(ascii: ">"))
+        }
+    }
+
+    func characters(_ text: UnsafeBufferPointer<UInt8>) {
+        guard dropping == 0 else { return }
+        Self.appendEscaped(text, to: &out, quotes: false)
+    }
+
+    private func attribute(_ rawName: UnsafePointer<xmlChar>, _ rawValue: UnsafePointer<xmlChar>?) {
+        let name = String(cString: rawName).lowercased()
+        guard HTMLSanitizer.allowedAttributes.contains(name) else { return }
+        var value = rawValue.map { String(cString: $0) } ?? ""
         if HTMLSanitizer.urlAttributes.contains(name) {
             guard let url = HTMLSanitizer.safeURL(value, base: base) else { return }
             value = url
@@ -220,15 +227,44 @@ private struct Writer {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Escapes `&`, `<`, `>` (and `"` in attributes), copying the runs between them in one go.
     static func appendEscaped<C: Collection>(_ bytes: C, to out: inout [UInt8], quotes: Bool) where C.Element == UInt8 {
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
-            case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
-            case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
-            case UInt8(ascii: "\"") where quotes: out.append(contentsOf: "&quot;".utf8)
-            default: out.append(byte)
+        var runStart = bytes.startIndex
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
+                || (quotes && byte == UInt8(ascii: "\""))
+            {
+                out.append(contentsOf: bytes[runStart..<i])
+                switch byte {
+                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
+                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
+                case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
+                default: out.append(contentsOf: "&quot;".utf8)
+                }
+                runStart = bytes.index(after: i)
             }
+            i = bytes.index(after: i)
         }
+        out.append(contentsOf: bytes[runStart..<i])
+    }
+
+    // MARK: C callbacks (capture-less; the writer travels as user data)
+
+    static let onStart: startElementSAXFunc = { context, name, attributes in
+        guard let context, let name else { return }
+        Unmanaged<SanitizingWriter>.fromOpaque(context).takeUnretainedValue().start(name, attributes)
+    }
+
+    static let onEnd: endElementSAXFunc = { context, _ in
+        guard let context else { return }
+        Unmanaged<SanitizingWriter>.fromOpaque(context).takeUnretainedValue().end()
+    }
+
+    static let onCharacters: charactersSAXFunc = { context, characters, length in
+        guard let context, let characters, length > 0 else { return }
+        Unmanaged<SanitizingWriter>.fromOpaque(context).takeUnretainedValue()
+            .characters(UnsafeBufferPointer(start: characters, count: Int(length)))
     }
 }
