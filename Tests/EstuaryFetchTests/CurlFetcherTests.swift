@@ -173,3 +173,19 @@ import Testing
         #expect(await fetch([]).isEmpty)
     }
 }
+
+@Suite struct ContentLocationTests {
+    @Test func contentLocationBecomesTheDocumentURL() async throws {
+        let server = try TestHTTPServer(routes: [
+            "/feed": .init(headers: [("Content-Location", "/archive/2024/feed.xml")], body: CurlFetcherTests.feed),
+            "/plain": .init(body: CurlFetcherTests.feed),
+        ])
+        let fetcher = CurlFetcher(logger: Logger(label: "test"))
+        var bodies: [String: FetchedBody] = [:]
+        let requests = ["/feed", "/plain"].map { FetchRequest(sourceID: $0, url: URL(string: server.baseURL + $0)!) }
+        for await (request, result) in fetcher.fetch(requests) { bodies[request.sourceID] = try result.get() }
+        #expect(bodies["/feed"]?.contentLocation == "/archive/2024/feed.xml")
+        #expect(bodies["/feed"]?.documentURL.absoluteString == "\(server.baseURL)/archive/2024/feed.xml")
+        #expect(bodies["/plain"]?.documentURL.absoluteString == "\(server.baseURL)/plain")
+    }
+}

@@ -82,7 +82,7 @@ public struct Cycle: Sendable {
         case .success(let fetched): body = fetched
         }
         let document: FeedDocument
-        switch parser.parse(body.body, documentURL: body.effectiveURL, contentType: body.contentType) {
+        switch parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) {
         case .failure(let failure): return fail(.parse, status: body.status, failure.message)
         case .success(let parsed): document = parsed
         }

@@ -26,13 +26,25 @@ public struct FetchedBody: Sendable {
     public var contentType: String?
     /// How long the transfer took, from its start to its last byte.
     public var elapsed: Duration
+    /// The Content-Location header, when the server sent one: the document's own address.
+    public var contentLocation: String?
 
-    public init(status: Int, body: [UInt8], effectiveURL: URL, contentType: String? = nil, elapsed: Duration = .zero) {
+    public init(
+        status: Int, body: [UInt8], effectiveURL: URL, contentType: String? = nil, elapsed: Duration = .zero,
+        contentLocation: String? = nil
+    ) {
         self.status = status
         self.body = body
         self.effectiveURL = effectiveURL
         self.contentType = contentType
         self.elapsed = elapsed
+        self.contentLocation = contentLocation
+    }
+
+    /// What relative links in the body resolve against: Content-Location (itself
+    /// relative to the URL fetched), else the URL the body came from.
+    public var documentURL: URL {
+        contentLocation.flatMap { URL(string: $0, relativeTo: effectiveURL)?.absoluteURL } ?? effectiveURL
     }
 }
 

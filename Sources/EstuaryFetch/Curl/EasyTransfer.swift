@@ -97,7 +97,17 @@ final class EasyTransfer {
         return .success(
             FetchedBody(
                 status: status, body: body, effectiveURL: effective,
-                contentType: typePointer.map { String(cString: $0) }, elapsed: elapsed))
+                contentType: typePointer.map { String(cString: $0) }, elapsed: elapsed,
+                contentLocation: header("Content-Location")))
+    }
+
+    /// A response header of the last response (after redirects), nil when absent.
+    private func header(_ name: String) -> String? {
+        var found: UnsafeMutablePointer<curl_header>? = nil
+        guard curl_easy_header(handle, name, 0, UInt32(CURLH_HEADER), -1, &found) == CURLHE_OK,
+            let value = found?.pointee.value
+        else { return nil }
+        return String(cString: value)
     }
 
     // MARK: C callbacks
