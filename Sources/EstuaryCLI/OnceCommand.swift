@@ -30,6 +30,8 @@ struct OnceCommand: AsyncParsableCommand {
         for output in report.outputs {
             if let error = output.error {
                 Console.error("output \"\(output.name)\": not written: \(error)")
+            } else if output.unchanged {
+                Console.error("output \"\(output.name)\": unchanged (no new items)")
             } else {
                 Console.error("output \"\(output.name)\": wrote \(output.files.joined(separator: ", "))")
             }

@@ -14,9 +14,9 @@ public final class CurlFetcher: FeedFetching {
 
     deinit { engine.shutdown() }
 
-    public func fetch(_ requests: [FetchRequest]) -> AsyncStream<(FetchRequest, Result<FetchedBody, FetchFailure>)> {
+    public func fetch(_ requests: [FetchRequest]) -> AsyncStream<(FetchRequest, FetchResult)> {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: (FetchRequest, Result<FetchedBody, FetchFailure>).self, bufferingPolicy: .unbounded)
+            of: (FetchRequest, FetchResult).self, bufferingPolicy: .unbounded)
         guard !requests.isEmpty else {
             continuation.finish()
             return stream

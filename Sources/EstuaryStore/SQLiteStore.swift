@@ -40,9 +40,12 @@ public final class SQLiteStore: ArticleStore {
         }
     }
 
-    public func record(source: SourceConfig, document: FeedDocument, status: Int, at time: Date) throws -> StoreOutcome {
+    public func record(source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, at time: Date)
+        throws -> StoreOutcome
+    {
         try pool.write { db in
             try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
+            try save(fetchState, of: source, in: db)
             try db.execute(
                 sql: """
                     UPDATE source SET feed_title = ?, feed_link = ?, feed_id = ?, feed_updated = ? WHERE id = ?
@@ -72,10 +75,55 @@ public final class SQLiteStore: ArticleStore {
         }
     }
 
-    public func recordFailure(source: SourceConfig, stage: String, status: Int?, message: String, at time: Date) throws {
+    public func recordUnchanged(source: SourceConfig, status: Int, fetchState: FetchState, at time: Date) throws {
+        try pool.write { db in
+            try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
+            try save(fetchState, of: source, in: db)
+        }
+    }
+
+    public func recordFailure(
+        source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date
+    ) throws {
         try pool.write { db in
             try upsertSource(db, source: source, result: stage, status: status, error: message, at: time)
+            try save(fetchState, of: source, in: db)
         }
+    }
+
+    public func fetchStates(of sources: [SourceConfig]) throws -> [String: FetchState] {
+        try pool.read { db in
+            var states: [String: FetchState] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM source") {
+                var state = FetchState()
+                state.validators = Validators(etag: row["etag"], lastModified: row["last_modified"])
+                state.bodyHash = row["body_hash"]
+                state.errorCount = row["error_count"]
+                state.notBefore = (row["not_before"] as Double?).map(Date.init(timeIntervalSince1970:))
+                state.notBeforeReason = row["not_before_reason"]
+                state.goneURL = row["gone_url"]
+                state.movedTo = row["moved_to"]
+                state.movedFrom = row["moved_from"]
+                state.redirectTarget = row["redirect_target"]
+                state.redirectCount = row["redirect_count"]
+                states[row["id"]] = state
+            }
+            return states
+        }
+    }
+
+    private func save(_ state: FetchState, of source: SourceConfig, in db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE source SET etag = ?, last_modified = ?, body_hash = ?, error_count = ?, not_before = ?,
+                    not_before_reason = ?, gone_url = ?, moved_to = ?, moved_from = ?, redirect_target = ?, redirect_count = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                state.validators.etag, state.validators.lastModified, state.bodyHash, state.errorCount,
+                state.notBefore?.timeIntervalSince1970, state.notBeforeReason, state.goneURL, state.movedTo, state.movedFrom,
+                state.redirectTarget, state.redirectCount, source.id,
+            ])
     }
 
     private func upsertSource(_ db: Database, source: SourceConfig, result: String, status: Int?, error: String?, at time: Date)

@@ -39,6 +39,16 @@ enum Schema {
                     CREATE INDEX item_by_date ON item (sort_date DESC);
                     """)
         }
+        migrator.registerMigration("v2 fetch state") { db in
+            // What the fetcher remembers per source: validators, body hash, backoff, gone and moved marks.
+            for column in [
+                "etag TEXT", "last_modified TEXT", "body_hash TEXT", "error_count INTEGER NOT NULL DEFAULT 0",
+                "not_before REAL", "not_before_reason TEXT", "gone_url TEXT", "moved_to TEXT", "moved_from TEXT",
+                "redirect_target TEXT", "redirect_count INTEGER NOT NULL DEFAULT 0",
+            ] {
+                try db.execute(sql: "ALTER TABLE source ADD COLUMN \(column)")
+            }
+        }
         return migrator
     }
 }

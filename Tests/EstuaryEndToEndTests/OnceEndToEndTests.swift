@@ -10,12 +10,27 @@ import Testing
     static func makeServer() throws -> TestHTTPServer {
         let wordpress = try Fixtures.demoFeed("wordpress-rss2.xml")
         let planet = try Fixtures.demoFeed("planet-atom.xml")
-        return try TestHTTPServer(routes: [
-            "/wordpress/feed/": .init(headers: [("Content-Type", "application/rss+xml; charset=UTF-8")], body: wordpress),
-            "/planet/atom.xml": .init(headers: [("Content-Type", "application/atom+xml")], body: planet),
+        let routes: [String: TestHTTPServer.Response] = [
+            "/wordpress/feed/": .init(
+                headers: [("Content-Type", "application/rss+xml; charset=UTF-8"), ("ETag", "\"wp-1\"")], body: wordpress),
+            "/planet/atom.xml": .init(
+                headers: [("Content-Type", "application/atom+xml"), ("Last-Modified", "Mon, 04 Dec 2017 10:02:00 GMT")],
+                body: planet),
             "/a-web-page/": .init(
                 contentType: "text/html", body: "<!doctype html><html><head><title>Hi</title></head><body>Hello</body></html>"),
-        ])
+        ]
+        // Conditional GET as a real server does it: 304 when a validator matches.
+        return try TestHTTPServer { request in
+            guard let response = routes[request.path] else { return .init(status: 404, contentType: "text/plain", body: "no\n") }
+            let etag = response.headers.first { $0.0 == "ETag" }?.1
+            let modified = response.headers.first { $0.0 == "Last-Modified" }?.1
+            if (etag != nil && request.headers["if-none-match"] == etag)
+                || (modified != nil && request.headers["if-modified-since"] == modified)
+            {
+                return .init(status: 304, headers: response.headers.filter { $0.0 != "Content-Type" })
+            }
+            return response
+        }
     }
 
     static func writeConfig(in folder: URL, server: TestHTTPServer, extraSources: String = "") throws -> URL {
@@ -95,10 +110,20 @@ import Testing
         #expect(first.status == 0, "stderr: \(first.stderr)")
         let before = try Self.items(folder)
 
+        let indexFile = folder.appendingPathComponent("public/river.json").path
+        let writtenBefore = try FileManager.default.attributesOfItem(atPath: indexFile)[.modificationDate] as? Date
+
         let second = try EstuaryBinary.run(["once", "--config", config.path])
         #expect(second.status == 0, "stderr: \(second.stderr)")
-        #expect(second.stderr.contains("source \"photo-journal\": 200, 1 item (0 new)"))
-        #expect(second.stderr.contains("source \"planet\": 200, 1 item (0 new)"))
+        // Both validators went back, the server answered 304, nothing was parsed or written.
+        #expect(second.stderr.contains("source \"photo-journal\": 304, not modified"))
+        #expect(second.stderr.contains("source \"planet\": 304, not modified"))
+        #expect(second.stderr.contains("output \"river\": unchanged"))
+        let conditional = server.requests.filter { $0.path == "/wordpress/feed/" }.last
+        #expect(conditional?.headers["if-none-match"] == "\"wp-1\"")
+        #expect(server.requests.filter { $0.path == "/planet/atom.xml" }.last?.headers["if-modified-since"] != nil)
+        let writtenAfter = try FileManager.default.attributesOfItem(atPath: indexFile)[.modificationDate] as? Date
+        #expect(writtenAfter == writtenBefore)
         let after = try Self.items(folder)
         #expect(after.count == before.count)
         #expect(after.map { $0["key"] as? String } == before.map { $0["key"] as? String })
@@ -136,10 +161,12 @@ import Testing
 
         let run = try EstuaryBinary.run(["once", "--config", config.path])
         #expect(run.status == 1, "stderr: \(run.stderr)")
-        #expect(run.stderr.contains("source \"missing\": fetch failed: HTTP 404 Not Found"))
+        #expect(run.stderr.contains("source \"missing\": fetch failed (http): HTTP 404 Not Found"))
         #expect(run.stderr.contains("source \"webpage\": parse failed: not a feed: the body is an HTML page"))
-        #expect(run.stderr.contains("source \"down\": fetch failed: Couldn't connect to server"))
-        #expect(run.stderr.contains("source \"nofile\": fetch failed:"))
+        #expect(run.stderr.contains("source \"down\": fetch failed (connect): Couldn't connect to server"))
+        #expect(run.stderr.contains("source \"nofile\": fetch failed (read):"))
+        // Every failure says when the next attempt is.
+        #expect(run.stderr.contains("; next attempt at "))
         #expect(run.stderr.contains("source \"photo-journal\": 200, 1 item (1 new)"))
 
         let index = try Self.index(folder)
@@ -147,7 +174,7 @@ import Testing
         #expect(Set(items.compactMap { $0["source"] as? String }) == ["photo-journal", "planet"])
         let sources = try #require(index["sources"] as? [[String: Any]])
         let missing = try #require(sources.first { $0["id"] as? String == "missing" })
-        #expect(missing["lastResult"] as? String == "fetch")
+        #expect(missing["lastResult"] as? String == "http")
         #expect(missing["lastStatus"] as? Int == 404)
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("public/river.atom").path))
     }
@@ -219,7 +246,7 @@ import Testing
         try FileManager.default.removeItem(at: folder.appendingPathComponent("public"))
         let again = try EstuaryBinary.run(["once", "--config", config.path])
         #expect(again.status == 0, "stderr: \(again.stderr)")
-        #expect(again.stderr.contains("source \"photo-journal\": 200, 1 item (0 new)"))
+        #expect(again.stderr.contains("source \"photo-journal\": 304, not modified"))
         #expect(try OnceEndToEndTests.items(folder).count == 2)
     }
 
@@ -249,7 +276,7 @@ import Testing
         #expect(server.requests.filter { $0.path == "/planet/atom.xml" }.count >= 3, "log: \(log)")
         #expect(log.contains("a cycle every 1s"))
         #expect(log.contains("source \"planet\": 200, 1 item (1 new)"))
-        #expect(log.contains("source \"planet\": 200, 1 item (0 new)"))
+        #expect(log.contains("source \"planet\": 304, not modified"))
         #expect(try OnceEndToEndTests.items(folder).count == 2)
     }
 }

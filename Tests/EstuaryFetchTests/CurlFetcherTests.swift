@@ -10,17 +10,17 @@ import Testing
 @Suite struct CurlFetcherTests {
     static let feed = Array("<rss version=\"2.0\"><channel><title>T</title></channel></rss>".utf8)
 
-    func fetch(_ urls: [String], limits: FetchLimits = FetchLimits()) async -> [String: Result<FetchedBody, FetchFailure>] {
+    func fetch(_ urls: [String], limits: FetchLimits = FetchLimits()) async -> [String: FetchResult] {
         let fetcher = CurlFetcher(limits: limits, logger: Logger(label: "test"))
         let requests = urls.enumerated().map { FetchRequest(sourceID: "s\($0.offset)", url: URL(string: $0.element)!) }
-        var results: [String: Result<FetchedBody, FetchFailure>] = [:]
+        var results: [String: FetchResult] = [:]
         for await (request, result) in fetcher.fetch(requests) {
             results[request.url.absoluteString] = result
         }
         return results
     }
 
-    func fetchOne(_ url: String, limits: FetchLimits = FetchLimits()) async -> Result<FetchedBody, FetchFailure> {
+    func fetchOne(_ url: String, limits: FetchLimits = FetchLimits()) async -> FetchResult {
         await fetch([url], limits: limits)[url]!
     }
 
@@ -187,5 +187,101 @@ import Testing
         #expect(bodies["/feed"]?.contentLocation == "/archive/2024/feed.xml")
         #expect(bodies["/feed"]?.documentURL.absoluteString == "\(server.baseURL)/archive/2024/feed.xml")
         #expect(bodies["/plain"]?.documentURL.absoluteString == "\(server.baseURL)/plain")
+    }
+}
+
+extension FetchResult {
+    struct NotABody: Error {}
+
+    /// The body, for tests that expect one.
+    func get() throws -> FetchedBody {
+        switch self {
+        case .body(let body): return body
+        case .failure(let failure): throw failure
+        case .notModified: throw NotABody()
+        }
+    }
+}
+
+/// Conditional GET, Retry-After and redirects as the fetcher reports them.
+@Suite struct HTTPSemanticsTests {
+    func fetchOne(_ url: String, validators: Validators = Validators()) async -> FetchResult {
+        let fetcher = CurlFetcher(logger: Logger(label: "test"))
+        for await (_, result) in fetcher.fetch([FetchRequest(sourceID: "s", url: URL(string: url)!, validators: validators)]) {
+            return result
+        }
+        fatalError("no result")
+    }
+
+    @Test func sendsBothValidatorsAndReportsNotModified() async throws {
+        let server = try TestHTTPServer { request in
+            if request.headers["if-none-match"] == "\"v1\"", request.headers["if-modified-since"] != nil {
+                return .init(status: 304, headers: [("ETag", "\"v1\"")])
+            }
+            return .init(
+                headers: [("ETag", "\"v1\""), ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT")], body: CurlFetcherTests.feed)
+        }
+        let first = try await fetchOne("\(server.baseURL)/feed").get()
+        #expect(first.validators == Validators(etag: "\"v1\"", lastModified: "Sun, 06 Nov 1994 08:49:37 GMT"))
+        let second = await fetchOne("\(server.baseURL)/feed", validators: first.validators)
+        guard case .notModified(let answer) = second else {
+            Issue.record("expected 304, got \(second)")
+            return
+        }
+        #expect(answer.validators.etag == "\"v1\"")
+        #expect(server.requests.count == 2)
+    }
+
+    @Test(arguments: [429, 503])
+    func retryAfterInSecondsAndAsADate(status: Int) async throws {
+        let server = try TestHTTPServer { request in
+            request.path == "/seconds"
+                ? .init(status: status, headers: [("Retry-After", "120")])
+                : .init(status: status, headers: [("Retry-After", "Wed, 21 Oct 2099 07:28:00 GMT")])
+        }
+        let before = Date()
+        guard case .failure(let inSeconds) = await fetchOne("\(server.baseURL)/seconds") else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(inSeconds.status == status)
+        let wait = try #require(inSeconds.retryAfter).timeIntervalSince(before)
+        #expect(wait > 110 && wait < 130)
+        guard case .failure(let asDate) = await fetchOne("\(server.baseURL)/date") else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(asDate.retryAfter.map(CivilTime.rfc3339) == "2099-10-21T07:28:00Z")
+    }
+
+    @Test func reportsWhereLeadingPermanentRedirectsPoint() async throws {
+        let server = try TestHTTPServer { request in
+            switch request.path {
+            case "/a": .init(status: 301, headers: [("Location", "/b")])
+            case "/b": .init(status: 308, headers: [("Location", "/c")])
+            case "/c": .init(status: 302, headers: [("Location", "/d")])
+            case "/t": .init(status: 307, headers: [("Location", "/d")])
+            default: .init(body: CurlFetcherTests.feed)
+            }
+        }
+        let moved = try await fetchOne("\(server.baseURL)/a").get()
+        #expect(moved.permanentTarget?.absoluteString == "\(server.baseURL)/c")
+        #expect(moved.effectiveURL.absoluteString == "\(server.baseURL)/d")
+        let temporary = try await fetchOne("\(server.baseURL)/t").get()
+        #expect(temporary.permanentTarget == nil)
+    }
+
+    @Test func failuresNameTheirStage() async throws {
+        let server = try TestHTTPServer(routes: [:])
+        guard case .failure(let http) = await fetchOne("\(server.baseURL)/x") else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(http.stage == "http")
+        guard case .failure(let dns) = await fetchOne("http://no-such-host.invalid/feed") else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(dns.stage == "dns")
     }
 }

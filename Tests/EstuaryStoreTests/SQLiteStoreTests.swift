@@ -25,11 +25,12 @@ import Testing
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         let now = Date(timeIntervalSince1970: 1_000_000)
         let first = try store.record(
-            source: Self.source, document: Self.document([Self.item(1), Self.item(2)]), status: 200, at: now)
+            source: Self.source, document: Self.document([Self.item(1), Self.item(2)]), status: 200, fetchState: FetchState(),
+            at: now)
         #expect(first == StoreOutcome(items: 2, new: 2))
         let second = try store.record(
             source: Self.source, document: Self.document([Self.item(3), Self.item(2), Self.item(1)]), status: 200,
-            at: now.addingTimeInterval(60))
+            fetchState: FetchState(), at: now.addingTimeInterval(60))
         #expect(second == StoreOutcome(items: 3, new: 1))
         let articles = try store.articles(sourceIDs: ["blog"], limit: 10)
         #expect(articles.count == 3)
@@ -39,15 +40,18 @@ import Testing
 
     @Test func theSameIDInAnotherSourceIsAnotherItem() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
-        _ = try store.record(source: Self.source, document: Self.document([Self.item(1)]), status: 200, at: Date())
-        let other = try store.record(source: Self.other, document: Self.document([Self.item(1)]), status: 200, at: Date())
+        _ = try store.record(
+            source: Self.source, document: Self.document([Self.item(1)]), status: 200, fetchState: FetchState(), at: Date())
+        let other = try store.record(
+            source: Self.other, document: Self.document([Self.item(1)]), status: 200, fetchState: FetchState(), at: Date())
         #expect(other.new == 1)
     }
 
     @Test func returnsTheNewestFirstWithEveryFieldIntact() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         let items = [Self.item(1, day: 10), Self.item(2, day: 30), Self.item(3, day: 20)]
-        _ = try store.record(source: Self.source, document: Self.document(items), status: 200, at: Date())
+        _ = try store.record(
+            source: Self.source, document: Self.document(items), status: 200, fetchState: FetchState(), at: Date())
         let articles = try store.articles(sourceIDs: ["blog"], limit: 2)
         #expect(articles.map(\.item) == [items[1], items[2]])
         #expect(try store.articles(sourceIDs: [], limit: 10).isEmpty)
@@ -57,19 +61,22 @@ import Testing
     @Test func anItemWithoutADateSortsByWhenItWasFirstSeen() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         _ = try store.record(
-            source: Self.source, document: Self.document([Self.item(1, day: 1)]), status: 200,
+            source: Self.source, document: Self.document([Self.item(1, day: 1)]), status: 200, fetchState: FetchState(),
             at: Date(timeIntervalSince1970: 1000))
         _ = try store.record(
-            source: Self.other, document: Self.document([Self.item(9)]), status: 200, at: Date(timeIntervalSince1970: 5 * 86_400))
+            source: Self.other, document: Self.document([Self.item(9)]), status: 200, fetchState: FetchState(),
+            at: Date(timeIntervalSince1970: 5 * 86_400))
         let keys = try store.articles(sourceIDs: ["blog", "news"], limit: 10).map(\.sourceID)
         #expect(keys == ["news", "blog"])
     }
 
     @Test func aFailureIsRecordedAndKeepsEverythingStored() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
-        _ = try store.record(source: Self.source, document: Self.document([Self.item(1)]), status: 200, at: Date())
+        _ = try store.record(
+            source: Self.source, document: Self.document([Self.item(1)]), status: 200, fetchState: FetchState(), at: Date())
         try store.recordFailure(
-            source: Self.source, stage: "fetch", status: 503, message: "HTTP 503", at: Date(timeIntervalSince1970: 42))
+            source: Self.source, stage: "fetch", status: 503, message: "HTTP 503", fetchState: FetchState(),
+            at: Date(timeIntervalSince1970: 42))
         let status = try #require(try store.statuses(of: [Self.source, Self.other]).first)
         #expect(status.lastResult == "fetch")
         #expect(status.lastStatus == 503)
@@ -84,12 +91,15 @@ import Testing
         let folder = try Fixtures.temporaryFolder().path
         do {
             let store = try SQLiteStore(directory: folder)
-            _ = try store.record(source: Self.source, document: Self.document([Self.item(1)]), status: 200, at: Date())
+            _ = try store.record(
+                source: Self.source, document: Self.document([Self.item(1)]), status: 200, fetchState: FetchState(), at: Date())
         }
         let reopened = try SQLiteStore(directory: folder)
         #expect(try reopened.articles(sourceIDs: ["blog"], limit: 10).count == 1)
         #expect(
-            try reopened.record(source: Self.source, document: Self.document([Self.item(1)]), status: 200, at: Date()).new == 0)
+            try reopened.record(
+                source: Self.source, document: Self.document([Self.item(1)]), status: 200, fetchState: FetchState(), at: Date()
+            ).new == 0)
     }
 
     @Test func aStateFolderThatCannotBeCreatedIsAClearError() throws {
@@ -102,5 +112,28 @@ import Testing
         } catch {
             #expect(error.description.hasPrefix("state: cannot open"))
         }
+    }
+
+    @Test func fetchStateRoundTrips() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        #expect(try store.fetchStates(of: [Self.source]).isEmpty)
+        var state = FetchState()
+        state.validators = Validators(etag: "\"v1\"", lastModified: "Sun, 06 Nov 1994 08:49:37 GMT")
+        state.bodyHash = "abc"
+        state.errorCount = 2
+        state.notBefore = Date(timeIntervalSince1970: 1000)
+        state.notBeforeReason = "backoff"
+        state.goneURL = "https://blog.example/feed"
+        state.movedTo = "https://new.example/feed"
+        state.movedFrom = "https://blog.example/feed"
+        state.redirectTarget = "https://x.example/"
+        state.redirectCount = 2
+        try store.recordFailure(source: Self.source, stage: "http", status: 500, message: "m", fetchState: state, at: Date())
+        #expect(try store.fetchStates(of: [Self.source])["blog"] == state)
+        var cleared = state
+        cleared.errorCount = 0
+        try store.recordUnchanged(source: Self.source, status: 304, fetchState: cleared, at: Date())
+        #expect(try store.fetchStates(of: [Self.source])["blog"] == cleared)
+        #expect(try store.statuses(of: [Self.source]).first?.lastResult == "ok")
     }
 }

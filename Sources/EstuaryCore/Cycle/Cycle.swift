@@ -27,15 +27,38 @@ public struct Cycle: Sendable {
     }
 
     /// Runs the cycle once. `onSource` hears about each source as soon as it is done.
+    /// Sources that are gone, or waiting out a backoff or a Retry-After, are skipped.
     public func run(config: Config, onSource: @escaping @Sendable (SourceReport) -> Void = { _ in }) async -> CycleReport {
+        let policy = FetchPolicy(interval: config.interval)
+        let states: [String: FetchState]
+        do {
+            states = try store.fetchStates(of: config.sources)
+        } catch {
+            logger.error("could not read the fetch state; fetching every source: \(error)")
+            states = [:]
+        }
+        let started = now()
+        var skipped: [SourceReport] = []
+        var requests: [FetchRequest] = []
+        for source in config.sources {
+            let state = states[source.id] ?? FetchState()
+            if let reason = policy.skipReason(for: source, state: state, now: started) {
+                let report = SourceReport(sourceID: source.id, outcome: .skipped(reason: reason), elapsed: .zero)
+                onSource(report)
+                skipped.append(report)
+                continue
+            }
+            requests.append(
+                FetchRequest(sourceID: source.id, url: policy.url(for: source, state: state), validators: state.validators))
+        }
         let byID = Dictionary(uniqueKeysWithValues: config.sources.map { ($0.id, $0) })
-        let requests = config.sources.map { FetchRequest(sourceID: $0.id, url: $0.url) }
 
-        let sourceReports = await withTaskGroup(of: SourceReport.self) { group in
-            for await (request, outcome) in fetcher.fetch(requests) {
+        let fetched = await withTaskGroup(of: SourceReport.self) { group in
+            for await (request, result) in fetcher.fetch(requests) {
                 guard let source = byID[request.sourceID] else { continue }
+                let state = states[source.id] ?? FetchState()
                 group.addTask { [self] in
-                    let report = self.process(source: source, outcome: outcome)
+                    let report = self.process(source: source, result: result, state: state, policy: policy)
                     onSource(report)
                     return report
                 }
@@ -45,55 +68,90 @@ public struct Cycle: Sendable {
             return reports
         }
 
+        // Nothing new anywhere and every file in place: the outputs would say the same, so they stay as they are.
+        let changed = fetched.contains { if case .stored(_, _, let new) = $0.outcome { new > 0 } else { false } }
         var outputReports: [OutputReport] = []
         for output in config.outputs {
-            outputReports.append(write(output: output, config: config))
+            if !changed, writer.filesExist(for: output, in: config.outputDirectory) {
+                outputReports.append(OutputReport(name: output.name, files: [], error: nil, unchanged: true))
+            } else {
+                outputReports.append(write(output: output, config: config))
+            }
         }
         let order = Dictionary(uniqueKeysWithValues: config.sources.enumerated().map { ($1.id, $0) })
         return CycleReport(
-            sources: sourceReports.sorted { order[$0.sourceID, default: 0] < order[$1.sourceID, default: 0] },
+            sources: (skipped + fetched).sorted { order[$0.sourceID, default: 0] < order[$1.sourceID, default: 0] },
             outputs: outputReports)
     }
 
     /// Parse and store one fetched source; every failure becomes a report naming its stage.
-    func process(source: SourceConfig, outcome: Result<FetchedBody, FetchFailure>) -> SourceReport {
+    func process(source: SourceConfig, result: FetchResult, state: FetchState, policy: FetchPolicy) -> SourceReport {
         let log = logger.with(source: source)
         let started = ContinuousClock.now
         let fetchTime: Duration
-        switch outcome {
-        case .success(let body): fetchTime = body.elapsed
+        switch result {
+        case .body(let body): fetchTime = body.elapsed
+        case .notModified(let answer): fetchTime = answer.elapsed
         case .failure(let failure): fetchTime = failure.elapsed
         }
-        func finish(_ result: SourceReport.Outcome) -> SourceReport {
-            SourceReport(sourceID: source.id, outcome: result, elapsed: fetchTime + (ContinuousClock.now - started))
+        func finish(_ outcome: SourceReport.Outcome) -> SourceReport {
+            SourceReport(sourceID: source.id, outcome: outcome, elapsed: fetchTime + (ContinuousClock.now - started))
         }
-        func fail(_ stage: SourceReport.Stage, status: Int?, _ message: String) -> SourceReport {
+        func fail(_ stage: String, status: Int?, _ message: String, next: FetchState) -> SourceReport {
             do {
-                try store.recordFailure(source: source, stage: stage.rawValue, status: status, message: message, at: now())
+                try store.recordFailure(
+                    source: source, stage: stage, status: status, message: message, fetchState: next, at: now())
             } catch {
                 log.error("could not record the failure in the state", metadata: ["error": "\(error)"])
             }
-            return finish(.failed(stage: stage, status: status, message: message))
+            return finish(.failed(stage: stage, status: status, message: message, next: next))
+        }
+        func unchanged(status: Int, reason: String, next: FetchState) -> SourceReport {
+            do {
+                try store.recordUnchanged(source: source, status: status, fetchState: next, at: now())
+                return finish(.unchanged(status: status, reason: reason))
+            } catch {
+                return fail("store", status: status, "could not save to the state database: \(error)", next: next)
+            }
         }
 
         let body: FetchedBody
-        switch outcome {
-        case .failure(let failure): return fail(.fetch, status: failure.status, failure.message)
-        case .success(let fetched): body = fetched
+        switch result {
+        case .failure(let failure):
+            let next = policy.failed(state, source: source, failure: failure, now: now())
+            return fail(failure.stage, status: failure.status, failure.message, next: next)
+        case .notModified(let answer):
+            let next = policy.succeeded(
+                state, source: source, validators: answer.validators, bodyHash: nil, permanentTarget: answer.permanentTarget)
+            return unchanged(status: 304, reason: "not modified", next: next)
+        case .body(let fetched):
+            body = fetched
+        }
+        // A new ETag on the same bytes is not news.
+        let hash = ContentHash.hex(of: body.body)
+        let next = policy.succeeded(
+            state, source: source, validators: body.validators, bodyHash: hash, permanentTarget: body.permanentTarget)
+        if state.bodyHash == hash {
+            return unchanged(status: body.status, reason: "body unchanged", next: next)
         }
         let document: FeedDocument
         switch parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) {
-        case .failure(let failure): return fail(.parse, status: body.status, failure.message)
-        case .success(let parsed): document = parsed
+        case .failure(let failure):
+            // A body that does not parse is not remembered: the next fetch parses it again.
+            var retry = policy.failed(state, source: source, failure: FetchFailure(message: failure.message), now: now())
+            retry.validators = state.validators
+            return fail("parse", status: body.status, failure.message, next: retry)
+        case .success(let parsed):
+            document = parsed
         }
         if !document.wellFormed {
             log.debug("feed is not well-formed; items were recovered")
         }
         do {
-            let stored = try store.record(source: source, document: document, status: body.status, at: now())
+            let stored = try store.record(source: source, document: document, status: body.status, fetchState: next, at: now())
             return finish(.stored(status: body.status, items: stored.items, new: stored.new))
         } catch {
-            return fail(.store, status: body.status, "could not save to the state database: \(error)")
+            return fail("store", status: body.status, "could not save to the state database: \(error)", next: state)
         }
     }
 

@@ -31,13 +31,14 @@ public enum ExitStatus {
 
 /// What happened to one source.
 public struct SourceReport: Sendable, CustomStringConvertible {
-    public enum Stage: String, Sendable {
-        case fetch, parse, store
-    }
-
     public enum Outcome: Sendable {
         case stored(status: Int, items: Int, new: Int)
-        case failed(stage: Stage, status: Int?, message: String)
+        /// 304, or a body identical to the last one.
+        case unchanged(status: Int, reason: String)
+        /// Not fetched: gone, or not due yet.
+        case skipped(reason: String)
+        /// `stage`: dns, connect, tls, http, body, read, guard, parse or store.
+        case failed(stage: String, status: Int?, message: String, next: FetchState)
     }
 
     public var sourceID: String
@@ -49,14 +50,27 @@ public struct SourceReport: Sendable, CustomStringConvertible {
         return false
     }
 
-    /// `source "lwn": 200, 25 items (3 new), 84 ms` or `source "lwn": fetch failed: HTTP 404 Not Found, 12 ms`.
+    /// One line: `source "lwn": 200, 25 items (3 new), 84 ms`,
+    /// `source "lwn": fetch failed (http): HTTP 503 Service Unavailable; next attempt at …, 12 ms`.
     public var description: String {
         let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         switch outcome {
         case .stored(let status, let items, let new):
             return "source \"\(sourceID)\": \(status), \(items) item\(items == 1 ? "" : "s") (\(new) new), \(ms) ms"
-        case .failed(let stage, _, let message):
-            return "source \"\(sourceID)\": \(stage.rawValue) failed: \(message), \(ms) ms"
+        case .unchanged(let status, let reason):
+            return "source \"\(sourceID)\": \(status), \(reason), \(ms) ms"
+        case .skipped(let reason):
+            return "source \"\(sourceID)\": skipped, \(reason)"
+        case .failed(let stage, _, let message, let next):
+            let verb = ["parse", "store"].contains(stage) ? "\(stage) failed" : "fetch failed (\(stage))"
+            var line = "source \"\(sourceID)\": \(verb): \(message)"
+            if let gone = next.goneURL, !gone.isEmpty {
+                line += "; marked gone: remove it from the config, it will not be fetched again while the url stays"
+            } else if let notBefore = next.notBefore {
+                line += "; next attempt at \(CivilTime.rfc3339(notBefore))"
+                if let reason = next.notBeforeReason { line += " (\(reason))" }
+            }
+            return line + ", \(ms) ms"
         }
     }
 }
@@ -68,4 +82,6 @@ public struct OutputReport: Sendable {
     public var files: [String]
     /// Why nothing was written, nil on success.
     public var error: String?
+    /// True when nothing changed since the files were last written, so they were left alone.
+    public var unchanged = false
 }

@@ -8,10 +8,36 @@ import Foundation
 public struct FetchRequest: Sendable, Equatable {
     public var sourceID: String
     public var url: URL
+    /// Sent as If-None-Match and If-Modified-Since, both when both are known.
+    public var validators: Validators
 
-    public init(sourceID: String, url: URL) {
+    public init(sourceID: String, url: URL, validators: Validators = Validators()) {
         self.sourceID = sourceID
         self.url = url
+        self.validators = validators
+    }
+}
+
+/// What a fetch came to.
+public enum FetchResult: Sendable {
+    /// A 2xx response with its body.
+    case body(FetchedBody)
+    /// 304: nothing changed since the validators sent.
+    case notModified(NotModified)
+    case failure(FetchFailure)
+}
+
+/// A 304 response.
+public struct NotModified: Sendable {
+    public var validators: Validators
+    /// Where a permanent redirect (301, 308) on the way pointed, if the chain began with one.
+    public var permanentTarget: URL?
+    public var elapsed: Duration
+
+    public init(validators: Validators, permanentTarget: URL? = nil, elapsed: Duration = .zero) {
+        self.validators = validators
+        self.permanentTarget = permanentTarget
+        self.elapsed = elapsed
     }
 }
 
@@ -28,10 +54,14 @@ public struct FetchedBody: Sendable {
     public var elapsed: Duration
     /// The Content-Location header, when the server sent one: the document's own address.
     public var contentLocation: String?
+    /// ETag and Last-Modified of the response.
+    public var validators: Validators
+    /// Where a permanent redirect (301, 308) on the way pointed, if the chain began with one.
+    public var permanentTarget: URL?
 
     public init(
         status: Int, body: [UInt8], effectiveURL: URL, contentType: String? = nil, elapsed: Duration = .zero,
-        contentLocation: String? = nil
+        contentLocation: String? = nil, validators: Validators = Validators(), permanentTarget: URL? = nil
     ) {
         self.status = status
         self.body = body
@@ -39,6 +69,8 @@ public struct FetchedBody: Sendable {
         self.contentType = contentType
         self.elapsed = elapsed
         self.contentLocation = contentLocation
+        self.validators = validators
+        self.permanentTarget = permanentTarget
     }
 
     /// What relative links in the body resolve against: Content-Location (itself
@@ -52,14 +84,20 @@ public struct FetchedBody: Sendable {
 public struct FetchFailure: Error, Sendable, CustomStringConvertible {
     /// The HTTP status when the server answered, nil for network, DNS, TLS or file errors.
     public var status: Int?
+    /// Where it failed: dns, connect, tls, http, body, read (a file), guard (the address guard).
+    public var stage: String
     public var message: String
     /// How long the attempt took.
     public var elapsed: Duration
+    /// A 429 or 503's Retry-After, as a time.
+    public var retryAfter: Date?
 
-    public init(status: Int? = nil, message: String, elapsed: Duration = .zero) {
+    public init(status: Int? = nil, stage: String = "http", message: String, elapsed: Duration = .zero, retryAfter: Date? = nil) {
         self.status = status
+        self.stage = stage
         self.message = message
         self.elapsed = elapsed
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message }
@@ -68,7 +106,7 @@ public struct FetchFailure: Error, Sendable, CustomStringConvertible {
 /// Fetches sources.
 public protocol FeedFetching: Sendable {
     /// Fetches every request concurrently and yields each outcome as soon as it is known.
-    func fetch(_ requests: [FetchRequest]) -> AsyncStream<(FetchRequest, Result<FetchedBody, FetchFailure>)>
+    func fetch(_ requests: [FetchRequest]) -> AsyncStream<(FetchRequest, FetchResult)>
 }
 
 /// Why a body could not be read as a feed.
@@ -157,10 +195,17 @@ public struct StoreOutcome: Sendable, Equatable {
 
 /// Keeps sources and items across runs.
 public protocol ArticleStore: Sendable {
-    /// Stores a fetched document's items in one transaction, skipping those already stored.
-    func record(source: SourceConfig, document: FeedDocument, status: Int, at time: Date) throws -> StoreOutcome
+    /// Stores a fetched document's items and the source's new fetch state in one
+    /// transaction, skipping items already stored.
+    func record(source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, at time: Date) throws
+        -> StoreOutcome
+    /// Notes an answer without new items (304, or the same body again) and the new fetch state.
+    func recordUnchanged(source: SourceConfig, status: Int, fetchState: FetchState, at time: Date) throws
     /// Notes that a source failed at `stage`, keeping everything already stored.
-    func recordFailure(source: SourceConfig, stage: String, status: Int?, message: String, at time: Date) throws
+    func recordFailure(source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date)
+        throws
+    /// What is remembered about fetching each source, by id (sources never fetched are absent).
+    func fetchStates(of sources: [SourceConfig]) throws -> [String: FetchState]
     /// The newest articles of the given sources, newest first.
     func articles(sourceIDs: [String], limit: Int) throws -> [StoredArticle]
     /// What is known about the given sources, in the order given.

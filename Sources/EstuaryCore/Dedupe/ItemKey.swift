@@ -13,9 +13,11 @@ public enum ItemKey {
 
 /// A 64-bit FNV-1a hash: stable across runs and platforms (Swift's `Hasher` is seeded per process).
 public enum ContentHash {
-    public static func hex(of text: String) -> String {
+    public static func hex(of text: String) -> String { hex(of: text.utf8) }
+
+    public static func hex<C: Sequence>(of bytes: C) -> String where C.Element == UInt8 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
+        for byte in bytes {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }

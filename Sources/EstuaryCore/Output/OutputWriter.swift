@@ -4,6 +4,14 @@ import Foundation
 public struct OutputWriter: Sendable {
     public init() {}
 
+    /// Whether every file of `output` is already in `directory`.
+    public func filesExist(for output: OutputConfig, in directory: String) -> Bool {
+        output.formats.allSatisfy { format in
+            FileManager.default.fileExists(
+                atPath: (directory as NSString).appendingPathComponent("\(output.name).\(format.fileExtension)"))
+        }
+    }
+
     /// Writes every format of `output` into `directory`; returns the paths written.
     public func write(
         output: OutputConfig, articles: [StoredArticle], sources: [SourceConfig], statuses: [SourceStatus],

@@ -10,7 +10,7 @@ import Foundation
 final class EasyTransfer {
     let handle: UnsafeMutableRawPointer
     let request: FetchRequest
-    let completion: @Sendable (Result<FetchedBody, FetchFailure>) -> Void
+    let completion: @Sendable (FetchResult) -> Void
     let started = ContinuousClock.now
 
     private let limits: FetchLimits
@@ -18,11 +18,14 @@ final class EasyTransfer {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private(set) var body: [UInt8] = []
     private var headerBytes = 0
+    /// Every response of the redirect chain: its status and Location, in order.
+    private var hops: [(status: Int, location: String?)] = []
     /// Set when a limit stopped the transfer, to explain the write error that follows.
     private(set) var stoppedBecause: String?
+    /// Set when the address guard refused the connection.
+    private(set) var guardRefused = false
 
-    init?(request: FetchRequest, limits: FetchLimits, completion: @escaping @Sendable (Result<FetchedBody, FetchFailure>) -> Void)
-    {
+    init?(request: FetchRequest, limits: FetchLimits, completion: @escaping @Sendable (FetchResult) -> Void) {
         guard let handle = curl_easy_init() else { return nil }
         self.handle = handle
         self.request = request
@@ -70,12 +73,18 @@ final class EasyTransfer {
             headers,
             "Accept: application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
         )
+        if let etag = request.validators.etag { headers = curl_slist_append(headers, "If-None-Match: \(etag)") }
+        if let modified = request.validators.lastModified {
+            headers = curl_slist_append(headers, "If-Modified-Since: \(modified)")
+        }
         check(estuary_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headers), "request headers")
+        check(estuary_easy_setopt_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1), "proxy headers")
         return failures.first
     }
 
     /// Turns libcurl's verdict into the fetch result.
-    func result(code: CURLcode) -> Result<FetchedBody, FetchFailure> {
+    /// Turns libcurl's verdict into the fetch result.
+    func result(code: CURLcode) -> FetchResult {
         let elapsed = ContinuousClock.now - started
         var status = 0
         _ = estuary_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -83,22 +92,76 @@ final class EasyTransfer {
             var message = stoppedBecause ?? Curl.describe(code)
             let detail = String(cString: errorBuffer)
             if stoppedBecause == nil, !detail.isEmpty, detail != message { message += ": " + detail }
-            return .failure(FetchFailure(status: status == 0 ? nil : status, message: message, elapsed: elapsed))
+            return .failure(
+                FetchFailure(status: status == 0 ? nil : status, stage: stage(of: code), message: message, elapsed: elapsed))
         }
         if request.url.isFileURL { status = 200 }
+        let validators = Validators(etag: header("ETag"), lastModified: header("Last-Modified"))
+        if status == 304 {
+            return .notModified(NotModified(validators: validators, permanentTarget: permanentTarget(), elapsed: elapsed))
+        }
         guard (200..<300).contains(status) else {
-            return .failure(FetchFailure(status: status, message: HTTPStatus.describe(status), elapsed: elapsed))
+            var retryAfter: Date? = nil
+            if status == 429 || status == 503 { retryAfter = header("Retry-After").flatMap { HTTPDate.retryAfter($0) } }
+            return .failure(
+                FetchFailure(
+                    status: status, stage: "http", message: HTTPStatus.describe(status), elapsed: elapsed, retryAfter: retryAfter)
+            )
         }
         var urlPointer: UnsafeMutablePointer<CChar>? = nil
         _ = estuary_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &urlPointer)
         let effective = urlPointer.flatMap { URL(string: String(cString: $0)) } ?? request.url
         var typePointer: UnsafeMutablePointer<CChar>? = nil
         _ = estuary_easy_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &typePointer)
-        return .success(
+        return .body(
             FetchedBody(
                 status: status, body: body, effectiveURL: effective,
                 contentType: typePointer.map { String(cString: $0) }, elapsed: elapsed,
-                contentLocation: header("Content-Location")))
+                contentLocation: header("Content-Location"), validators: validators, permanentTarget: permanentTarget()))
+    }
+
+    /// Where the chain's leading permanent redirects (301, 308) point, nil when it does not start with one.
+    private func permanentTarget() -> URL? {
+        var url = request.url
+        var moved = false
+        for hop in hops.dropLast() {
+            guard hop.status == 301 || hop.status == 308, let location = hop.location,
+                let next = URL(string: location, relativeTo: url)?.absoluteURL
+            else { break }
+            url = next
+            moved = true
+        }
+        return moved ? url : nil
+    }
+
+    /// Records the status line and Location of each response in the redirect chain.
+    fileprivate func noteHeaderLine(_ line: UnsafeBufferPointer<UInt8>) {
+        let text = String(decoding: line, as: UTF8.self)
+        if text.hasPrefix("HTTP/") {
+            let parts = text.split(separator: " ", maxSplits: 2)
+            if parts.count >= 2, let code = Int(parts[1]) { hops.append((code, nil)) }
+        } else if text.count > 9, text.prefix(9).lowercased() == "location:", !hops.isEmpty {
+            hops[hops.count - 1].location = text.dropFirst(9).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    /// The stage a libcurl error belongs to, for the report and the operator.
+    private func stage(of code: CURLcode) -> String {
+        if guardRefused { return "guard" }
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return "dns"
+        case CURLE_COULDNT_CONNECT: return "connect"
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR:
+            return "tls"
+        case CURLE_FILE_COULDNT_READ_FILE: return "read"
+        case CURLE_OPERATION_TIMEDOUT:
+            var connected: curl_off_t = 0
+            _ = estuary_easy_getinfo_off_t(handle, CURLINFO_CONNECT_TIME_T, &connected)
+            return connected == 0 ? "connect" : "body"
+        case CURLE_WRITE_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_BAD_CONTENT_ENCODING: return "body"
+        default: return "http"
+        }
     }
 
     /// A response header of the last response (after redirects), nil when absent.
@@ -129,11 +192,14 @@ final class EasyTransfer {
         return bytes
     }
 
-    private static let onHeader: estuary_write_callback = { _, size, count, context in
+    private static let onHeader: estuary_write_callback = { data, size, count, context in
         guard let context else { return 0 }
         let transfer = Unmanaged<EasyTransfer>.fromOpaque(context).takeUnretainedValue()
         let bytes = size * count
         transfer.headerBytes += bytes
+        data.withMemoryRebound(to: UInt8.self, capacity: bytes) {
+            transfer.noteHeaderLine(UnsafeBufferPointer(start: $0, count: bytes))
+        }
         guard transfer.headerBytes <= transfer.limits.maxHeaderBytes else {
             transfer.stoppedBecause =
                 "the response headers are larger than \(ByteCount.describe(transfer.limits.maxHeaderBytes)); stopped"

@@ -12,7 +12,7 @@ import Foundation
 final class MultiEngine: @unchecked Sendable {
     struct Job {
         let request: FetchRequest
-        let completion: @Sendable (Result<FetchedBody, FetchFailure>) -> Void
+        let completion: @Sendable (FetchResult) -> Void
     }
 
     private let multi: UnsafeMutableRawPointer
@@ -76,11 +76,11 @@ final class MultiEngine: @unchecked Sendable {
 
     private func start(_ job: Job) {
         guard let transfer = EasyTransfer(request: job.request, limits: limits, completion: job.completion) else {
-            job.completion(.failure(FetchFailure(message: "libcurl could not create a transfer (out of memory?)")))
+            job.completion(.failure(FetchFailure(stage: "http", message: "libcurl could not create a transfer (out of memory?)")))
             return
         }
         if let problem = transfer.configure() {
-            job.completion(.failure(FetchFailure(message: "libcurl refused an option: \(problem)")))
+            job.completion(.failure(FetchFailure(stage: "http", message: "libcurl refused an option: \(problem)")))
             return
         }
         let code = curl_multi_add_handle(multi, transfer.handle)
@@ -108,7 +108,7 @@ final class MultiEngine: @unchecked Sendable {
     private func failAll(_ message: String) {
         for (handle, transfer) in active {
             curl_multi_remove_handle(multi, handle)
-            transfer.completion(.failure(FetchFailure(message: message)))
+            transfer.completion(.failure(FetchFailure(stage: "http", message: message)))
         }
         active.removeAll()
     }
