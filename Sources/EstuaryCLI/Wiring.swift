@@ -16,10 +16,18 @@ enum Wiring {
             Console.error("\(error) (check state_dir in \(config.file) and its permissions)")
             throw ExitCode(ExitStatus.outputFailed)
         }
-        var limits = FetchLimits()
-        limits.maxBodyBytes = config.maxFeedBytes
+        var settings = FetchSettings()
+        settings.maxBodyBytes = config.maxFeedBytes
+        settings.maxConnections = config.fetch.concurrency
+        settings.maxConnectionsPerHost = config.fetch.perHost
+        settings.hostSpacing = config.fetch.hostSpacing
+        settings.allowPrivateAddresses = config.fetch.allowPrivateAddresses
+        settings.connectTimeout = Int(config.fetch.connectTimeout.components.seconds)
+        settings.totalTimeout = Int(config.fetch.timeout.components.seconds)
+        settings.maxRedirects = config.fetch.maxRedirects
+        if let agent = config.fetch.userAgent { settings.userAgent = agent }
         return Cycle(
-            fetcher: CurlFetcher(limits: limits, logger: logger), parser: FeedParser(maxBytes: config.maxFeedBytes),
+            fetcher: CurlFetcher(settings: settings, logger: logger), parser: FeedParser(maxBytes: config.maxFeedBytes),
             store: store, logger: logger)
     }
 }

@@ -7,8 +7,8 @@ public final class CurlFetcher: FeedFetching {
     private let engine: MultiEngine
     private let logger: Logger
 
-    public init(limits: FetchLimits = FetchLimits(), logger: Logger) {
-        self.engine = MultiEngine(limits: limits)
+    public init(settings: FetchSettings = FetchSettings(), logger: Logger) {
+        self.engine = MultiEngine(settings: settings)
         self.logger = logger
     }
 

@@ -109,7 +109,7 @@ import Testing
             """
             [[sources]]
             id = "a"
-            """, #"estuary.toml:1: unknown top-level key "sources" (expected [estuary], [[source]] or [[output]])"#
+            """, #"estuary.toml:1: unknown top-level key "sources" (expected [estuary], [fetch], [[source]] or [[output]])"#
         ),
         (
             """

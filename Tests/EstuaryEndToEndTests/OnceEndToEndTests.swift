@@ -40,6 +40,11 @@ import Testing
         state_dir = "state"
         output_dir = "public"
 
+        [fetch]
+        # The test server is on loopback, and every source shares it.
+        allow_private_addresses = true
+        host_spacing = "0s"
+
         [[source]]
         id = "photo-journal"
         url = "\(server.baseURL)/wordpress/feed/"

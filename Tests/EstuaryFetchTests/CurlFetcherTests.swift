@@ -10,8 +10,16 @@ import Testing
 @Suite struct CurlFetcherTests {
     static let feed = Array("<rss version=\"2.0\"><channel><title>T</title></channel></rss>".utf8)
 
-    func fetch(_ urls: [String], limits: FetchLimits = FetchLimits()) async -> [String: FetchResult] {
-        let fetcher = CurlFetcher(limits: limits, logger: Logger(label: "test"))
+    /// Settings for a test server on loopback: the address guard and host spacing off.
+    static var local: FetchSettings {
+        var settings = FetchSettings()
+        settings.allowPrivateAddresses = true
+        settings.hostSpacing = .zero
+        return settings
+    }
+
+    func fetch(_ urls: [String], settings: FetchSettings = CurlFetcherTests.local) async -> [String: FetchResult] {
+        let fetcher = CurlFetcher(settings: settings, logger: Logger(label: "test"))
         let requests = urls.enumerated().map { FetchRequest(sourceID: "s\($0.offset)", url: URL(string: $0.element)!) }
         var results: [String: FetchResult] = [:]
         for await (request, result) in fetcher.fetch(requests) {
@@ -20,8 +28,8 @@ import Testing
         return results
     }
 
-    func fetchOne(_ url: String, limits: FetchLimits = FetchLimits()) async -> FetchResult {
-        await fetch([url], limits: limits)[url]!
+    func fetchOne(_ url: String, settings: FetchSettings = CurlFetcherTests.local) async -> FetchResult {
+        await fetch([url], settings: settings)[url]!
     }
 
     /// gzip-compressed bytes, by the gzip command (Foundation has no zlib API on Linux).
@@ -100,9 +108,9 @@ import Testing
 
     @Test func aBodyOverTheLimitIsStopped() async throws {
         let server = try TestHTTPServer(routes: ["/big": .init(body: [UInt8](repeating: 65, count: 5000))])
-        var limits = FetchLimits()
-        limits.maxBodyBytes = 4096
-        let result = await fetchOne("\(server.baseURL)/big", limits: limits)
+        var settings = Self.local
+        settings.maxBodyBytes = 4096
+        let result = await fetchOne("\(server.baseURL)/big", settings: settings)
         guard case .failure(let failure) = result else {
             Issue.record("expected a failure")
             return
@@ -136,9 +144,9 @@ import Testing
         let server = try TestHTTPServer(routes: [
             "/slow": .init(body: [UInt8](repeating: 65, count: 64 * 20), chunkDelay: .seconds(1))
         ])
-        var limits = FetchLimits()
-        limits.lowSpeedSeconds = 1
-        let result = await fetchOne("\(server.baseURL)/slow", limits: limits)
+        var settings = Self.local
+        settings.lowSpeedSeconds = 1
+        let result = await fetchOne("\(server.baseURL)/slow", settings: settings)
         guard case .failure(let failure) = result else {
             Issue.record("expected a failure")
             return
@@ -180,7 +188,7 @@ import Testing
             "/feed": .init(headers: [("Content-Location", "/archive/2024/feed.xml")], body: CurlFetcherTests.feed),
             "/plain": .init(body: CurlFetcherTests.feed),
         ])
-        let fetcher = CurlFetcher(logger: Logger(label: "test"))
+        let fetcher = CurlFetcher(settings: CurlFetcherTests.local, logger: Logger(label: "test"))
         var bodies: [String: FetchedBody] = [:]
         let requests = ["/feed", "/plain"].map { FetchRequest(sourceID: $0, url: URL(string: server.baseURL + $0)!) }
         for await (request, result) in fetcher.fetch(requests) { bodies[request.sourceID] = try result.get() }
@@ -206,7 +214,7 @@ extension FetchResult {
 /// Conditional GET, Retry-After and redirects as the fetcher reports them.
 @Suite struct HTTPSemanticsTests {
     func fetchOne(_ url: String, validators: Validators = Validators()) async -> FetchResult {
-        let fetcher = CurlFetcher(logger: Logger(label: "test"))
+        let fetcher = CurlFetcher(settings: CurlFetcherTests.local, logger: Logger(label: "test"))
         for await (_, result) in fetcher.fetch([FetchRequest(sourceID: "s", url: URL(string: url)!, validators: validators)]) {
             return result
         }

@@ -11,6 +11,8 @@ public final class TestHTTPServer: @unchecked Sendable {
         public var path: String
         /// Header names lowercased.
         public var headers: [String: String]
+        /// When the request head was read.
+        public var receivedAt: Date
     }
 
     public struct Response: Sendable {
@@ -143,7 +145,7 @@ public final class TestHTTPServer: @unchecked Sendable {
                 }
                 buffer.removeFirst(length)
             }
-            let request = Request(method: String(parts[0]), path: String(parts[1]), headers: headers)
+            let request = Request(method: String(parts[0]), path: String(parts[1]), headers: headers, receivedAt: Date())
             lock.withLock { _requests.append(request) }
             let response = handler(request)
             let keepAlive = headers["connection"]?.lowercased() != "close"

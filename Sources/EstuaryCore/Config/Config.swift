@@ -12,6 +12,8 @@ public struct Config: Sendable, Equatable {
     public var interval: Duration
     /// The largest feed accepted, in bytes: fetches stop past it, the parser refuses it (`[estuary] max_feed_bytes`).
     public var maxFeedBytes: Int = Config.defaultMaxFeedBytes
+    /// `[fetch]`: how sources are fetched.
+    public var fetch = FetchConfig()
     public var sources: [SourceConfig]
     public var outputs: [OutputConfig]
 
@@ -34,6 +36,34 @@ public struct Config: Sendable, Equatable {
     public static let defaultMaxFeedBytes = 16 << 20
 }
 
+/// `[fetch]`: the global fetch settings.
+public struct FetchConfig: Sendable, Equatable {
+    /// Transfers under way at once.
+    public var concurrency = 16
+    /// Transfers under way at once to one host group (registrable domain).
+    public var perHost = 2
+    /// Minimum time between request starts to one host group.
+    public var hostSpacing: Duration = .seconds(1)
+    /// Replaces the default `Estuary/<version> (+<project url>)`.
+    public var userAgent: String?
+    /// Lifts the address guard (loopback, private, link-local, ...): for intranet feeds, tests and the demo.
+    public var allowPrivateAddresses = false
+    public var connectTimeout: Duration = .seconds(10)
+    public var timeout: Duration = .seconds(60)
+    public var maxRedirects = 5
+    /// Fetches in a row that must see the same permanent redirect before the source moves.
+    public var moveAfterRedirects = 3
+
+    public init() {}
+}
+
+/// A secret read from a file or the environment; never printed.
+public struct Secret: Sendable, Equatable, CustomStringConvertible {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "<secret>" }
+}
+
 /// One `[[source]]`: a feed to follow.
 public struct SourceConfig: Sendable, Equatable {
     /// Short, unique, stable name; the key for everything stored about the source.
@@ -42,6 +72,22 @@ public struct SourceConfig: Sendable, Equatable {
     public var url: URL
     public var title: String?
     public var tags: [String]
+    /// Extra request headers, sorted by name.
+    public var headers: [Header] = []
+    /// HTTP basic auth: the user, and the password read from `password_file` or `password_env`.
+    public var username: String?
+    public var password: Secret?
+    /// False only with an explicit `tls_verify = false`; every fetch then logs a warning.
+    public var verifyTLS = true
+
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
 
     public init(id: String, url: URL, title: String? = nil, tags: [String] = []) {
         self.id = id

@@ -79,8 +79,8 @@ private struct Reader {
     }
 
     mutating func config(from root: TOMLTable) throws(ConfigError) -> Config {
-        for key in root.keys where !["estuary", "source", "output"].contains(key) {
-            let message = "unknown top-level key \"\(key)\" (expected [estuary], [[source]] or [[output]])"
+        for key in root.keys where !["estuary", "fetch", "source", "output"].contains(key) {
+            let message = "unknown top-level key \"\(key)\" (expected [estuary], [fetch], [[source]] or [[output]])"
             let line = locator.line(header: "", key: key) ?? locator.line(header: key)
             throw ConfigError(file: file, line: line, message: message)
         }
@@ -113,6 +113,12 @@ private struct Reader {
             }
         }
 
+        var fetch = FetchConfig()
+        if let value = root["fetch"] {
+            guard let table = value.table else { throw error("fetch must be a table: [fetch]", header: "", key: "fetch") }
+            fetch = try fetchConfig(table)
+        }
+
         var sources: [SourceConfig] = []
         for (index, table) in try tables(root, "source").enumerated() {
             let source = try self.source(table, index: index)
@@ -142,6 +148,7 @@ private struct Reader {
             file: file, stateDirectory: stateDirectory, outputDirectory: outputDirectory,
             interval: interval, sources: sources, outputs: outputs)
         config.maxFeedBytes = maxFeedBytes
+        config.fetch = fetch
         return config
     }
 
@@ -200,6 +207,55 @@ private struct Reader {
         default:
             throw t.error(key: "url", notURL)
         }
+    }
+
+    func password(file: String?, env: String?, _ t: TableReader) throws(ConfigError) -> Secret {
+        if let file {
+            let path = resolve(path: file)
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw t.error(key: "password_file", "cannot read the password file \(path)")
+            }
+            // A trailing newline is the editor's, not the password's.
+            return Secret(String(text.reversed().drop(while: { $0 == "\n" || $0 == "\r" }).reversed()))
+        }
+        let name = env ?? ""
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            throw t.error(key: "password_env", "the environment variable \(name) is not set")
+        }
+        return Secret(value)
+    }
+
+    func fetchConfig(_ table: TOMLTable) throws(ConfigError) -> FetchConfig {
+        let t = TableReader(reader: self, table: table, header: "fetch", index: 0, section: "[fetch]")
+        try t.allowOnly([
+            "concurrency", "per_host", "host_spacing", "user_agent", "allow_private_addresses", "connect_timeout", "timeout",
+            "max_redirects", "move_after_redirects",
+        ])
+        var fetch = FetchConfig()
+        func positive(_ key: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+            guard let value = try t.int(key) else { return nil }
+            guard range.contains(value) else {
+                throw t.error(key: key, "\(key) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+            }
+            return value
+        }
+        func duration(_ key: String) throws(ConfigError) -> Duration? {
+            guard let text = try t.string(key) else { return nil }
+            guard let value = DurationText.parse(text) else {
+                throw t.error(key: key, "\(key) \"\(text)\" is not a duration such as \"500ms\", \"1s\" or \"30s\"")
+            }
+            return value
+        }
+        if let value = try positive("concurrency", 1...1000) { fetch.concurrency = value }
+        if let value = try positive("per_host", 1...100) { fetch.perHost = value }
+        if let value = try duration("host_spacing") { fetch.hostSpacing = value }
+        if let value = try t.string("user_agent") { fetch.userAgent = value }
+        if let value = try t.bool("allow_private_addresses") { fetch.allowPrivateAddresses = value }
+        if let value = try duration("connect_timeout") { fetch.connectTimeout = value }
+        if let value = try duration("timeout") { fetch.timeout = value }
+        if let value = try positive("max_redirects", 0...20) { fetch.maxRedirects = value }
+        if let value = try positive("move_after_redirects", 1...100) { fetch.moveAfterRedirects = value }
+        return fetch
     }
 
     func output(_ table: TOMLTable, index: Int) throws(ConfigError) -> OutputConfig {
@@ -263,6 +319,12 @@ private struct TableReader {
         guard let value = table[key] else { return nil }
         guard let s = value.string else { throw error(key: key, "\(key) must be a string, not \(value.type)") }
         return s
+    }
+
+    func bool(_ key: String) throws(ConfigError) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let b = value.bool else { throw error(key: key, "\(key) must be true or false, not \(value.type)") }
+        return b
     }
 
     func int(_ key: String) throws(ConfigError) -> Int? {

@@ -29,7 +29,11 @@ public struct Cycle: Sendable {
     /// Runs the cycle once. `onSource` hears about each source as soon as it is done.
     /// Sources that are gone, or waiting out a backoff or a Retry-After, are skipped.
     public func run(config: Config, onSource: @escaping @Sendable (SourceReport) -> Void = { _ in }) async -> CycleReport {
-        let policy = FetchPolicy(interval: config.interval)
+        let policy = {
+            var policy = FetchPolicy(interval: config.interval)
+            policy.moveAfter = config.fetch.moveAfterRedirects
+            return policy
+        }()
         let states: [String: FetchState]
         do {
             states = try store.fetchStates(of: config.sources)
@@ -48,8 +52,13 @@ public struct Cycle: Sendable {
                 skipped.append(report)
                 continue
             }
+            if !source.verifyTLS {
+                logger.warning(
+                    "TLS verification is off for this source (tls_verify = false): anyone on the path can change what it says",
+                    metadata: ["source": "\(source.id)"])
+            }
             requests.append(
-                FetchRequest(sourceID: source.id, url: policy.url(for: source, state: state), validators: state.validators))
+                FetchRequest(source: source, url: policy.url(for: source, state: state), validators: state.validators))
         }
         let byID = Dictionary(uniqueKeysWithValues: config.sources.map { ($0.id, $0) })
 

@@ -10,11 +10,25 @@ public struct FetchRequest: Sendable, Equatable {
     public var url: URL
     /// Sent as If-None-Match and If-Modified-Since, both when both are known.
     public var validators: Validators
+    /// Extra headers, basic auth and the TLS opt-out from the source's config.
+    public var headers: [SourceConfig.Header] = []
+    public var username: String?
+    public var password: Secret?
+    public var verifyTLS = true
 
     public init(sourceID: String, url: URL, validators: Validators = Validators()) {
         self.sourceID = sourceID
         self.url = url
         self.validators = validators
+    }
+
+    /// A request for `source` at `url`, with everything the source's config says about access.
+    public init(source: SourceConfig, url: URL, validators: Validators) {
+        self.init(sourceID: source.id, url: url, validators: validators)
+        headers = source.headers
+        username = source.username
+        password = source.password
+        verifyTLS = source.verifyTLS
     }
 }
 

@@ -27,6 +27,10 @@ static inline CURLcode estuary_easy_setopt_write_function(CURL *_Nonnull h, CURL
     return curl_easy_setopt(h, o, f);
 }
 
+static inline CURLcode estuary_easy_setopt_opensocket(CURL *_Nonnull h, curl_opensocket_callback _Nullable f) {
+    return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, f);
+}
+
 static inline CURLcode estuary_easy_getinfo_long(CURL *_Nonnull h, CURLINFO i, long *_Nonnull v) {
     return curl_easy_getinfo(h, i, v);
 }

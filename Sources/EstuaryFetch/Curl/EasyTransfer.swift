@@ -12,9 +12,12 @@ final class EasyTransfer {
     let request: FetchRequest
     let completion: @Sendable (FetchResult) -> Void
     let started = ContinuousClock.now
+    /// The host group this transfer counts against (engine thread only).
+    var group: String?
 
-    private let limits: FetchLimits
+    private let settings: FetchSettings
     private var headers: UnsafeMutablePointer<curl_slist>?
+    private var resolve: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private(set) var body: [UInt8] = []
     private var headerBytes = 0
@@ -25,11 +28,11 @@ final class EasyTransfer {
     /// Set when the address guard refused the connection.
     private(set) var guardRefused = false
 
-    init?(request: FetchRequest, limits: FetchLimits, completion: @escaping @Sendable (FetchResult) -> Void) {
+    init?(request: FetchRequest, settings: FetchSettings, completion: @escaping @Sendable (FetchResult) -> Void) {
         guard let handle = curl_easy_init() else { return nil }
         self.handle = handle
         self.request = request
-        self.limits = limits
+        self.settings = settings
         self.completion = completion
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
@@ -38,6 +41,7 @@ final class EasyTransfer {
     deinit {
         curl_easy_cleanup(handle)
         curl_slist_free_all(headers)
+        curl_slist_free_all(resolve)
         errorBuffer.deallocate()
     }
 
@@ -54,15 +58,21 @@ final class EasyTransfer {
         check(estuary_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, isFile ? "file" : "http,https"), "protocols")
         check(estuary_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), "redirect protocols")
         check(estuary_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1), "follow redirects")
-        check(estuary_easy_setopt_long(handle, CURLOPT_MAXREDIRS, limits.maxRedirects), "redirect limit")
-        check(estuary_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, limits.connectTimeout), "connect timeout")
-        check(estuary_easy_setopt_long(handle, CURLOPT_TIMEOUT, limits.totalTimeout), "timeout")
-        check(estuary_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, limits.lowSpeedBytesPerSecond), "low speed limit")
-        check(estuary_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, limits.lowSpeedSeconds), "low speed time")
+        check(estuary_easy_setopt_long(handle, CURLOPT_MAXREDIRS, settings.maxRedirects), "redirect limit")
+        check(estuary_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeout), "connect timeout")
+        check(estuary_easy_setopt_long(handle, CURLOPT_TIMEOUT, settings.totalTimeout), "timeout")
+        check(estuary_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedBytesPerSecond), "low speed limit")
+        check(estuary_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedSeconds), "low speed time")
         check(estuary_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
         // "" asks for every coding this libcurl was built with (gzip, deflate, br, zstd here).
         check(estuary_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""), "accept encoding")
-        check(estuary_easy_setopt_string(handle, CURLOPT_USERAGENT, Estuary.product + " (feed aggregator)"), "user agent")
+        check(estuary_easy_setopt_string(handle, CURLOPT_USERAGENT, settings.userAgent), "user agent")
+        if !settings.allowPrivateAddresses {
+            check(estuary_easy_setopt_opensocket(handle, EasyTransfer.onOpenSocket), "address guard")
+            check(estuary_easy_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, me), "address guard data")
+        }
+        for entry in settings.resolve { resolve = curl_slist_append(resolve, entry) }
+        if resolve != nil { check(estuary_easy_setopt_slist(handle, CURLOPT_RESOLVE, resolve), "resolve") }
         check(estuary_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
         check(estuary_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, EasyTransfer.onBody), "write callback")
         check(estuary_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, me), "write data")
@@ -73,6 +83,16 @@ final class EasyTransfer {
             headers,
             "Accept: application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
         )
+        for header in request.headers { headers = curl_slist_append(headers, "\(header.name): \(header.value)") }
+        if let username = request.username {
+            // Basic is libcurl's default scheme; the password never reaches a log line.
+            check(estuary_easy_setopt_string(handle, CURLOPT_USERNAME, username), "user name")
+            check(estuary_easy_setopt_string(handle, CURLOPT_PASSWORD, request.password?.value ?? ""), "password")
+        }
+        if !request.verifyTLS {
+            check(estuary_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "TLS peer")
+            check(estuary_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0), "TLS host")
+        }
         if let etag = request.validators.etag { headers = curl_slist_append(headers, "If-None-Match: \(etag)") }
         if let modified = request.validators.lastModified {
             headers = curl_slist_append(headers, "If-Modified-Since: \(modified)")
@@ -181,15 +201,30 @@ final class EasyTransfer {
         guard let context else { return 0 }
         let transfer = Unmanaged<EasyTransfer>.fromOpaque(context).takeUnretainedValue()
         let bytes = size * count
-        guard transfer.body.count + bytes <= transfer.limits.maxBodyBytes else {
+        guard transfer.body.count + bytes <= transfer.settings.maxBodyBytes else {
             transfer.stoppedBecause =
-                "the body is larger than \(ByteCount.describe(transfer.limits.maxBodyBytes)) (after decompression); stopped"
+                "the body is larger than \(ByteCount.describe(transfer.settings.maxBodyBytes)) (after decompression); stopped"
             return 0
         }
         data.withMemoryRebound(to: UInt8.self, capacity: bytes) {
             transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: bytes))
         }
         return bytes
+    }
+
+    /// The address guard: refuses private and special addresses before a socket exists.
+    private static let onOpenSocket: curl_opensocket_callback = { context, _, address in
+        guard let context, let address else { return CURL_SOCKET_BAD }
+        let transfer = Unmanaged<EasyTransfer>.fromOpaque(context).takeUnretainedValue()
+        let refused = withUnsafePointer(to: &address.pointee.addr) { AddressGuard.refusal($0) }
+        if let refused, !AddressGuard.proxyAddresses.contains(refused.ip) {
+            transfer.guardRefused = true
+            transfer.stoppedBecause =
+                "address guard: refused to connect to \(refused.ip), a \(refused.kind) address; "
+                + "set [fetch] allow_private_addresses = true to fetch feeds on your own network"
+            return CURL_SOCKET_BAD
+        }
+        return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
     }
 
     private static let onHeader: estuary_write_callback = { data, size, count, context in
@@ -200,9 +235,9 @@ final class EasyTransfer {
         data.withMemoryRebound(to: UInt8.self, capacity: bytes) {
             transfer.noteHeaderLine(UnsafeBufferPointer(start: $0, count: bytes))
         }
-        guard transfer.headerBytes <= transfer.limits.maxHeaderBytes else {
+        guard transfer.headerBytes <= transfer.settings.maxHeaderBytes else {
             transfer.stoppedBecause =
-                "the response headers are larger than \(ByteCount.describe(transfer.limits.maxHeaderBytes)); stopped"
+                "the response headers are larger than \(ByteCount.describe(transfer.settings.maxHeaderBytes)); stopped"
             return 0
         }
         return bytes

@@ -16,21 +16,28 @@ final class MultiEngine: @unchecked Sendable {
     }
 
     private let multi: UnsafeMutableRawPointer
-    private let limits: FetchLimits
+    private let settings: FetchSettings
     private let lock = NSLock()
     private var inbox: [Job] = []
     private var stopping = false
     // Engine thread only.
     private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
+    /// Jobs waiting for their host group's turn, in arrival order.
+    private var waiting: [Job] = []
+    private var lastStart: [String: ContinuousClock.Instant] = [:]
+    private var runningByGroup: [String: Int] = [:]
+    /// A group slowed down after a 429 or 503: nothing starts there before this.
+    private var pausedUntil: [String: ContinuousClock.Instant] = [:]
 
-    init(limits: FetchLimits) {
+    init(settings: FetchSettings) {
         Curl.ensureInitialized()
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         self.multi = multi
-        self.limits = limits
-        check(estuary_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, limits.maxConnections), "max connections")
+        self.settings = settings
+        check(estuary_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.maxConnections), "max connections")
         check(
-            estuary_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, limits.maxConnectionsPerHost), "max host connections")
+            estuary_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.maxConnectionsPerHost),
+            "max host connections")
         check(estuary_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX)), "multiplexing")
         let thread = Thread { [self] in self.loop() }
         thread.name = "estuary-curl"
@@ -60,22 +67,61 @@ final class MultiEngine: @unchecked Sendable {
                 defer { inbox.removeAll(keepingCapacity: true) }
                 return (inbox, stopping)
             }
-            for job in jobs { start(job) }
-            if stop && active.isEmpty { break }
+            waiting.append(contentsOf: jobs)
+            var wait = startDueJobs()
+            if stop && active.isEmpty && waiting.isEmpty { break }
 
             let code = curl_multi_perform(multi, &running)
             if code != CURLM_OK && code != CURLM_CALL_MULTI_PERFORM {
                 failAll("libcurl multi error: \(String(cString: curl_multi_strerror(code)))")
             }
-            collectFinished()
+            if collectFinished() > 0, !waiting.isEmpty {
+                // Finished transfers free their groups' slots: start what can start before sleeping.
+                let before = active.count
+                wait = startDueJobs()
+                if active.count > before { continue }
+            }
             var ready: Int32 = 0
-            _ = curl_multi_poll(multi, nil, 0, 1000, &ready)
+            _ = curl_multi_poll(multi, nil, 0, Int32(wait.map { max(1, min(1000, Self.milliseconds($0))) } ?? 1000), &ready)
         }
         curl_multi_cleanup(multi)
     }
 
-    private func start(_ job: Job) {
-        guard let transfer = EasyTransfer(request: job.request, limits: limits, completion: job.completion) else {
+    /// Starts every waiting job its host group allows now; returns how long until the next one may start.
+    private func startDueJobs() -> Duration? {
+        let now = ContinuousClock.now
+        var nextWait: Duration? = nil
+        var stillWaiting: [Job] = []
+        for job in waiting {
+            guard active.count < settings.maxConnections else {
+                stillWaiting.append(job)
+                continue
+            }
+            guard let group = HostGroup.key(for: job.request.url) else {
+                start(job, group: nil)
+                continue
+            }
+            var earliest = now
+            if let last = lastStart[group] { earliest = max(earliest, last + settings.hostSpacing) }
+            if let paused = pausedUntil[group] { earliest = max(earliest, paused) }
+            if runningByGroup[group, default: 0] >= settings.maxConnectionsPerHost || earliest > now {
+                if earliest > now { nextWait = min(nextWait ?? (earliest - now), earliest - now) }
+                stillWaiting.append(job)
+                continue
+            }
+            lastStart[group] = now
+            start(job, group: group)
+        }
+        waiting = stillWaiting
+        return nextWait
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    private func start(_ job: Job, group: String?) {
+        guard let transfer = EasyTransfer(request: job.request, settings: settings, completion: job.completion) else {
             job.completion(.failure(FetchFailure(stage: "http", message: "libcurl could not create a transfer (out of memory?)")))
             return
         }
@@ -91,9 +137,16 @@ final class MultiEngine: @unchecked Sendable {
             return
         }
         active[transfer.handle] = transfer
+        if let group {
+            transfer.group = group
+            runningByGroup[group, default: 0] += 1
+        }
     }
 
-    private func collectFinished() {
+    /// Completes finished transfers; returns how many.
+    @discardableResult
+    private func collectFinished() -> Int {
+        var finished = 0
         var queued: Int32 = 0
         while let message = curl_multi_info_read(multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
@@ -101,8 +154,23 @@ final class MultiEngine: @unchecked Sendable {
             else { continue }
             let code = message.pointee.data.result
             curl_multi_remove_handle(multi, handle)
-            transfer.completion(transfer.result(code: code))
+            let result = transfer.result(code: code)
+            if let group = transfer.group {
+                runningByGroup[group, default: 1] -= 1
+                // A server saying "too many" or "unavailable" slows its whole group, not just this source.
+                if case .failure(let failure) = result, failure.status == 429 || failure.status == 503 {
+                    let now = ContinuousClock.now
+                    var pause = settings.hostSpacing * 10
+                    if let retryAfter = failure.retryAfter {
+                        pause = .seconds(min(300, max(0, retryAfter.timeIntervalSinceNow)))
+                    }
+                    pausedUntil[group] = max(pausedUntil[group] ?? now, now + pause)
+                }
+            }
+            transfer.completion(result)
+            finished += 1
         }
+        return finished
     }
 
     private func failAll(_ message: String) {

@@ -1,5 +1,7 @@
+import EstuaryCore
+
 /// The bounds every fetch runs within.
-public struct FetchLimits: Sendable, Equatable {
+public struct FetchSettings: Sendable, Equatable {
     /// Seconds to establish a connection.
     public var connectTimeout: Int = 10
     /// Seconds for the whole transfer, redirects included.
@@ -17,6 +19,16 @@ public struct FetchLimits: Sendable, Equatable {
     public var maxConnections: Int = 16
     /// Connections to one host at once.
     public var maxConnectionsPerHost: Int = 2
+
+    /// Minimum time between the starts of two requests to the same host group
+    /// (registrable domain: `a.tumblr.com` and `b.tumblr.com` share one).
+    public var hostSpacing: Duration = .seconds(1)
+    /// Sent with every request.
+    public var userAgent = "Estuary/\(Estuary.version) (+https://github.com/estuary-feeds/estuary)"
+    /// Off by default: loopback, private, link-local and similar addresses are refused (docs/security.md).
+    public var allowPrivateAddresses = false
+    /// Fixed name resolutions, `host:port:address` (libcurl's CURLOPT_RESOLVE), for tests and split DNS.
+    public var resolve: [String] = []
 
     public init() {}
 }
