@@ -1,4 +1,5 @@
 import EstuaryCore
+import EstuaryTestSupport
 import Foundation
 import Testing
 
@@ -63,6 +64,43 @@ import Testing
         #expect(config.outputs == [OutputConfig(name: "all", formats: [.atom, .json], maxItems: 100)])
     }
 
+    @Test func readsFetchSettingsAndSourceAccess() throws {
+        let folder = try Fixtures.temporaryFolder()
+        try "s3cret\n".write(to: folder.appendingPathComponent("pw"), atomically: true, encoding: .utf8)
+        let config = try ConfigLoader().parse(
+            text: """
+                [fetch]
+                concurrency = 40
+                per_host = 4
+                host_spacing = "250ms"
+                user_agent = "MyPlanet/1.0"
+                allow_private_addresses = true
+                timeout = "2m"
+                move_after_redirects = 5
+
+                [[source]]
+                id = "intranet"
+                url = "https://news.intranet.example/feed"
+                username = "reader"
+                password_file = "pw"
+                headers = { "X-Team" = "platform", "Accept-Language" = "sv" }
+                tls_verify = false
+                """, file: "estuary.toml", folder: folder)
+        #expect(config.fetch.concurrency == 40)
+        #expect(config.fetch.perHost == 4)
+        #expect(config.fetch.hostSpacing == .milliseconds(250))
+        #expect(config.fetch.userAgent == "MyPlanet/1.0")
+        #expect(config.fetch.allowPrivateAddresses)
+        #expect(config.fetch.timeout == .seconds(120))
+        #expect(config.fetch.moveAfterRedirects == 5)
+        let source = config.sources[0]
+        #expect(source.username == "reader")
+        #expect(source.password?.value == "s3cret")
+        #expect("\(source.password!)" == "<secret>")
+        #expect(source.headers.map(\.name) == ["Accept-Language", "X-Team"])
+        #expect(!source.verifyTLS)
+    }
+
     static let errorCases: [(String, String)] = [
         (
             """
@@ -96,7 +134,8 @@ import Testing
             id = "a"
             url = "https://a.example/feed"
             colour = "blue"
-            """, #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags")"#
+            """,
+            #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify")"#
         ),
         (
             """
@@ -164,6 +203,43 @@ import Testing
             id = "a"
             url = "https://a.example/feed"
             """, #"estuary.toml:2: [estuary]: interval "soon" is not a duration such as "90s", "30m", "1h" or "1d""#
+        ),
+        (
+            """
+            [fetch]
+            per_host = 0
+
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            """, #"estuary.toml:2: [fetch]: per_host must be between 1 and 100, not 0"#
+        ),
+        (
+            """
+            [fetch]
+            allow_private_addresses = "yes"
+
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            """, #"estuary.toml:2: [fetch]: allow_private_addresses must be true or false, not string"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            username = "u"
+            password_env = "ESTUARY_TEST_UNSET_VARIABLE"
+            """, #"estuary.toml:5: [[source]] "a": the environment variable ESTUARY_TEST_UNSET_VARIABLE is not set"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            password_env = "HOME"
+            """, #"estuary.toml:4: [[source]] "a": a password needs a username"#
         ),
         (
             """

@@ -177,14 +177,34 @@ private struct Reader {
                 key: "id", "id \"\(id)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         }
         t.section = "[[source]] \"\(id)\""
-        try t.allowOnly(["id", "url", "title", "tags"])
+        try t.allowOnly(["id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify"])
         guard let urlText = try t.string("url") else {
             throw t.error(key: nil, "missing key \"url\" (the feed's http, https or file URL)")
         }
         let url = try sourceURL(urlText, t)
-        let title = try t.string("title")
-        let tags = try t.strings("tags") ?? []
-        return SourceConfig(id: id, url: url, title: title, tags: tags)
+        var source = SourceConfig(id: id, url: url, title: try t.string("title"), tags: try t.strings("tags") ?? [])
+        if let value = table["headers"] {
+            guard let headers = value.table else {
+                throw t.error(key: "headers", "headers must be a table of strings, such as { \"X-Token\" = \"abc\" }")
+            }
+            for name in headers.keys.sorted() {
+                guard let text = headers[name]?.string, !name.contains(":"), !text.contains("\n"), !text.contains("\r") else {
+                    throw t.error(key: "headers", "header \"\(name)\" must be a one-line string")
+                }
+                source.headers.append(SourceConfig.Header(name: name, value: text))
+            }
+        }
+        source.username = try t.string("username")
+        let passwordFile = try t.string("password_file")
+        let passwordEnv = try t.string("password_env")
+        if passwordFile != nil || passwordEnv != nil {
+            guard source.username != nil else {
+                throw t.error(key: passwordFile != nil ? "password_file" : "password_env", "a password needs a username")
+            }
+            source.password = try password(file: passwordFile, env: passwordEnv, t)
+        }
+        if let verify = try t.bool("tls_verify") { source.verifyTLS = verify }
+        return source
     }
 
     func sourceURL(_ text: String, _ t: TableReader) throws(ConfigError) -> URL {
