@@ -81,7 +81,8 @@ let package = Package(
             path: "Tests/EstuaryTestSupport"
         ),
         .testTarget(name: "EstuaryCoreTests", dependencies: ["EstuaryCore", "EstuaryTestSupport"]),
-        .testTarget(name: "EstuaryParseTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"]),
+        .testTarget(
+            name: "EstuaryParseTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EstuaryFetchTests", dependencies: ["EstuaryFetch", "EstuaryTestSupport"]),
         .testTarget(name: "EstuaryStoreTests", dependencies: ["EstuaryStore", "EstuaryTestSupport"]),
         .testTarget(name: "EstuaryEndToEndTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"]),

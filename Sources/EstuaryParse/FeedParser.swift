@@ -87,7 +87,8 @@ public struct FeedParser: FeedParsing {
             if Self.looksLikeHTMLPage(bytes) || builder.foreignRoot?.lowercased() == "html" {
                 return .failure(
                     ParseFailure(
-                        "not a feed: the body is an HTML page, not RSS or Atom (is the url a web page rather than its feed?)"))
+                        "not a feed: the body is an HTML page, not RSS or Atom (is the url a web page rather than its feed?)",
+                        isHTMLPage: true))
             }
             if let root = builder.foreignRoot {
                 return .failure(ParseFailure("not a feed: the root element is <\(root)>, not <rss>, <rdf:RDF> or <feed>"))
@@ -100,6 +101,11 @@ public struct FeedParser: FeedParsing {
         document.wellFormed = parser.wellFormed && !decoded.repaired
         document.encoding = decoded.encoding
         return .success(document)
+    }
+
+    public func discoverFeed(in body: [UInt8], documentURL: URL?) -> URL? {
+        let base = documentURL.flatMap { ["http", "https"].contains($0.scheme?.lowercased()) ? $0 : nil }
+        return FeedDiscovery.firstFeed(in: FeedDecoder.decode(body, contentType: nil).bytes, base: base)
     }
 
     /// `<!DOCTYPE html` or `<html` near the start.

@@ -18,6 +18,14 @@ import Testing
                 body: planet),
             "/a-web-page/": .init(
                 contentType: "text/html", body: "<!doctype html><html><head><title>Hi</title></head><body>Hello</body></html>"),
+            "/blog/": .init(
+                contentType: "text/html",
+                body: """
+                    <!DOCTYPE html><html><head><title>Blog</title>
+                    <link rel="stylesheet" href="/style.css">
+                    <link rel="alternate" type="application/atom+xml" title="Atom" href="../planet/atom.xml">
+                    </head><body>Posts</body></html>
+                    """),
         ]
         // Conditional GET as a real server does it: 304 when a validator matches.
         return try TestHTTPServer { request in
@@ -167,7 +175,7 @@ import Testing
         let run = try EstuaryBinary.run(["once", "--config", config.path])
         #expect(run.status == 1, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("source \"missing\": fetch failed (http): HTTP 404 Not Found"))
-        #expect(run.stderr.contains("source \"webpage\": parse failed: not a feed: the body is an HTML page"))
+        #expect(run.stderr.contains("source \"webpage\": parse failed: not a feed: the url is a web page without a feed link"))
         #expect(run.stderr.contains("source \"down\": fetch failed (connect): Couldn't connect to server"))
         #expect(run.stderr.contains("source \"nofile\": fetch failed (read):"))
         // Every failure says when the next attempt is.
@@ -182,6 +190,23 @@ import Testing
         #expect(missing["lastResult"] as? String == "http")
         #expect(missing["lastStatus"] as? Int == 404)
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("public/river.atom").path))
+    }
+
+    @Test func aWebPageLeadsToItsFeedAndTheOperatorIsTold() throws {
+        let server = try Self.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.writeConfig(in: folder, server: server)
+        let text = try String(contentsOf: config, encoding: .utf8)
+            .replacingOccurrences(of: "\(server.baseURL)/planet/atom.xml", with: "\(server.baseURL)/blog/")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+
+        let run = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "source \"planet\": discovered feed \(server.baseURL)/planet/atom.xml on the page; put it in the config"))
+        #expect(run.stderr.contains("source \"planet\": 200, 1 item (1 new)"))
+        #expect(try Self.items(folder).contains { $0["source"] as? String == "planet" })
     }
 
     @Test func aBadConfigExits78AndNamesTheFileLineAndKey() throws {

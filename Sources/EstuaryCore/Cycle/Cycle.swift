@@ -67,7 +67,7 @@ public struct Cycle: Sendable {
                 guard let source = byID[request.sourceID] else { continue }
                 let state = states[source.id] ?? FetchState()
                 group.addTask { [self] in
-                    let report = self.process(source: source, result: result, state: state, policy: policy)
+                    let report = await self.process(source: source, result: result, state: state, policy: policy)
                     onSource(report)
                     return report
                 }
@@ -94,7 +94,7 @@ public struct Cycle: Sendable {
     }
 
     /// Parse and store one fetched source; every failure becomes a report naming its stage.
-    func process(source: SourceConfig, result: FetchResult, state: FetchState, policy: FetchPolicy) -> SourceReport {
+    func process(source: SourceConfig, result: FetchResult, state: FetchState, policy: FetchPolicy) async -> SourceReport {
         let log = logger.with(source: source)
         let started = ContinuousClock.now
         let fetchTime: Duration
@@ -143,13 +143,34 @@ public struct Cycle: Sendable {
         if state.bodyHash == hash {
             return unchanged(status: body.status, reason: "body unchanged", next: next)
         }
-        let document: FeedDocument
+        var document: FeedDocument
+        var note: String? = nil
+        var fetchState = next
         switch parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) {
         case .failure(let failure):
             // A body that does not parse is not remembered: the next fetch parses it again.
             var retry = policy.failed(state, source: source, failure: FetchFailure(message: failure.message), now: now())
             retry.validators = state.validators
-            return fail("parse", status: body.status, failure.message, next: retry)
+            guard failure.isHTMLPage else { return fail("parse", status: body.status, failure.message, next: retry) }
+            guard let feedURL = parser.discoverFeed(in: body.body, documentURL: body.documentURL) else {
+                return fail(
+                    "parse", status: body.status,
+                    "not a feed: the url is a web page without a feed link (<link rel=\"alternate\" type=\"application/rss+xml\">)",
+                    next: retry)
+            }
+            // Autodiscovery: the page names its feed. Read it now, and tell the operator to use it.
+            note = "discovered feed \(feedURL.absoluteString) on the page; put it in the config"
+            switch await discover(feedURL, for: source) {
+            case .success(let found):
+                document = found
+                // The page's validators and hash would hide the feed next time: keep none of them.
+                fetchState = policy.succeeded(state, source: source, validators: nil, bodyHash: nil, permanentTarget: nil)
+            case .failure(let failure):
+                let report = fail(
+                    failure.stage, status: failure.status, "\(failure.message) (the discovered feed \(feedURL.absoluteString))",
+                    next: retry)
+                return SourceReport(sourceID: report.sourceID, outcome: report.outcome, elapsed: report.elapsed, note: note)
+            }
         case .success(let parsed):
             document = parsed
         }
@@ -157,10 +178,33 @@ public struct Cycle: Sendable {
             log.debug("feed is not well-formed; items were recovered")
         }
         do {
-            let stored = try store.record(source: source, document: document, status: body.status, fetchState: next, at: now())
-            return finish(.stored(status: body.status, items: stored.items, new: stored.new))
+            let stored = try store.record(
+                source: source, document: document, status: body.status, fetchState: fetchState, at: now())
+            var report = finish(.stored(status: body.status, items: stored.items, new: stored.new))
+            report.note = note
+            return report
         } catch {
             return fail("store", status: body.status, "could not save to the state database: \(error)", next: state)
+        }
+    }
+
+    /// Fetches and parses a feed a page pointed to; failures come back with their stage.
+    private func discover(_ url: URL, for source: SourceConfig) async -> Result<FeedDocument, FetchFailure> {
+        var result: FetchResult? = nil
+        for await (_, answer) in fetcher.fetch([FetchRequest(source: source, url: url, validators: Validators())]) {
+            result = answer
+        }
+        switch result {
+        case .body(let body)?:
+            switch parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) {
+            case .success(let document): return .success(document)
+            case .failure(let failure):
+                return .failure(FetchFailure(status: body.status, stage: "parse", message: failure.message))
+            }
+        case .failure(let failure)?:
+            return .failure(failure)
+        case .notModified?, nil:
+            return .failure(FetchFailure(stage: "http", message: "the discovered feed answered without a body"))
         }
     }
 

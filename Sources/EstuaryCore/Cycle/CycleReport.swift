@@ -44,6 +44,15 @@ public struct SourceReport: Sendable, CustomStringConvertible {
     public var sourceID: String
     public var outcome: Outcome
     public var elapsed: Duration
+    /// Something the operator should act on, printed on its own line before the outcome.
+    public var note: String?
+
+    public init(sourceID: String, outcome: Outcome, elapsed: Duration, note: String? = nil) {
+        self.sourceID = sourceID
+        self.outcome = outcome
+        self.elapsed = elapsed
+        self.note = note
+    }
 
     public var failed: Bool {
         if case .failed = outcome { return true }
@@ -53,6 +62,11 @@ public struct SourceReport: Sendable, CustomStringConvertible {
     /// One line: `source "lwn": 200, 25 items (3 new), 84 ms`,
     /// `source "lwn": fetch failed (http): HTTP 503 Service Unavailable; next attempt at …, 12 ms`.
     public var description: String {
+        guard let note else { return line }
+        return "source \"\(sourceID)\": \(note)\n" + line
+    }
+
+    private var line: String {
         let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         switch outcome {
         case .stored(let status, let items, let new):

@@ -126,8 +126,13 @@ public protocol FeedFetching: Sendable {
 /// Why a body could not be read as a feed.
 public struct ParseFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
+    /// The body is a web page: worth looking for the feed it links to.
+    public var isHTMLPage: Bool
 
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, isHTMLPage: Bool = false) {
+        self.message = message
+        self.isHTMLPage = isHTMLPage
+    }
 
     public var description: String { message }
 }
@@ -137,6 +142,8 @@ public protocol FeedParsing: Sendable {
     /// Parses `body`; `documentURL` is where it came from (relative URLs resolve against it),
     /// `contentType` the HTTP Content-Type header, whose charset counts in encoding detection.
     func parse(_ body: [UInt8], documentURL: URL?, contentType: String?) -> Result<FeedDocument, ParseFailure>
+    /// The feed a web page links to (`<link rel="alternate" type="application/rss+xml" href=...>`), if any.
+    func discoverFeed(in body: [UInt8], documentURL: URL?) -> URL?
 }
 
 /// An item as stored, with what the store knows about it.

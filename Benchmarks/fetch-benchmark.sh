@@ -1,0 +1,132 @@
+#!/bin/sh
+# Fetch benchmark: `estuary once` over N sources served by a local nginx
+# (ETags on), against `curl --parallel --parallel-max 50` on the same URLs in
+# the same run. Measures a full cycle (every source 200: fetch, parse, store,
+# write) and a revalidation cycle (every source 304), and Estuary's peak RSS.
+#
+#   Benchmarks/fetch-benchmark.sh [--sources N] [--binary PATH]
+#
+# Installs nginx and GNU time from Debian's packages when missing (root or sudo).
+# Per-host limits are lifted (every source shares one host): concurrency 50.
+set -eu
+cd "$(dirname "$0")/.."
+
+SOURCES=10000
+BINARY=.build/release/estuary
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --sources) SOURCES="$2"; shift 2 ;;
+        --binary) BINARY="$2"; shift 2 ;;
+        *) echo "usage: $0 [--sources N] [--binary PATH]" >&2; exit 2 ;;
+    esac
+done
+
+need=""
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx-light"
+[ -x /usr/bin/time ] || need="$need time"
+if [ -n "$need" ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -q >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $need >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ ! -x "$BINARY" ]; then
+    [ "$BINARY" = .build/release/estuary ] || { echo "no binary at $BINARY" >&2; exit 1; }
+    swift build -c release --product estuary
+fi
+
+WORK=".build-bench/fetch-$SOURCES"
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+if [ ! -f "$WORK/corpus.done" ]; then
+    python3 - "$WORK/feeds" "$SOURCES" <<'PY'
+import os, sys, random
+folder, count = sys.argv[1], int(sys.argv[2])
+os.makedirs(folder, exist_ok=True)
+rng = random.Random(7)
+words = "river delta estuary tide salt harbour current bank reed heron silt marsh channel".split()
+for n in range(count):
+    items = []
+    for i in range(5):
+        title = " ".join(rng.choice(words) for _ in range(6))
+        body = " ".join(rng.choice(words) for _ in range(60))
+        items.append(f"<item><title>{title}</title><link>https://site{n}.example/{i}</link>"
+                     f"<guid>https://site{n}.example/{i}</guid><pubDate>Mon, 0{1 + i} Jan 2024 10:00:00 GMT</pubDate>"
+                     f"<description>&lt;p&gt;{body}&lt;/p&gt;</description></item>")
+    with open(os.path.join(folder, f"{n}.xml"), "w") as f:
+        f.write(f'<?xml version="1.0"?><rss version="2.0"><channel><title>Site {n}</title>'
+                f'<link>https://site{n}.example/</link>{"".join(items)}</channel></rss>\n')
+PY
+    touch "$WORK/corpus.done"
+fi
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    etag on;
+    keepalive_requests 100000;
+    types { application/rss+xml xml; }
+    server {
+        listen 127.0.0.1:$PORT;
+        root $WORK;
+    }
+}
+CONF
+"$NGINX" -c "$WORK/nginx.conf" -p "$WORK"
+trap '"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" -s stop 2>/dev/null || true' EXIT INT TERM
+sleep 0.5
+
+# Estuary's config and curl's URL list: the same URLs.
+{
+    printf '[estuary]\nstate_dir = "state"\noutput_dir = "output"\n\n'
+    printf '[fetch]\nallow_private_addresses = true\nconcurrency = 50\nper_host = 50\nhost_spacing = "0s"\n\n'
+    n=0
+    while [ "$n" -lt "$SOURCES" ]; do
+        printf '[[source]]\nid = "s%d"\nurl = "http://127.0.0.1:%d/feeds/%d.xml"\n\n' "$n" "$PORT" "$n"
+        n=$((n + 1))
+    done
+    printf '[[output]]\nname = "river"\nmax_items = 100\n'
+} >"$WORK/estuary.toml"
+n=0
+: >"$WORK/curl.conf"
+while [ "$n" -lt "$SOURCES" ]; do
+    printf 'url = "http://127.0.0.1:%d/feeds/%d.xml"\noutput = "/dev/null"\n' "$PORT" "$n" >>"$WORK/curl.conf"
+    n=$((n + 1))
+done
+rm -rf "$WORK/state" "$WORK/output"
+
+timed() { # label, command...: prints "label seconds peak-KiB"
+    label=$1; shift
+    /usr/bin/time -f "$label %e %M" -o "$WORK/time.out" "$@" >/dev/null 2>"$WORK/$label.stderr" || {
+        tail -5 "$WORK/$label.stderr" >&2; echo "$label failed" >&2; exit 1; }
+    cat "$WORK/time.out"
+}
+
+curl_line=$(timed curl curl --parallel --parallel-max 50 -s -K "$WORK/curl.conf")
+full_line=$(timed full "$BINARY" once --config "$WORK/estuary.toml")
+reval_line=$(timed revalidate "$BINARY" once --config "$WORK/estuary.toml")
+
+ok200=$(grep -c ': 200, 5 items (5 new)' "$WORK/full.stderr" || true)
+ok304=$(grep -c ': 304, not modified' "$WORK/revalidate.stderr" || true)
+curl_s=$(echo "$curl_line" | cut -d' ' -f2)
+full_s=$(echo "$full_line" | cut -d' ' -f2)
+reval_s=$(echo "$reval_line" | cut -d' ' -f2)
+full_kib=$(echo "$full_line" | cut -d' ' -f3)
+reval_kib=$(echo "$reval_line" | cut -d' ' -f3)
+
+echo "---- summary ----"
+echo "Fetch benchmark (Benchmarks/fetch-benchmark.sh --sources $SOURCES): nginx on 127.0.0.1, concurrency 50"
+echo "sources answered: $ok200 x 200 on the full cycle, $ok304 x 304 on the revalidation cycle (of $SOURCES)"
+awk -v c="$curl_s" -v f="$full_s" -v r="$reval_s" -v fk="$full_kib" -v rk="$reval_kib" 'BEGIN {
+    printf "full cycle (fetch, parse, store, write): %.2fx curl (estuary %.2f s, curl --parallel %.2f s) [target <= 3x: %s]\n", f / c, f, c, (f / c <= 3 ? "met" : "missed")
+    printf "revalidation cycle (all 304): %.2fx curl (estuary %.2f s) [target <= 1.0x: %s]\n", r / c, r, (r / c <= 1.0 ? "met" : "missed")
+    peak = (fk > rk ? fk : rk) / 1024
+    printf "peak RSS: %.0f MB [target < 150 MB: %s]\n", peak, (peak < 150 ? "met" : "missed")
+}'
+echo "-----------------"
