@@ -46,10 +46,9 @@ public final class SQLiteStore: ArticleStore {
         try pool.write { db in
             try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
             try save(fetchState, of: source, in: db)
-            try db.execute(
-                sql: """
-                    UPDATE source SET feed_title = ?, feed_link = ?, feed_id = ?, feed_updated = ? WHERE id = ?
-                    """,
+            try db.cachedStatement(
+                sql: "UPDATE source SET feed_title = ?, feed_link = ?, feed_id = ?, feed_updated = ? WHERE id = ?"
+            ).execute(
                 arguments: [
                     document.metadata.title, document.metadata.link, document.metadata.id,
                     document.metadata.updated?.timeIntervalSince1970, source.id,
@@ -113,12 +112,13 @@ public final class SQLiteStore: ArticleStore {
     }
 
     private func save(_ state: FetchState, of source: SourceConfig, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE source SET etag = ?, last_modified = ?, body_hash = ?, error_count = ?, not_before = ?,
                     not_before_reason = ?, gone_url = ?, moved_to = ?, moved_from = ?, redirect_target = ?, redirect_count = ?
                 WHERE id = ?
-                """,
+                """
+        ).execute(
             arguments: [
                 state.validators.etag, state.validators.lastModified, state.bodyHash, state.errorCount,
                 state.notBefore?.timeIntervalSince1970, state.notBeforeReason, state.goneURL, state.movedTo, state.movedFrom,
@@ -129,12 +129,13 @@ public final class SQLiteStore: ArticleStore {
     private func upsertSource(_ db: Database, source: SourceConfig, result: String, status: Int?, error: String?, at time: Date)
         throws
     {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO source (id, url, last_result, last_status, last_error, last_fetch) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET url = excluded.url, last_result = excluded.last_result,
                     last_status = excluded.last_status, last_error = excluded.last_error, last_fetch = excluded.last_fetch
-                """,
+                """
+        ).execute(
             arguments: [source.id, source.url.absoluteString, result, status, error, time.timeIntervalSince1970])
     }
 
@@ -193,8 +194,14 @@ public final class SQLiteStore: ArticleStore {
 
 /// Arrays stored as JSON text columns.
 enum JSONColumn {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    static func encode(_ strings: [String]) throws -> String {
+        if strings.isEmpty { return "[]" }
+        return String(decoding: try JSONSerialization.data(withJSONObject: strings), as: UTF8.self)
+    }
+
+    static func encode(_ enclosures: [Enclosure]) throws -> String {
+        if enclosures.isEmpty { return "[]" }
+        return String(decoding: try JSONEncoder().encode(enclosures), as: UTF8.self)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {

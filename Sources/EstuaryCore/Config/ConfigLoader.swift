@@ -35,7 +35,7 @@ public struct ConfigLoader {
         } catch {
             throw ConfigError(file: file, message: "TOML syntax error: \(error)")
         }
-        var reader = Reader(file: file, folder: folder, locator: TOMLLocator(text: text))
+        var reader = Reader(file: file, folder: folder, text: text)
         return try reader.config(from: table)
     }
 
@@ -54,7 +54,9 @@ public struct ConfigLoader {
 private struct Reader {
     let file: String
     let folder: URL
-    let locator: TOMLLocator
+    /// The text, scanned for line numbers only when an error needs one.
+    let text: String
+    var locator: TOMLLocator { TOMLLocator(text: text) }
 
     /// Names that become file names or log keys: letters, digits, `.`, `_`, `-`.
     static func isValidName(_ name: String) -> Bool {
@@ -73,6 +75,7 @@ private struct Reader {
     {
         var line: Int? = nil
         if let header {
+            let locator = self.locator
             line = locator.line(header: header, index: index, key: key) ?? locator.line(header: header, index: index)
         }
         return ConfigError(file: file, line: line, section: section, message: message)
@@ -81,6 +84,7 @@ private struct Reader {
     mutating func config(from root: TOMLTable) throws(ConfigError) -> Config {
         for key in root.keys where !["estuary", "fetch", "source", "output"].contains(key) {
             let message = "unknown top-level key \"\(key)\" (expected [estuary], [fetch], [[source]] or [[output]])"
+            let locator = self.locator
             let line = locator.line(header: "", key: key) ?? locator.line(header: key)
             throw ConfigError(file: file, line: line, message: message)
         }

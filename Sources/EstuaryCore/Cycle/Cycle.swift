@@ -26,6 +26,9 @@ public struct Cycle: Sendable {
         self.logger = logger
     }
 
+    /// Sources parsed and stored at once.
+    static let processingWidth = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
+
     /// Runs the cycle once. `onSource` hears about each source as soon as it is done.
     /// Sources that are gone, or waiting out a backoff or a Retry-After, are skipped.
     public func run(config: Config, onSource: @escaping @Sendable (SourceReport) -> Void = { _ in }) async -> CycleReport {
@@ -63,16 +66,23 @@ public struct Cycle: Sendable {
         let byID = Dictionary(uniqueKeysWithValues: config.sources.map { ($0.id, $0) })
 
         let fetched = await withTaskGroup(of: SourceReport.self) { group in
+            var reports: [SourceReport] = []
+            var inFlight = 0
             for await (request, result) in fetcher.fetch(requests) {
                 guard let source = byID[request.sourceID] else { continue }
                 let state = states[source.id] ?? FetchState()
+                // Parsing and storing use the cores; more tasks than that only hold bodies in memory.
+                if inFlight >= Self.processingWidth, let report = await group.next() {
+                    reports.append(report)
+                    inFlight -= 1
+                }
+                inFlight += 1
                 group.addTask { [self] in
                     let report = await self.process(source: source, result: result, state: state, policy: policy)
                     onSource(report)
                     return report
                 }
             }
-            var reports: [SourceReport] = []
             for await report in group { reports.append(report) }
             return reports
         }

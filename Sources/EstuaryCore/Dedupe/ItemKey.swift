@@ -27,5 +27,15 @@ public enum ContentHash {
 }
 
 extension String {
-    var trimmed: String { String(self.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
+    /// Without leading and trailing ASCII white space (on UTF-8 bytes: Character-wise trimming was a hot spot).
+    var trimmed: String {
+        let bytes = utf8
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0C || b == 0x0B }
+        while start != end, isSpace(bytes[start]) { start = bytes.index(after: start) }
+        while end != start, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        if start == bytes.startIndex && end == bytes.endIndex { return self }
+        return String(self[start..<end])
+    }
 }

@@ -3,6 +3,28 @@ import EstuaryCore
 import EstuaryCurlShims
 import Foundation
 
+/// A FIFO of jobs: a read index instead of removing from the front.
+private struct JobQueue {
+    private var jobs: [MultiEngine.Job] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == jobs.count }
+
+    mutating func push(_ job: MultiEngine.Job) { jobs.append(job) }
+
+    mutating func pop() -> MultiEngine.Job? {
+        guard head < jobs.count else { return nil }
+        defer {
+            head += 1
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            }
+        }
+        return jobs[head]
+    }
+}
+
 /// One libcurl multi handle, driven by a dedicated thread.
 ///
 /// `curl_multi_poll` blocks, so it never runs on Swift's cooperative pool
@@ -22,8 +44,11 @@ final class MultiEngine: @unchecked Sendable {
     private var stopping = false
     // Engine thread only.
     private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
-    /// Jobs waiting for their host group's turn, in arrival order.
-    private var waiting: [Job] = []
+    /// Jobs waiting for their host group's turn: one FIFO queue per group ("" for `file:`).
+    private var queues: [String: JobQueue] = [:]
+    /// Groups with waiting jobs, in the order they first had one (visited round-robin).
+    private var groupOrder: [String] = []
+    private var waitingCount = 0
     private var lastStart: [String: ContinuousClock.Instant] = [:]
     private var runningByGroup: [String: Int] = [:]
     /// A group slowed down after a 429 or 503: nothing starts there before this.
@@ -67,15 +92,15 @@ final class MultiEngine: @unchecked Sendable {
                 defer { inbox.removeAll(keepingCapacity: true) }
                 return (inbox, stopping)
             }
-            waiting.append(contentsOf: jobs)
+            for job in jobs { enqueue(job) }
             var wait = startDueJobs()
-            if stop && active.isEmpty && waiting.isEmpty { break }
+            if stop && active.isEmpty && waitingCount == 0 { break }
 
             let code = curl_multi_perform(multi, &running)
             if code != CURLM_OK && code != CURLM_CALL_MULTI_PERFORM {
                 failAll("libcurl multi error: \(String(cString: curl_multi_strerror(code)))")
             }
-            if collectFinished() > 0, !waiting.isEmpty {
+            if collectFinished() > 0, waitingCount > 0 {
                 // Finished transfers free their groups' slots: start what can start before sleeping.
                 let before = active.count
                 wait = startDueJobs()
@@ -87,32 +112,54 @@ final class MultiEngine: @unchecked Sendable {
         curl_multi_cleanup(multi)
     }
 
-    /// Starts every waiting job its host group allows now; returns how long until the next one may start.
+    private func enqueue(_ job: Job) {
+        let group = HostGroup.key(for: job.request.url) ?? ""
+        if queues[group] == nil {
+            queues[group] = JobQueue()
+            groupOrder.append(group)
+        }
+        queues[group]!.push(job)
+        waitingCount += 1
+    }
+
+    /// Starts every waiting job its host group allows now, until the global cap is reached;
+    /// returns how long until a group blocked by spacing may start again.
     private func startDueJobs() -> Duration? {
         let now = ContinuousClock.now
         var nextWait: Duration? = nil
-        var stillWaiting: [Job] = []
-        for job in waiting {
-            guard active.count < settings.maxConnections else {
-                stillWaiting.append(job)
-                continue
+        var emptied: Set<String> = []
+        for group in groupOrder {
+            guard active.count < settings.maxConnections else { break }
+            if group.isEmpty {
+                // file: sources have no host to be polite to.
+                while active.count < settings.maxConnections, let job = queues[group]?.pop() {
+                    waitingCount -= 1
+                    start(job, group: nil)
+                }
+            } else {
+                var earliest = now
+                if let last = lastStart[group] { earliest = max(earliest, last + settings.hostSpacing) }
+                if let paused = pausedUntil[group] { earliest = max(earliest, paused) }
+                if earliest > now {
+                    nextWait = min(nextWait ?? (earliest - now), earliest - now)
+                    continue
+                }
+                while active.count < settings.maxConnections, runningByGroup[group, default: 0] < settings.maxConnectionsPerHost,
+                    let job = queues[group]?.pop()
+                {
+                    waitingCount -= 1
+                    lastStart[group] = now
+                    start(job, group: group)
+                    // With spacing, one start per group per turn.
+                    if settings.hostSpacing > .zero { break }
+                }
             }
-            guard let group = HostGroup.key(for: job.request.url) else {
-                start(job, group: nil)
-                continue
-            }
-            var earliest = now
-            if let last = lastStart[group] { earliest = max(earliest, last + settings.hostSpacing) }
-            if let paused = pausedUntil[group] { earliest = max(earliest, paused) }
-            if runningByGroup[group, default: 0] >= settings.maxConnectionsPerHost || earliest > now {
-                if earliest > now { nextWait = min(nextWait ?? (earliest - now), earliest - now) }
-                stillWaiting.append(job)
-                continue
-            }
-            lastStart[group] = now
-            start(job, group: group)
+            if queues[group]?.isEmpty ?? true { emptied.insert(group) }
         }
-        waiting = stillWaiting
+        if !emptied.isEmpty {
+            groupOrder.removeAll { emptied.contains($0) }
+            for group in emptied { queues[group] = nil }
+        }
         return nextWait
     }
 
