@@ -21,6 +21,6 @@ struct EstuaryCommand: AsyncParsableCommand {
             64 bad usage; 74 the state or an output could not be written; 78 invalid config.
             """,
         version: Estuary.version,
-        subcommands: [OnceCommand.self, RunCommand.self, CheckCommand.self, ParseCommand.self]
+        subcommands: [OnceCommand.self, RunCommand.self, CheckCommand.self, StatusCommand.self, ParseCommand.self]
     )
 }

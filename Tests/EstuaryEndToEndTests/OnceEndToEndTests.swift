@@ -209,6 +209,33 @@ import Testing
         #expect(try Self.items(folder).contains { $0["source"] as? String == "planet" })
     }
 
+    @Test func aPermanentRedirectMovesTheSourceAfterThreeFetchesAndStatusSaysSo() throws {
+        let server = try Self.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.writeConfig(in: folder, server: server)
+        // The planet's old address redirects permanently to the real one.
+        let old = "\(server.baseURL)/old-planet.xml"
+        let text = try String(contentsOf: config, encoding: .utf8)
+            .replacingOccurrences(of: "\(server.baseURL)/planet/atom.xml", with: old)
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        let moved = try TestHTTPServer { _ in .init(status: 301, headers: [("Location", "\(server.baseURL)/planet/atom.xml")]) }
+        try text.replacingOccurrences(of: old, with: "\(moved.baseURL)/old-planet.xml")
+            .write(to: config, atomically: true, encoding: .utf8)
+
+        for run in 1...3 {
+            let result = try EstuaryBinary.run(["once", "--config", config.path])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(moved.requests.count == run)
+            let status = try EstuaryBinary.run(["status", "--config", config.path])
+            let line = status.stdout.split(separator: "\n").first { $0.hasPrefix("planet:") } ?? ""
+            #expect(line.contains("moved to \(server.baseURL)/planet/atom.xml") == (run == 3), "\(line)")
+        }
+        // The fourth fetch goes straight to the new address.
+        _ = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(moved.requests.count == 3)
+        #expect(try String(contentsOf: config, encoding: .utf8).contains("/old-planet.xml"))
+    }
+
     @Test func aBadConfigExits78AndNamesTheFileLineAndKey() throws {
         let folder = try Fixtures.temporaryFolder()
         let config = folder.appendingPathComponent("estuary.toml")

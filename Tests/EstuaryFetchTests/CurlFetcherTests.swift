@@ -293,3 +293,21 @@ extension FetchResult {
         #expect(dns.stage == "dns")
     }
 }
+
+@Suite struct StalledServerTests {
+    @Test func aStalledServerDoesNotDelayTheOthers() async throws {
+        let stalled = try TestHTTPServer { _ in
+            Thread.sleep(forTimeInterval: 3)
+            return .init(body: CurlFetcherTests.feed)
+        }
+        let fast = try TestHTTPServer { _ in .init(body: CurlFetcherTests.feed) }
+        let fetcher = CurlFetcher(settings: CurlFetcherTests.local, logger: Logger(label: "test"))
+        var order: [String] = []
+        let requests = [
+            FetchRequest(sourceID: "stalled", url: URL(string: "\(stalled.baseURL)/feed")!),
+            FetchRequest(sourceID: "fast", url: URL(string: "\(fast.baseURL)/feed")!),
+        ]
+        for await (request, _) in fetcher.fetch(requests) { order.append(request.sourceID) }
+        #expect(order == ["fast", "stalled"])
+    }
+}

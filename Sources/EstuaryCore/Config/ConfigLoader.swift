@@ -124,9 +124,10 @@ private struct Reader {
         }
 
         var sources: [SourceConfig] = []
+        var ids: Set<String> = []
         for (index, table) in try tables(root, "source").enumerated() {
             let source = try self.source(table, index: index)
-            if sources.contains(where: { $0.id == source.id }) {
+            if !ids.insert(source.id).inserted {
                 throw error(
                     "duplicate source id \"\(source.id)\" (each [[source]] needs its own id)",
                     header: "source", index: index, key: "id", section: "[[source]] \"\(source.id)\"")
