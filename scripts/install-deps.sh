@@ -5,6 +5,11 @@
 set -eu
 
 PACKAGES="libcurl4-openssl-dev libxml2-dev libsqlite3-dev pkg-config"
+# --test: what the test suite needs besides (brotli and gzip make compressed
+# fixtures at test time; python3 runs the conformance harness).
+if [ "${1:-}" = "--test" ]; then
+    PACKAGES="$PACKAGES brotli gzip python3"
+fi
 
 missing=""
 for package in $PACKAGES; do

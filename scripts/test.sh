@@ -3,7 +3,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-./scripts/install-deps.sh
+./scripts/install-deps.sh --test
 # Formatting is checked, and warnings are errors (Package.swift): both fail the run.
 ./scripts/format.sh --check
 # The end-to-end tests run the real `estuary` executable: build it with the tests.

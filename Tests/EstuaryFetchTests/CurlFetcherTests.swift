@@ -106,6 +106,40 @@ import Testing
         #expect(failure.message == "the body is larger than 16 MiB (after decompression); stopped")
     }
 
+    /// Brotli-compressed bytes, by the brotli command (installed by scripts/install-deps.sh --test).
+    static func brotli(_ bytes: [UInt8]) throws -> [UInt8] {
+        let folder = try Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent("body")
+        try Data(bytes).write(to: file)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/brotli")
+        process.arguments = ["-q", "11", "-o", file.path + ".br", file.path]
+        try process.run()
+        process.waitUntilExit()
+        return Array(try Data(contentsOf: URL(fileURLWithPath: file.path + ".br")))
+    }
+
+    @Test func decompressesBrotli() async throws {
+        let server = try TestHTTPServer(routes: [
+            "/feed.br": .init(headers: [("Content-Encoding", "br")], body: try Self.brotli(Self.feed))
+        ])
+        #expect(try await fetchOne("\(server.baseURL)/feed.br").get().body == Self.feed)
+    }
+
+    @Test func aChunkedBodyOverTheLimitIsStopped() async throws {
+        // No Content-Length to refuse up front: only counting in the write callback stops it.
+        let server = try TestHTTPServer(routes: ["/chunked": .init(body: [UInt8](repeating: 65, count: 200_000), chunked: true)])
+        var settings = Self.local
+        settings.maxBodyBytes = 64 * 1024
+        let result = await fetchOne("\(server.baseURL)/chunked", settings: settings)
+        guard case .failure(let failure) = result else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(failure.message == "the body is larger than 64 KiB (after decompression); stopped")
+        #expect(failure.stage == "body")
+    }
+
     @Test func aBodyOverTheLimitIsStopped() async throws {
         let server = try TestHTTPServer(routes: ["/big": .init(body: [UInt8](repeating: 65, count: 5000))])
         var settings = Self.local

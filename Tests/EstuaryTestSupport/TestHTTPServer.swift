@@ -21,12 +21,18 @@ public final class TestHTTPServer: @unchecked Sendable {
         public var body: [UInt8]
         /// Sent before the body in pieces, sleeping between them (slow servers).
         public var chunkDelay: Duration?
+        /// Sent with Transfer-Encoding: chunked, no Content-Length: the size is unknown until the end.
+        public var chunked = false
 
-        public init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = [], chunkDelay: Duration? = nil) {
+        public init(
+            status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = [], chunkDelay: Duration? = nil,
+            chunked: Bool = false
+        ) {
             self.status = status
             self.headers = headers
             self.body = body
             self.chunkDelay = chunkDelay
+            self.chunked = chunked
         }
 
         public init(status: Int = 200, contentType: String, body: String) {
@@ -156,9 +162,18 @@ public final class TestHTTPServer: @unchecked Sendable {
     private func send(_ response: Response, to fd: Int32, keepAlive: Bool) -> Bool {
         var head = "HTTP/1.1 \(response.status) \(Self.reason(response.status))\r\n"
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(response.body.count)\r\n"
+        head += response.chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: \(response.body.count)\r\n"
         head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
         guard writeAll(Array(head.utf8), to: fd) else { return false }
+        if response.chunked {
+            for start in stride(from: 0, to: response.body.count, by: 16 * 1024) {
+                let piece = Array(response.body[start..<min(start + 16 * 1024, response.body.count)])
+                guard writeAll(Array("\(String(piece.count, radix: 16))\r\n".utf8) + piece + [13, 10], to: fd) else {
+                    return false
+                }
+            }
+            return writeAll(Array("0\r\n\r\n".utf8), to: fd)
+        }
         guard let delay = response.chunkDelay else { return writeAll(response.body, to: fd) }
         for piece in stride(from: 0, to: response.body.count, by: 64) {
             guard writeAll(Array(response.body[piece..<min(piece + 64, response.body.count)]), to: fd) else { return false }
