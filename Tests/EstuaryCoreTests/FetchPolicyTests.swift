@@ -12,30 +12,30 @@ import Testing
         return policy
     }
 
-    @Test func backoffDoublesFromOneIntervalAndStopsAtADay() {
+    @Test func backoffIsTheIntervalTimesTwoToTheErrorsUpToADay() {
         let p = policy()
-        #expect(p.backoff(errors: 1) == 1800)
-        #expect(p.backoff(errors: 2) == 3600)
-        #expect(p.backoff(errors: 4) == 14_400)
+        #expect(p.backoff(errors: 1) == 3600)
+        #expect(p.backoff(errors: 2) == 7200)
+        #expect(p.backoff(errors: 4) == 28_800)
         #expect(p.backoff(errors: 10) == 86_400)
         #expect(p.backoff(errors: 60) == 86_400)
     }
 
     @Test func jitterStaysWithinTenPercent() {
-        #expect(policy(jitter: 0).backoff(errors: 2) == 3600 * 0.9)
-        #expect(policy(jitter: 0.999_999).backoff(errors: 2) < 3600 * 1.1)
+        #expect(policy(jitter: 0).backoff(errors: 1) == 3600 * 0.9)
+        #expect(policy(jitter: 0.999_999).backoff(errors: 1) < 3600 * 1.1)
     }
 
     @Test func failuresPushTheNextAttemptAndASuccessResetsThem() {
         let p = policy()
         var state = FetchState()
-        for expected in [1800.0, 3600, 7200] {
+        for expected in [3600.0, 7200, 14_400] {
             state = p.failed(state, source: Self.source, failure: FetchFailure(status: 500, message: "x"), now: now)
             #expect(state.notBefore == now.addingTimeInterval(expected))
             #expect(p.skipReason(for: Self.source, state: state, now: now)?.hasPrefix("not due") == true)
         }
         #expect(state.errorCount == 3)
-        #expect(p.skipReason(for: Self.source, state: state, now: now.addingTimeInterval(7201)) == nil)
+        #expect(p.skipReason(for: Self.source, state: state, now: now.addingTimeInterval(14_401)) == nil)
         state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: nil)
         #expect(state.errorCount == 0)
         #expect(state.notBefore == nil)

@@ -236,6 +236,40 @@ import Testing
         #expect(try String(contentsOf: config, encoding: .utf8).contains("/old-planet.xml"))
     }
 
+    @Test func retryAfterKeepsTheSourceWaitingAndGoneKeepsItAway() throws {
+        let server = try Self.makeServer()
+        let busy = try TestHTTPServer { request in
+            request.path == "/busy" ? .init(status: 503, headers: [("Retry-After", "3600")]) : .init(status: 410)
+        }
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.writeConfig(
+            in: folder, server: server,
+            extraSources: """
+
+                [[source]]
+                id = "busy"
+                url = "\(busy.baseURL)/busy"
+
+                [[source]]
+                id = "gone"
+                url = "\(busy.baseURL)/gone"
+
+                """)
+        let first = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(first.status == 1)
+        #expect(first.stderr.contains("source \"busy\": fetch failed (http): HTTP 503 Service Unavailable; next attempt at"))
+        #expect(first.stderr.contains("(Retry-After from the server)"))
+        #expect(first.stderr.contains("source \"gone\": fetch failed (http): HTTP 410 Gone"))
+        #expect(first.stderr.contains("marked gone: remove it from the config"))
+
+        let second = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(second.status == 0, "stderr: \(second.stderr)")
+        #expect(second.stderr.contains("source \"busy\": skipped, not due: next attempt at"))
+        #expect(second.stderr.contains("source \"gone\": skipped, gone: the server answered 410 Gone"))
+        // Neither was asked again.
+        #expect(busy.requests.count == 2)
+    }
+
     @Test func aBadConfigExits78AndNamesTheFileLineAndKey() throws {
         let folder = try Fixtures.temporaryFolder()
         let config = folder.appendingPathComponent("estuary.toml")

@@ -101,11 +101,11 @@ public struct FetchPolicy: Sendable {
         return next
     }
 
-    /// interval × 2^(errors − 1), capped, with ±10% jitter; the first failure waits one interval.
+    /// interval × 2^errors, capped at `maxBackoff`, with ±10% jitter.
     public func backoff(errors: Int) -> TimeInterval {
         let base = Double(interval.components.seconds)
         let cap = Double(maxBackoff.components.seconds)
-        let raw = min(cap, base * pow(2, Double(max(0, errors - 1))))
+        let raw = min(cap, base * pow(2, Double(min(max(0, errors), 62))))
         return raw * (0.9 + 0.2 * random())
     }
 
