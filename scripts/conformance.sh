@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 THRESHOLD="${ESTUARY_CONFORMANCE_THRESHOLD:-99.4}"
 BINARY="${1:-.build/debug/estuary}"
 DIR="${ESTUARY_CONFORMANCE_DIR:-../shared/conformance}"
+# A clone elsewhere than beside ../shared: the workplace's copy.
+[ -f "$DIR/check.py" ] || [ -n "${ESTUARY_CONFORMANCE_DIR:-}" ] || DIR=/work/shared/conformance
 
 if [ ! -f "$DIR/check.py" ]; then
     echo "conformance: skipped: $DIR/check.py not found (set ESTUARY_CONFORMANCE_DIR to feedparser's conformance folder)" >&2

@@ -18,7 +18,7 @@ struct EstuaryCommand: AsyncParsableCommand {
               estuary parse --jsonl feed.xml
 
             Exit status: 0 success; 1 some sources failed (outputs were written); \
-            64 bad usage; 74 the state or an output could not be written; 78 invalid config.
+            64 bad usage; 74 the state or an output could not be written; 75 another estuary process holds the state; 78 invalid config.
             """,
         version: Estuary.version,
         subcommands: [OnceCommand.self, RunCommand.self, CheckCommand.self, StatusCommand.self, ParseCommand.self]

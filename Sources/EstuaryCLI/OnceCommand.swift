@@ -25,6 +25,8 @@ struct OnceCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.loadConfig()
         let logger = options.makeLogger()
+        let lock = try Wiring.lockState(config)
+        defer { withExtendedLifetime(lock) {} }
         let cycle = try Wiring.cycle(config: config, logger: logger)
         let report = await cycle.run(config: config) { Console.error($0.description) }
         for output in report.outputs {

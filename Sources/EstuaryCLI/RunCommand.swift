@@ -20,6 +20,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.loadConfig()
         let logger = options.makeLogger()
+        let lock = try Wiring.lockState(config)
+        defer { withExtendedLifetime(lock) {} }
         let cycle = try Wiring.cycle(config: config, logger: logger)
         logger.info(
             "estuary \(Estuary.version) started: \(config.sources.count) sources, a cycle every \(DurationText.format(config.interval))"

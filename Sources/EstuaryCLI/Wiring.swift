@@ -7,6 +7,20 @@ import Logging
 
 /// Assembles the real stages: libcurl fetching, libxml2 parsing, SQLite state.
 enum Wiring {
+    /// Takes the state folder's writer lock, or exits 75 (EX_TEMPFAIL) when another process has it.
+    static func lockState(_ config: Config) throws -> StateLock {
+        do {
+            return try StateLock(directory: config.stateDirectory)
+        } catch let busy as StateLock.Busy {
+            Console.error("\(busy)")
+            throw ExitCode(ExitStatus.busy)
+        } catch {
+            Console.error(
+                "state: cannot lock \(config.stateDirectory): \(error) (check state_dir in \(config.file) and its permissions)")
+            throw ExitCode(ExitStatus.outputFailed)
+        }
+    }
+
     /// The cycle for `config`; exits 74 (EX_IOERR) when the state cannot be opened.
     static func cycle(config: Config, logger: Logger) throws -> Cycle {
         let store: SQLiteStore

@@ -371,3 +371,85 @@ import Testing
         #expect(try OnceEndToEndTests.items(folder).count == 2)
     }
 }
+
+/// One writer per state folder.
+@Suite struct StateLockTests {
+    @Test func aSecondWriterExits75WhileReadersStillWork() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let slow = try TestHTTPServer { _ in
+            Thread.sleep(forTimeInterval: 2)
+            return .init(body: Array("<rss version=\"2.0\"><channel><title>s</title></channel></rss>".utf8))
+        }
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(
+            in: folder, server: server,
+            extraSources: """
+
+                [[source]]
+                id = "slow"
+                url = "\(slow.baseURL)/feed"
+
+                """)
+        let first = Process()
+        first.executableURL = EstuaryBinary.url
+        first.arguments = ["once", "--config", config.path]
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        // Wait until the first run holds the lock (its request reached the slow server).
+        let deadline = Date().addingTimeInterval(10)
+        while slow.requests.isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+
+        let second = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(second.status == 75)
+        #expect(second.stderr.contains("another estuary process (pid \(first.processIdentifier)) is using"))
+        let status = try EstuaryBinary.run(["status", "--config", config.path])
+        #expect(status.status == 0, "stderr: \(status.stderr)")
+
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        // The lock went with the process: the next writer runs.
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+    }
+
+    @Test func aKilledWriterLeavesNoStaleLock() throws {
+        let slow = try TestHTTPServer { _ in
+            Thread.sleep(forTimeInterval: 5)
+            return .init(status: 500)
+        }
+        let folder = try Fixtures.temporaryFolder()
+        let config = folder.appendingPathComponent("estuary.toml")
+        try """
+        [estuary]
+        state_dir = "state"
+        output_dir = "public"
+
+        [fetch]
+        allow_private_addresses = true
+
+        [[source]]
+        id = "slow"
+        url = "\(slow.baseURL)/feed"
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let first = Process()
+        first.executableURL = EstuaryBinary.url
+        first.arguments = ["once", "--config", config.path]
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        let deadline = Date().addingTimeInterval(10)
+        while slow.requests.isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let next = try EstuaryBinary.run(["check", "--config", config.path])
+        #expect(next.status == 0)
+        let again = Process()
+        again.executableURL = EstuaryBinary.url
+        again.arguments = ["once", "--config", config.path]
+        again.standardError = FileHandle.nullDevice
+        try again.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        // It got past the lock: it is fetching, not exiting 75.
+        #expect(again.isRunning || again.terminationStatus != 75)
+        again.terminate()
+        again.waitUntilExit()
+    }
+}

@@ -25,6 +25,8 @@ public enum ExitStatus {
     public static let someSourcesFailed: Int32 = 1
     /// EX_IOERR: the state or an output could not be written.
     public static let outputFailed: Int32 = 74
+    /// EX_TEMPFAIL: another estuary process holds the state; try again later.
+    public static let busy: Int32 = 75
     /// EX_CONFIG: the configuration is invalid.
     public static let configError: Int32 = 78
 }
