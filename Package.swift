@@ -84,7 +84,9 @@ let package = Package(
         .testTarget(
             name: "EstuaryParseTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EstuaryFetchTests", dependencies: ["EstuaryFetch", "EstuaryTestSupport"]),
-        .testTarget(name: "EstuaryStoreTests", dependencies: ["EstuaryStore", "EstuaryTestSupport"]),
+        .testTarget(
+            name: "EstuaryStoreTests",
+            dependencies: ["EstuaryStore", "EstuaryTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EstuaryEndToEndTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

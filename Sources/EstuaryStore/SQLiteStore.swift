@@ -40,9 +40,10 @@ public final class SQLiteStore: ArticleStore {
         }
     }
 
-    public func record(source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, at time: Date)
-        throws -> StoreOutcome
-    {
+    public func record(
+        source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, dedupe: DedupeContext,
+        at time: Date
+    ) throws -> StoreOutcome {
         try pool.write { db in
             try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
             try save(fetchState, of: source, in: db)
@@ -56,21 +57,52 @@ public final class SQLiteStore: ArticleStore {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO item (source_id, key, guid, link, title, author, published, updated,
-                        summary, content, categories, enclosures, first_seen, sort_date)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        summary, content, categories, enclosures, first_seen, sort_date, canonical_link, title_key)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            var new = 0
-            for item in document.items {
-                let seen = time.timeIntervalSince1970
+            // Same key, changed words: updated in place; first_seen never moves.
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE item SET guid = ?, link = ?, title = ?, author = ?, published = ?, updated = ?, summary = ?,
+                        content = ?, categories = ?, enclosures = ?, updated_at = ?, canonical_link = ?, title_key = ?
+                    WHERE source_id = ? AND key = ?
+                        AND (title IS NOT ? OR summary IS NOT ? OR content IS NOT ? OR link IS NOT ?)
+                    """)
+            let keys = ItemKey.keys(for: document.items, normalize: dedupe.normalizeKeys)
+            var outcome = StoreOutcome(items: document.items.count, new: 0)
+            var seenKeys: Set<String> = []
+            let seen = time.timeIntervalSince1970
+            for (item, key) in zip(document.items, keys) where seenKeys.insert(key).inserted {
+                let canonical = item.link.flatMap(CanonicalLink.make)
+                let titleKey = TitleKey.make(item.title)
+                let categories = try JSONColumn.encode(item.categories)
+                let enclosures = try JSONColumn.encode(item.enclosures)
+                let sortDate = StoredArticle.sortDate(
+                    published: item.published, updated: item.updated, firstSeen: time
+                ).timeIntervalSince1970
                 try insert.execute(arguments: [
-                    source.id, ItemKey.make(for: item), item.id, item.link, item.title, item.author,
+                    source.id, key, item.id, item.link, item.title, item.author,
                     item.published?.timeIntervalSince1970, item.updated?.timeIntervalSince1970,
-                    item.summary, item.content, try JSONColumn.encode(item.categories), try JSONColumn.encode(item.enclosures),
-                    seen, (item.published ?? item.updated)?.timeIntervalSince1970 ?? seen,
+                    item.summary, item.content, categories, enclosures, seen, sortDate, canonical, titleKey,
                 ])
-                new += db.changesCount
+                if db.changesCount > 0 {
+                    outcome.new += 1
+                    if try Dedupe.link(
+                        db, source: source.id, key: key, canonical: canonical, titleKey: titleKey,
+                        date: item.published ?? item.updated, firstSeen: seen, context: dedupe)
+                    {
+                        outcome.duplicates += 1
+                    }
+                    continue
+                }
+                try update.execute(arguments: [
+                    item.id, item.link, item.title, item.author, item.published?.timeIntervalSince1970,
+                    item.updated?.timeIntervalSince1970, item.summary, item.content, categories, enclosures, seen,
+                    canonical, titleKey, source.id, key, item.title, item.summary, item.content, item.link,
+                ])
+                outcome.updated += db.changesCount
             }
-            return StoreOutcome(items: document.items.count, new: new)
+            return outcome
         }
     }
 
@@ -145,14 +177,33 @@ public final class SQLiteStore: ArticleStore {
             let placeholders = Array(repeating: "?", count: sourceIDs.count).joined(separator: ", ")
             var arguments = StatementArguments(sourceIDs)
             arguments += [limit]
+            // One copy per article: alternates (the same article from another source) are listed under it.
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM item WHERE source_id IN (\(placeholders))
+                    SELECT * FROM item WHERE source_id IN (\(placeholders)) AND duplicate_of_key IS NULL
                     ORDER BY sort_date DESC, first_seen DESC, source_id, key LIMIT ?
                     """,
                 arguments: arguments)
-            return try rows.map(Self.article)
+            var articles = try rows.map(Self.article)
+            let alternates = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT source_id, key, link, duplicate_of_source, duplicate_of_key FROM item
+                    WHERE duplicate_of_key IS NOT NULL AND source_id IN (\(placeholders))
+                    ORDER BY first_seen, source_id
+                    """,
+                arguments: StatementArguments(sourceIDs))
+            var byPrimary: [String: [StoredArticle.Alternate]] = [:]
+            for row in alternates {
+                let primary = (row["duplicate_of_source"] as String) + "\u{0}" + (row["duplicate_of_key"] as String)
+                byPrimary[primary, default: []].append(
+                    StoredArticle.Alternate(sourceID: row["source_id"], key: row["key"], link: row["link"]))
+            }
+            for index in articles.indices {
+                articles[index].alternates = byPrimary[articles[index].sourceID + "\u{0}" + articles[index].key] ?? []
+            }
+            return articles
         }
     }
 
@@ -200,6 +251,7 @@ enum JSONColumn {
     }
 
     static func encode(_ enclosures: [Enclosure]) throws -> String {
+        // (JSONEncoder only for the rare item with attachments.)
         if enclosures.isEmpty { return "[]" }
         return String(decoding: try JSONEncoder().encode(enclosures), as: UTF8.self)
     }

@@ -1,3 +1,4 @@
+import EstuaryCore
 import GRDB
 
 /// The versioned schema. Migrations run at startup, in order, each in a transaction.
@@ -49,6 +50,46 @@ enum Schema {
                 try db.execute(sql: "ALTER TABLE source ADD COLUMN \(column)")
             }
         }
+        migrator.registerMigration("v3 identity and dedupe") { db in
+            for column in [
+                "canonical_link TEXT", "title_key TEXT", "duplicate_of_source TEXT", "duplicate_of_key TEXT", "updated_at REAL",
+            ] {
+                try db.execute(sql: "ALTER TABLE item ADD COLUMN \(column)")
+            }
+            try db.execute(sql: "CREATE INDEX item_by_canonical_link ON item (canonical_link)")
+            try db.execute(sql: "CREATE INDEX item_by_title_key ON item (title_key)")
+            try db.execute(sql: "CREATE INDEX item_by_primary ON item (duplicate_of_source, duplicate_of_key)")
+            // Keys become scheme-, www- and trailing-slash-insensitive. Rewrite the stored ones, oldest
+            // first; a later item that now collides with an older one was the same item all along.
+            let rows = try Row.fetchAll(db, sql: "SELECT source_id, key FROM item ORDER BY first_seen, rowid")
+            for row in rows {
+                let old: String = row["key"]
+                let new = Self.normalizedKey(old)
+                guard new != old else { continue }
+                let source: String = row["source_id"]
+                try db.execute(
+                    sql: "UPDATE OR IGNORE item SET key = ? WHERE source_id = ? AND key = ?", arguments: [new, source, old])
+                if db.changesCount == 0 {
+                    try db.execute(sql: "DELETE FROM item WHERE source_id = ? AND key = ?", arguments: [source, old])
+                }
+            }
+            // Canonical links and title keys for what is already stored.
+            for row in try Row.fetchAll(db, sql: "SELECT source_id, key, link, title FROM item") {
+                let link: String? = row["link"]
+                let title: String? = row["title"]
+                try db.execute(
+                    sql: "UPDATE item SET canonical_link = ?, title_key = ? WHERE source_id = ? AND key = ?",
+                    arguments: [link.flatMap(CanonicalLink.make), TitleKey.make(title), row["source_id"], row["key"]])
+            }
+        }
         return migrator
+    }
+
+    /// A v2 key in v3's form: `id:` and `link:` keys normalized, hashes unchanged.
+    static func normalizedKey(_ key: String) -> String {
+        for prefix in ["id:", "link:"] where key.hasPrefix(prefix) {
+            return prefix + ItemKey.normalize(String(key.dropFirst(prefix.count)))
+        }
+        return key
     }
 }

@@ -137,3 +137,124 @@ import Testing
         #expect(try store.statuses(of: [Self.source]).first?.lastResult == "ok")
     }
 }
+
+@Suite struct IdentityAndDedupeTests {
+    static let blog = SourceConfig(id: "blog", url: URL(string: "https://blog.example/feed")!)
+    static let planet = SourceConfig(id: "planet", url: URL(string: "https://planet.example/atom")!)
+    static let rank = ["blog": 0, "planet": 1]
+
+    func document(_ items: [FeedItem]) -> FeedDocument { FeedDocument(format: .rss20, items: items) }
+
+    @Test func aChangedTitleOrBodyIsUpdatedInPlaceKeepingFirstSeen() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let t0 = Date(timeIntervalSince1970: 1000)
+        let original = FeedItem(id: "1", link: "https://blog.example/1", title: "Draft", content: "<p>v1</p>")
+        _ = try store.record(source: Self.blog, document: document([original]), status: 200, fetchState: FetchState(), at: t0)
+        var edited = original
+        edited.title = "Final"
+        edited.content = "<p>v2</p>"
+        let outcome = try store.record(
+            source: Self.blog, document: document([edited]), status: 200, fetchState: FetchState(), at: t0.addingTimeInterval(60))
+        #expect(outcome == StoreOutcome(items: 1, new: 0, updated: 1))
+        let articles = try store.articles(sourceIDs: ["blog"], limit: 10)
+        #expect(articles.count == 1)
+        #expect(articles[0].item.title == "Final")
+        #expect(articles[0].firstSeen == t0)
+        // Unchanged: nothing written.
+        let again = try store.record(
+            source: Self.blog, document: document([edited]), status: 200, fetchState: FetchState(), at: t0.addingTimeInterval(120)
+        )
+        #expect(again == StoreOutcome(items: 1, new: 0, updated: 0))
+    }
+
+    @Test func aSiteMovingToHTTPSDoesNotRepublishItsArchive() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let old = (1...3).map { FeedItem(id: "http://blog.example/\($0)/", link: "http://blog.example/\($0)/") }
+        _ = try store.record(source: Self.blog, document: document(old), status: 200, fetchState: FetchState(), at: Date())
+        let moved = (1...3).map { FeedItem(id: "https://www.blog.example/\($0)", link: "https://www.blog.example/\($0)") }
+        let outcome = try store.record(
+            source: Self.blog, document: document(moved), status: 200, fetchState: FetchState(), at: Date())
+        #expect(outcome.new == 0)
+    }
+
+    @Test func theSameArticleFromTwoSourcesAppearsOnceWithItsAlternate() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let all = DedupeContext(scope: nil, rank: Self.rank)
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        let original = FeedItem(id: "p1", link: "https://blog.example/post/", title: "A post about rivers")
+        let copy = FeedItem(
+            id: "tag:planet,1", link: "https://blog.example/post/?utm_source=planet", title: "A post about rivers")
+        _ = try store.record(
+            source: Self.blog, document: document([original]), status: 200, fetchState: FetchState(), dedupe: all, at: t0)
+        let second = try store.record(
+            source: Self.planet, document: document([copy]), status: 200, fetchState: FetchState(), dedupe: all,
+            at: t0.addingTimeInterval(60))
+        #expect(second.duplicates == 1)
+        let articles = try store.articles(sourceIDs: ["blog", "planet"], limit: 10)
+        #expect(articles.count == 1)
+        #expect(articles[0].sourceID == "blog")
+        #expect(articles[0].alternates.map(\.sourceID) == ["planet"])
+    }
+
+    @Test func sameTitleWithin48HoursMatchesAndBeyondDoesNot() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let all = DedupeContext(scope: nil, rank: Self.rank)
+        let day = Date(timeIntervalSince1970: 1_700_000_000)
+        let a = FeedItem(id: "a", link: "https://a.example/1", title: "Estuaries Are Rivers' Mouths", published: day)
+        let b = FeedItem(
+            id: "b", link: "https://b.example/x", title: "estuaries are rivers mouths",
+            published: day.addingTimeInterval(36 * 3600))
+        let c = FeedItem(
+            id: "c", link: "https://c.example/y", title: "Estuaries are rivers’ mouths",
+            published: day.addingTimeInterval(72 * 3600))
+        _ = try store.record(
+            source: Self.blog, document: document([a]), status: 200, fetchState: FetchState(), dedupe: all, at: day)
+        #expect(
+            try store.record(
+                source: Self.planet, document: document([b, c]), status: 200, fetchState: FetchState(), dedupe: all, at: day
+            ).duplicates == 1)
+    }
+
+    @Test func withTagScopeOnlySourcesSharingATagMatch() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let item = FeedItem(id: "x", link: "https://shared.example/post", title: "Shared post title")
+        _ = try store.record(source: Self.blog, document: document([item]), status: 200, fetchState: FetchState(), at: Date())
+        // planet's scope (no shared tag) does not include blog.
+        let noShare = DedupeContext(scope: [], rank: Self.rank)
+        #expect(
+            try store.record(
+                source: Self.planet, document: document([item]), status: 200, fetchState: FetchState(), dedupe: noShare,
+                at: Date()
+            ).duplicates == 0)
+        #expect(try store.articles(sourceIDs: ["blog", "planet"], limit: 10).count == 2)
+    }
+
+    @Test func sourcesFirstSeenInTheSameCycleGoToTheOneListedFirst() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let all = DedupeContext(scope: nil, rank: Self.rank)
+        let now = Date(timeIntervalSince1970: 5000)
+        let item = FeedItem(id: "x", link: "https://blog.example/same", title: "Same article here")
+        // The planet's copy is stored first, in the same cycle.
+        _ = try store.record(
+            source: Self.planet, document: document([item]), status: 200, fetchState: FetchState(), dedupe: all, at: now)
+        _ = try store.record(
+            source: Self.blog, document: document([item]), status: 200, fetchState: FetchState(), dedupe: all, at: now)
+        let articles = try store.articles(sourceIDs: ["blog", "planet"], limit: 10)
+        #expect(articles.map(\.sourceID) == ["blog"])
+        #expect(articles[0].alternates.map(\.sourceID) == ["planet"])
+    }
+
+    @Test func aDateFarInTheFutureSortsAtFirstSeen() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        let future = FeedItem(id: "f", title: "From the future", published: now.addingTimeInterval(30 * 86_400))
+        let recent = FeedItem(id: "r", title: "Recent one", published: now.addingTimeInterval(-3600))
+        _ = try store.record(
+            source: Self.blog, document: document([future, recent]), status: 200, fetchState: FetchState(), at: now)
+        let articles = try store.articles(sourceIDs: ["blog"], limit: 10)
+        #expect(articles.map(\.item.id) == ["f", "r"])
+        #expect(articles[0].sortDate == now)
+        // The raw date is kept.
+        #expect(articles[0].item.published == now.addingTimeInterval(30 * 86_400))
+    }
+}

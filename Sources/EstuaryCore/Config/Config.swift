@@ -14,6 +14,25 @@ public struct Config: Sendable, Equatable {
     public var maxFeedBytes: Int = Config.defaultMaxFeedBytes
     /// `[fetch]`: how sources are fetched.
     public var fetch = FetchConfig()
+    /// `[estuary] dedupe`: which sources' items can be the same article.
+    public var dedupe = DedupeScope.all
+    /// `[estuary] normalize_ids`: ids and links differing only by http/https, `www.` or a trailing slash are one item.
+    public var normalizeIDs = true
+
+    /// The matching context for `source`'s new items.
+    public func dedupeContext(for source: SourceConfig) -> DedupeContext {
+        let rank = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1.id, $0) })
+        switch dedupe {
+        case .off:
+            return DedupeContext(scope: [], rank: rank, normalizeKeys: normalizeIDs)
+        case .all:
+            return DedupeContext(scope: nil, rank: rank, normalizeKeys: normalizeIDs)
+        case .tags:
+            let tags = Set(source.tags)
+            let scope = sources.filter { $0.id != source.id && !tags.isDisjoint(with: $0.tags) }.map(\.id)
+            return DedupeContext(scope: scope, rank: rank, normalizeKeys: normalizeIDs)
+        }
+    }
     public var sources: [SourceConfig]
     public var outputs: [OutputConfig]
 
@@ -34,6 +53,16 @@ public struct Config: Sendable, Equatable {
     public static let defaultOutputDirectory = "/var/lib/estuary/output"
     public static let defaultInterval = Duration.seconds(30 * 60)
     public static let defaultMaxFeedBytes = 16 << 20
+}
+
+/// Which sources can carry the same article.
+public enum DedupeScope: String, Sendable, CaseIterable {
+    /// Any two sources.
+    case all
+    /// Only sources sharing a tag.
+    case tags
+    /// No cross-source matching.
+    case off
 }
 
 /// `[fetch]`: the global fetch settings.

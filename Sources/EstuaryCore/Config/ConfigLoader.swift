@@ -93,13 +93,22 @@ private struct Reader {
         var outputDirectory = Config.defaultOutputDirectory
         var interval = Config.defaultInterval
         var maxFeedBytes = Config.defaultMaxFeedBytes
+        var dedupe = DedupeScope.all
+        var normalizeIDs = true
         if let value = root["estuary"] {
             guard let estuary = value.table else {
                 throw error("estuary must be a table: [estuary]", header: "", key: "estuary")
             }
             let section = "[estuary]"
             let t = TableReader(reader: self, table: estuary, header: "estuary", index: 0, section: section)
-            try t.allowOnly(["state_dir", "output_dir", "interval", "max_feed_bytes"])
+            try t.allowOnly(["state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids"])
+            if let text = try t.string("dedupe") {
+                guard let scope = DedupeScope(rawValue: text) else {
+                    throw t.error(key: "dedupe", "dedupe \"\(text)\" must be \"all\", \"tags\" or \"off\"")
+                }
+                dedupe = scope
+            }
+            if let value = try t.bool("normalize_ids") { normalizeIDs = value }
             if let bytes = try t.int("max_feed_bytes") {
                 guard bytes >= 1024 else {
                     throw t.error(key: "max_feed_bytes", "max_feed_bytes must be at least 1024, not \(bytes)")
@@ -154,6 +163,8 @@ private struct Reader {
             interval: interval, sources: sources, outputs: outputs)
         config.maxFeedBytes = maxFeedBytes
         config.fetch = fetch
+        config.dedupe = dedupe
+        config.normalizeIDs = normalizeIDs
         return config
     }
 

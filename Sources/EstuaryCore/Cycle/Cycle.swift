@@ -78,7 +78,9 @@ public struct Cycle: Sendable {
                 }
                 inFlight += 1
                 group.addTask { [self] in
-                    let report = await self.process(source: source, result: result, state: state, policy: policy)
+                    let report = await self.process(
+                        source: source, result: result, state: state, policy: policy,
+                        dedupe: config.dedupeContext(for: source), cycleTime: started)
                     onSource(report)
                     return report
                 }
@@ -104,7 +106,12 @@ public struct Cycle: Sendable {
     }
 
     /// Parse and store one fetched source; every failure becomes a report naming its stage.
-    func process(source: SourceConfig, result: FetchResult, state: FetchState, policy: FetchPolicy) async -> SourceReport {
+    func process(
+        source: SourceConfig, result: FetchResult, state: FetchState, policy: FetchPolicy, dedupe: DedupeContext,
+        cycleTime: Date
+    ) async -> SourceReport {
+        // Items first seen in this cycle share one time: that is what makes "first seen" a tie
+        // between sources of one cycle, broken by their order in the config.
         let log = logger.with(source: source)
         let started = ContinuousClock.now
         let fetchTime: Duration
@@ -189,8 +196,10 @@ public struct Cycle: Sendable {
         }
         do {
             let stored = try store.record(
-                source: source, document: document, status: body.status, fetchState: fetchState, at: now())
+                source: source, document: document, status: body.status, fetchState: fetchState, dedupe: dedupe,
+                at: cycleTime)
             var report = finish(.stored(status: body.status, items: stored.items, new: stored.new))
+            report.stored = stored
             report.note = note
             return report
         } catch {

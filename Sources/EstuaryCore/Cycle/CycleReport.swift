@@ -48,6 +48,8 @@ public struct SourceReport: Sendable, CustomStringConvertible {
     public var elapsed: Duration
     /// Something the operator should act on, printed on its own line before the outcome.
     public var note: String?
+    /// The store's detail for stored documents: updates and cross-source duplicates.
+    public var stored: StoreOutcome?
 
     public init(sourceID: String, outcome: Outcome, elapsed: Duration, note: String? = nil) {
         self.sourceID = sourceID
@@ -72,7 +74,12 @@ public struct SourceReport: Sendable, CustomStringConvertible {
         let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         switch outcome {
         case .stored(let status, let items, let new):
-            return "source \"\(sourceID)\": \(status), \(items) item\(items == 1 ? "" : "s") (\(new) new), \(ms) ms"
+            var detail = "\(new) new"
+            if let stored, stored.updated > 0 { detail += ", \(stored.updated) updated" }
+            if let stored, stored.duplicates > 0 {
+                detail += ", \(stored.duplicates) already seen in another source"
+            }
+            return "source \"\(sourceID)\": \(status), \(items) item\(items == 1 ? "" : "s") (\(detail)), \(ms) ms"
         case .unchanged(let status, let reason):
             return "source \"\(sourceID)\": \(status), \(reason), \(ms) ms"
         case .skipped(let reason):

@@ -154,16 +154,36 @@ public struct StoredArticle: Sendable, Equatable {
     public var item: FeedItem
     /// When Estuary first stored the item.
     public var firstSeen: Date
+    /// The same article as other sources carry it.
+    public var alternates: [Alternate]
 
-    public init(sourceID: String, key: String, item: FeedItem, firstSeen: Date) {
+    public struct Alternate: Sendable, Equatable {
+        public var sourceID: String
+        public var key: String
+        public var link: String?
+        public init(sourceID: String, key: String, link: String?) {
+            self.sourceID = sourceID
+            self.key = key
+            self.link = link
+        }
+    }
+
+    public init(sourceID: String, key: String, item: FeedItem, firstSeen: Date, alternates: [Alternate] = []) {
         self.sourceID = sourceID
         self.key = key
         self.item = item
         self.firstSeen = firstSeen
+        self.alternates = alternates
     }
 
-    /// The date outputs sort and show: published, else updated, else first seen.
-    public var sortDate: Date { item.published ?? item.updated ?? firstSeen }
+    /// The date outputs sort by: published, else updated, else first seen; a date more
+    /// than 24 hours after the item was first seen is not believed, first seen is used.
+    public var sortDate: Date { Self.sortDate(published: item.published, updated: item.updated, firstSeen: firstSeen) }
+
+    public static func sortDate(published: Date?, updated: Date?, firstSeen: Date) -> Date {
+        guard let date = published ?? updated, date <= firstSeen.addingTimeInterval(86_400) else { return firstSeen }
+        return date
+    }
 }
 
 /// What the store knows about a source, for outputs and status.
@@ -203,23 +223,60 @@ public struct SourceStatus: Sendable, Equatable {
     }
 }
 
-/// How many of a document's items were new to the store.
+/// What storing a document changed.
 public struct StoreOutcome: Sendable, Equatable {
     public var items: Int
     public var new: Int
+    /// Items already stored whose title or body changed, updated in place.
+    public var updated: Int
+    /// New items found to be the same article as another source's (stored as its alternates).
+    public var duplicates: Int
 
-    public init(items: Int, new: Int) {
+    public init(items: Int, new: Int, updated: Int = 0, duplicates: Int = 0) {
         self.items = items
         self.new = new
+        self.updated = updated
+        self.duplicates = duplicates
+    }
+}
+
+/// How a source's new items are matched against other sources' (cross-source dedupe).
+public struct DedupeContext: Sendable, Equatable {
+    /// The sources whose items count as the same article; nil for every source, empty for none.
+    public var scope: [String]?
+    /// Position of each source in the config: between items first seen in the same cycle, the earlier source wins.
+    public var rank: [String: Int]
+    /// Whether ids and links differing only by http/https, `www.` and a trailing slash are one item.
+    public var normalizeKeys: Bool
+
+    public init(scope: [String]? = [], rank: [String: Int] = [:], normalizeKeys: Bool = true) {
+        self.scope = scope
+        self.rank = rank
+        self.normalizeKeys = normalizeKeys
+    }
+
+    /// No cross-source matching.
+    public static let none = DedupeContext()
+}
+
+extension ArticleStore {
+    /// ``record(source:document:status:fetchState:dedupe:at:)`` without cross-source matching.
+    public func record(source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, at time: Date)
+        throws -> StoreOutcome
+    {
+        try record(source: source, document: document, status: status, fetchState: fetchState, dedupe: .none, at: time)
     }
 }
 
 /// Keeps sources and items across runs.
 public protocol ArticleStore: Sendable {
     /// Stores a fetched document's items and the source's new fetch state in one
-    /// transaction, skipping items already stored.
-    func record(source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, at time: Date) throws
-        -> StoreOutcome
+    /// transaction: new items inserted, changed ones updated in place, and each new
+    /// item checked against the other sources in `dedupe`'s scope.
+    func record(
+        source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, dedupe: DedupeContext,
+        at time: Date
+    ) throws -> StoreOutcome
     /// Notes an answer without new items (304, or the same body again) and the new fetch state.
     func recordUnchanged(source: SourceConfig, status: Int, fetchState: FetchState, at time: Date) throws
     /// Notes that a source failed at `stage`, keeping everything already stored.

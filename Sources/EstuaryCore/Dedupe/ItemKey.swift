@@ -3,11 +3,40 @@
 /// The feed's id (RSS `guid`, Atom `id`) when it gives one, else the link, else a
 /// hash of title and body. The prefix keeps the three kinds from colliding.
 public enum ItemKey {
-    public static func make(for item: FeedItem) -> String {
-        if let id = item.id?.trimmed, !id.isEmpty { return "id:" + id }
-        if let link = item.link?.trimmed, !link.isEmpty { return "link:" + link }
+    public static func make(for item: FeedItem, normalize: Bool = true) -> String {
+        if let id = item.id?.trimmed, !id.isEmpty { return "id:" + (normalize ? Self.normalize(id) : id) }
+        if let link = item.link?.trimmed, !link.isEmpty { return "link:" + (normalize ? Self.normalize(link) : link) }
         let body = item.content ?? item.summary ?? ""
         return "hash:" + ContentHash.hex(of: (item.title ?? "") + "\u{0}" + body)
+    }
+
+    /// The keys of a document's items. An id the feed reuses on items with
+    /// different links cannot tell them apart: those items add their link.
+    public static func keys(for items: [FeedItem], normalize: Bool = true) -> [String] {
+        var linksByID: [String: Set<String>] = [:]
+        for item in items {
+            if let id = item.id?.trimmed, !id.isEmpty { linksByID[id, default: []].insert(item.link?.trimmed ?? "") }
+        }
+        return items.map { item in
+            let key = make(for: item, normalize: normalize)
+            if let id = item.id?.trimmed, let links = linksByID[id], links.count > 1, let link = item.link?.trimmed {
+                return key + " " + (normalize ? Self.normalize(link) : link)
+            }
+            return key
+        }
+    }
+
+    /// `http://www.example.com/a/` and `https://example.com/a` are one item: a site
+    /// moving to https, or dropping `www.`, does not republish its archive.
+    public static func normalize(_ text: String) -> String {
+        var s = Substring(text)
+        for scheme in ["https://", "http://"] where s.lowercased().hasPrefix(scheme) {
+            s = "//" + s.dropFirst(scheme.count)
+            break
+        }
+        if s.hasPrefix("//www.") { s = "//" + s.dropFirst(6) }
+        while s.count > 2, s.hasSuffix("/") { s = s.dropLast() }
+        return String(s)
     }
 }
 

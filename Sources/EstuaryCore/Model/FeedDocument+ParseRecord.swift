@@ -90,7 +90,7 @@ struct ItemRecord: Encodable {
     }
 
     enum Key: String, CodingKey {
-        case key, source, firstSeen
+        case key, source, firstSeen, alternates
         case id, link, title, author, published, updated, summary, content, enclosures, categories
     }
 
@@ -100,6 +100,7 @@ struct ItemRecord: Encodable {
             try c.encode(stored.key, forKey: .key)
             try c.encode(stored.sourceID, forKey: .source)
             try c.encode(CivilTime.rfc3339(stored.firstSeen), forKey: .firstSeen)
+            try c.encode(stored.alternates.map(AlternateRecord.init), forKey: .alternates)
         }
         try c.encode(item.id, forKey: .id)
         try c.encode(item.link, forKey: .link)
@@ -111,6 +112,21 @@ struct ItemRecord: Encodable {
         try c.encode(item.content, forKey: .content)
         try c.encode(item.enclosures.map(EnclosureRecord.init), forKey: .enclosures)
         try c.encode(item.categories, forKey: .categories)
+    }
+}
+
+/// Another source's copy of the same article, in the JSON index.
+struct AlternateRecord: Encodable {
+    let alternate: StoredArticle.Alternate
+    init(_ alternate: StoredArticle.Alternate) { self.alternate = alternate }
+
+    enum Key: String, CodingKey { case source, key, link }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(alternate.sourceID, forKey: .source)
+        try c.encode(alternate.key, forKey: .key)
+        try c.encode(alternate.link, forKey: .link)
     }
 }
 
