@@ -72,7 +72,14 @@ public final class SQLiteStore: ArticleStore {
             var outcome = StoreOutcome(items: document.items.count, new: 0)
             var seenKeys: Set<String> = []
             let seen = time.timeIntervalSince1970
+            let buried = try db.cachedStatement(sql: "SELECT 1 FROM tombstone WHERE source_id = ? AND key = ?")
             for (item, key) in zip(document.items, keys) where seenKeys.insert(key).inserted {
+                // Removed by retention once: never new again, for as long as the feed still carries it.
+                if try Bool.fetchOne(buried, arguments: [source.id, key]) == true {
+                    try db.cachedStatement(sql: "UPDATE tombstone SET removed_at = ? WHERE source_id = ? AND key = ?")
+                        .execute(arguments: [seen, source.id, key])
+                    continue
+                }
                 let canonical = item.link.flatMap(CanonicalLink.make)
                 let titleKey = TitleKey.make(item.title)
                 let categories = try JSONColumn.encode(item.categories)
@@ -102,6 +109,7 @@ public final class SQLiteStore: ArticleStore {
                 ])
                 outcome.updated += db.changesCount
             }
+            try Retention.apply(db, source: source, now: seen)
             return outcome
         }
     }

@@ -82,6 +82,19 @@ enum Schema {
                     arguments: [link.flatMap(CanonicalLink.make), TitleKey.make(title), row["source_id"], row["key"]])
             }
         }
+        migrator.registerMigration("v4 retention") { db in
+            // What retention removed, so an old item still in the feed never comes back as new.
+            try db.execute(
+                sql: """
+                    CREATE TABLE tombstone (
+                        source_id TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        removed_at REAL NOT NULL,
+                        PRIMARY KEY (source_id, key)
+                    ) WITHOUT ROWID
+                    """)
+            try db.execute(sql: "CREATE INDEX item_by_source_date ON item (source_id, sort_date DESC)")
+        }
         return migrator
     }
 

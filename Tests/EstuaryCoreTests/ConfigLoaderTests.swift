@@ -135,7 +135,7 @@ import Testing
             url = "https://a.example/feed"
             colour = "blue"
             """,
-            #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify")"#
+            #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify", "max_items", "max_age")"#
         ),
         (
             """

@@ -258,3 +258,63 @@ import Testing
         #expect(articles[0].item.published == now.addingTimeInterval(30 * 86_400))
     }
 }
+
+@Suite struct RetentionTests {
+    func source(maxItems: Int = 1000, maxAgeDays: Int = 365) -> SourceConfig {
+        var source = SourceConfig(id: "blog", url: URL(string: "https://blog.example/feed")!)
+        source.maxItems = maxItems
+        source.maxAge = .seconds(maxAgeDays * 86_400)
+        return source
+    }
+
+    func items(_ range: ClosedRange<Int>, day: (Int) -> Int) -> FeedDocument {
+        FeedDocument(
+            format: .rss20,
+            items: range.map {
+                FeedItem(id: "post-\($0)", title: "Post \($0)", published: Date(timeIntervalSince1970: Double(day($0)) * 86_400))
+            })
+    }
+
+    @Test func keepsTheNewestMaxItemsAndRemovedItemsNeverReturn() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let now = Date(timeIntervalSince1970: 1000 * 86_400)
+        let feed = items(1...5) { 990 + $0 }
+        let first = try store.record(source: source(maxItems: 3), document: feed, status: 200, fetchState: FetchState(), at: now)
+        #expect(first.new == 5)
+        #expect(try store.articles(sourceIDs: ["blog"], limit: 10).map(\.item.id) == ["post-5", "post-4", "post-3"])
+        // The feed still carries the two removed posts: they are not new again.
+        let second = try store.record(source: source(maxItems: 3), document: feed, status: 200, fetchState: FetchState(), at: now)
+        #expect(second.new == 0)
+        #expect(try store.articles(sourceIDs: ["blog"], limit: 10).count == 3)
+    }
+
+    @Test func removesItemsStoredLongerThanMaxAge() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let day = { (n: Double) in Date(timeIntervalSince1970: n * 86_400) }
+        // Old posts are kept when first seen: their age counts from then.
+        _ = try store.record(
+            source: source(maxAgeDays: 30), document: items(1...2) { 500 + $0 }, status: 200, fetchState: FetchState(),
+            at: day(900))
+        _ = try store.record(
+            source: source(maxAgeDays: 30), document: items(1...3) { 500 + $0 }, status: 200, fetchState: FetchState(),
+            at: day(920))
+        #expect(try store.articles(sourceIDs: ["blog"], limit: 10).count == 3)
+        // 40 days later, the first two have been stored longer than 30 days.
+        _ = try store.record(
+            source: source(maxAgeDays: 30), document: items(1...3) { 500 + $0 }, status: 200, fetchState: FetchState(),
+            at: day(940))
+        #expect(try store.articles(sourceIDs: ["blog"], limit: 10).map(\.item.id) == ["post-3"])
+    }
+
+    @Test func itemsThatFallOffTheFeedStayAndAFailureNeverPrunes() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let now = Date(timeIntervalSince1970: 1000 * 86_400)
+        _ = try store.record(
+            source: source(), document: items(1...3) { 990 + $0 }, status: 200, fetchState: FetchState(), at: now)
+        _ = try store.record(
+            source: source(), document: items(3...3) { 990 + $0 }, status: 200, fetchState: FetchState(), at: now)
+        try store.recordFailure(
+            source: source(maxItems: 1), stage: "http", status: 500, message: "x", fetchState: FetchState(), at: now)
+        #expect(try store.articles(sourceIDs: ["blog"], limit: 10).count == 3)
+    }
+}

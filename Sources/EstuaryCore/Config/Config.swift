@@ -108,6 +108,10 @@ public struct SourceConfig: Sendable, Equatable {
     public var password: Secret?
     /// False only with an explicit `tls_verify = false`; every fetch then logs a warning.
     public var verifyTLS = true
+    /// Retention: at most this many items are kept (the newest)...
+    public var maxItems = 1000
+    /// ...and none older than this. Removed items leave a tombstone so they never return as new.
+    public var maxAge: Duration = .seconds(365 * 86_400)
 
     public struct Header: Sendable, Equatable {
         public var name: String

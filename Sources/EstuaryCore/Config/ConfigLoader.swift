@@ -193,7 +193,10 @@ private struct Reader {
                 key: "id", "id \"\(id)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         }
         t.section = "[[source]] \"\(id)\""
-        try t.allowOnly(["id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify"])
+        try t.allowOnly([
+            "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify", "max_items",
+            "max_age",
+        ])
         guard let urlText = try t.string("url") else {
             throw t.error(key: nil, "missing key \"url\" (the feed's http, https or file URL)")
         }
@@ -220,6 +223,16 @@ private struct Reader {
             source.password = try password(file: passwordFile, env: passwordEnv, t)
         }
         if let verify = try t.bool("tls_verify") { source.verifyTLS = verify }
+        if let value = try t.int("max_items") {
+            guard value > 0 else { throw t.error(key: "max_items", "max_items must be a positive number, not \(value)") }
+            source.maxItems = value
+        }
+        if let text = try t.string("max_age") {
+            guard let age = DurationText.parse(text), age > .zero else {
+                throw t.error(key: "max_age", "max_age \"\(text)\" is not a duration such as \"30d\" or \"365d\"")
+            }
+            source.maxAge = age
+        }
         return source
     }
 

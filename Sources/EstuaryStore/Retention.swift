@@ -1,0 +1,35 @@
+import EstuaryCore
+import Foundation
+import GRDB
+
+/// Per-source retention: the newest `max_items`, none stored longer than `max_age`.
+///
+/// Age counts from when Estuary first saw the item, not from the date the feed
+/// gives it: a feed's archive of old posts is still news to a new subscriber.
+/// Runs only after a successful fetch (a failed fetch never prunes). What it
+/// removes leaves a tombstone, kept for twice `max_age`, so an old item still
+/// in the feed is not stored again as new. Alternates of a removed article go with it.
+enum Retention {
+    static func apply(_ db: Database, source: SourceConfig, now: Double) throws {
+        let oldest = now - Double(source.maxAge.components.seconds)
+        let doomed = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT key FROM item WHERE source_id = ? AND (first_seen < ? OR key IN (
+                    SELECT key FROM item WHERE source_id = ? ORDER BY sort_date DESC, first_seen DESC LIMIT -1 OFFSET ?))
+                """,
+            arguments: [source.id, oldest, source.id, source.maxItems])
+        guard !doomed.isEmpty else { return }
+        let bury = try db.cachedStatement(sql: "INSERT OR REPLACE INTO tombstone (source_id, key, removed_at) VALUES (?, ?, ?)")
+        let remove = try db.cachedStatement(
+            sql: "DELETE FROM item WHERE (source_id = ? AND key = ?) OR (duplicate_of_source = ? AND duplicate_of_key = ?)")
+        for row in doomed {
+            let key: String = row["key"]
+            try bury.execute(arguments: [source.id, key, now])
+            try remove.execute(arguments: [source.id, key, source.id, key])
+        }
+        try db.execute(
+            sql: "DELETE FROM tombstone WHERE source_id = ? AND removed_at < ?",
+            arguments: [source.id, now - 2 * Double(source.maxAge.components.seconds)])
+    }
+}
