@@ -15,7 +15,9 @@ public final class SQLiteStore: ArticleStore {
         public var description: String { "state: cannot open \(path): \(reason)" }
     }
 
-    private let pool: DatabasePool
+    /// One serialized connection. (GRDB's DatabasePool writes a dummy table at every open to make
+    /// sure a WAL file exists; a quiet cycle must leave the database file untouched.)
+    private let pool: DatabaseQueue
     public let path: String
 
     /// Opens (creating when missing) `estuary.sqlite` in `directory` and migrates it.
@@ -30,10 +32,14 @@ public final class SQLiteStore: ArticleStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            // WAL is a property of the file: set once, a no-op afterwards.
+            guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                throw DatabaseError(message: "could not put \(path) in WAL mode")
+            }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try DatabaseQueue(path: path, configuration: configuration)
             try Schema.migrator.migrate(pool)
         } catch {
             throw OpenError(path: path, reason: "\(error)")
@@ -116,6 +122,16 @@ public final class SQLiteStore: ArticleStore {
 
     public func recordUnchanged(source: SourceConfig, status: Int, fetchState: FetchState, at time: Date) throws {
         try pool.write { db in
+            // Nothing changed and nothing new to remember: write nothing at all, so a quiet cycle
+            // leaves the database file untouched (`last_fetch` is the last fetch that changed something).
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT last_result, last_status, url FROM source WHERE id = ?", arguments: [source.id]),
+                row["last_result"] as String? == "ok", row["last_status"] as Int? == status,
+                row["url"] as String? == source.url.absoluteString,
+                try Self.fetchState(db, id: source.id) == fetchState
+            {
+                return
+            }
             try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
             try save(fetchState, of: source, in: db)
         }
@@ -133,22 +149,28 @@ public final class SQLiteStore: ArticleStore {
     public func fetchStates(of sources: [SourceConfig]) throws -> [String: FetchState] {
         try pool.read { db in
             var states: [String: FetchState] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM source") {
-                var state = FetchState()
-                state.validators = Validators(etag: row["etag"], lastModified: row["last_modified"])
-                state.bodyHash = row["body_hash"]
-                state.errorCount = row["error_count"]
-                state.notBefore = (row["not_before"] as Double?).map(Date.init(timeIntervalSince1970:))
-                state.notBeforeReason = row["not_before_reason"]
-                state.goneURL = row["gone_url"]
-                state.movedTo = row["moved_to"]
-                state.movedFrom = row["moved_from"]
-                state.redirectTarget = row["redirect_target"]
-                state.redirectCount = row["redirect_count"]
-                states[row["id"]] = state
-            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM source") { states[row["id"]] = Self.fetchState(row) }
             return states
         }
+    }
+
+    private static func fetchState(_ db: Database, id: String) throws -> FetchState? {
+        try Row.fetchOne(db, sql: "SELECT * FROM source WHERE id = ?", arguments: [id]).map(fetchState)
+    }
+
+    private static func fetchState(_ row: Row) -> FetchState {
+        var state = FetchState()
+        state.validators = Validators(etag: row["etag"], lastModified: row["last_modified"])
+        state.bodyHash = row["body_hash"]
+        state.errorCount = row["error_count"]
+        state.notBefore = (row["not_before"] as Double?).map(Date.init(timeIntervalSince1970:))
+        state.notBeforeReason = row["not_before_reason"]
+        state.goneURL = row["gone_url"]
+        state.movedTo = row["moved_to"]
+        state.movedFrom = row["moved_from"]
+        state.redirectTarget = row["redirect_target"]
+        state.redirectCount = row["redirect_count"]
+        return state
     }
 
     private func save(_ state: FetchState, of source: SourceConfig, in db: Database) throws {

@@ -144,6 +144,17 @@ import Testing
         #expect(server.requests.filter { $0.path == "/planet/atom.xml" }.last?.headers["if-modified-since"] != nil)
         let writtenAfter = try FileManager.default.attributesOfItem(atPath: indexFile)[.modificationDate] as? Date
         #expect(writtenAfter == writtenBefore)
+        // Quiet runs write nothing, not even to the database: its file and WAL stay byte for byte.
+        // (A run may still checkpoint what the previous process left in the WAL, so compare two quiet runs.)
+        let database = folder.appendingPathComponent("state/estuary.sqlite")
+        let wal = folder.appendingPathComponent("state/estuary.sqlite-wal")
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let snapshot = (try Data(contentsOf: database), try? Data(contentsOf: wal))
+        let quiet = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(quiet.status == 0, "stderr: \(quiet.stderr)")
+        #expect(try Data(contentsOf: database) == snapshot.0)
+        #expect((try? Data(contentsOf: wal)) == snapshot.1)
+
         let after = try Self.items(folder)
         #expect(after.count == before.count)
         #expect(after.map { $0["key"] as? String } == before.map { $0["key"] as? String })
