@@ -8,16 +8,22 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show what the state knows about each source.",
         discussion: """
-            One line per source of the config: the last result, when it was fetched, \
-            when the next attempt may happen, and the marks the fetcher left: gone \
-            (410), moved (permanent redirects), backoff.
+            A table, one row per source of the config: the last result and when, \
+            the items stored, the error streak and when the next attempt may \
+            happen; below it, the marks the fetcher left (gone, moved) and the \
+            last error of failing sources. --json prints the same for scripts. \
+            Works while another estuary process is writing.
 
             Example:
               estuary status --config /etc/estuary/estuary.toml
+              estuary status --json | jq '.[] | select(.errors > 0)'
             """
     )
 
     @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "One JSON array, an object per source.")
+    var json = false
 
     func run() async throws {
         let config = try options.loadConfig()
@@ -30,32 +36,91 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let statuses = Dictionary(uniqueKeysWithValues: try store.statuses(of: config.sources).map { ($0.id, $0) })
         let states = try store.fetchStates(of: config.sources)
-        for source in config.sources {
-            print(Self.line(source: source, status: statuses[source.id], state: states[source.id]))
+        let rows = config.sources.map { Row(source: $0, status: statuses[$0.id], state: states[$0.id] ?? FetchState()) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+        } else {
+            print(Self.table(rows))
         }
     }
 
-    static func line(source: SourceConfig, status: SourceStatus?, state: FetchState?) -> String {
-        var parts: [String] = []
-        if let status, let fetched = status.lastFetch {
-            var result = status.lastResult == "ok" ? "ok" : "failed (\(status.lastResult ?? "?"))"
-            if let code = status.lastStatus { result += " \(code)" }
-            parts.append("\(result) at \(CivilTime.rfc3339(fetched)), \(status.itemCount) items")
-            if let error = status.lastError, status.lastResult != "ok" { parts.append(error) }
-        } else {
-            parts.append("never fetched")
+    /// What `status` says about one source.
+    struct Row: Encodable {
+        var id: String
+        var url: String
+        var movedTo: String?
+        var lastFetch: String?
+        var lastResult: String?
+        var lastStatus: Int?
+        var lastError: String?
+        var items: Int
+        var errors: Int
+        var nextAttempt: String?
+        var gone: Bool
+
+        init(source: SourceConfig, status: SourceStatus?, state: FetchState) {
+            id = source.id
+            url = source.url.absoluteString
+            movedTo = state.movedFrom == url ? state.movedTo : nil
+            lastFetch = status?.lastFetch.map(CivilTime.rfc3339)
+            lastResult = status?.lastResult
+            lastStatus = status?.lastStatus
+            lastError = status?.lastResult == "ok" ? nil : status?.lastError
+            items = status?.itemCount ?? 0
+            errors = state.errorCount
+            nextAttempt = state.notBefore.flatMap { $0 > Date() ? CivilTime.rfc3339($0) : nil }
+            gone = state.goneURL == url
         }
-        if let state {
-            if let gone = state.goneURL, gone == source.url.absoluteString {
-                parts.append("gone (410): remove it from the config")
-            }
-            if let moved = state.movedTo, state.movedFrom == source.url.absoluteString {
-                parts.append("moved to \(moved) (config still says \(source.url.absoluteString))")
-            }
-            if let notBefore = state.notBefore, notBefore > Date() {
-                parts.append("next attempt at \(CivilTime.rfc3339(notBefore))" + (state.notBeforeReason.map { " (\($0))" } ?? ""))
-            }
+
+        private enum Key: String, CodingKey {
+            case id, url, movedTo, lastFetch, lastResult, lastStatus, lastError, items, errors, nextAttempt, gone
         }
-        return "\(source.id): " + parts.joined(separator: "; ")
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(url, forKey: .url)
+            try c.encode(movedTo, forKey: .movedTo)
+            try c.encode(lastFetch, forKey: .lastFetch)
+            try c.encode(lastResult, forKey: .lastResult)
+            try c.encode(lastStatus, forKey: .lastStatus)
+            try c.encode(lastError, forKey: .lastError)
+            try c.encode(items, forKey: .items)
+            try c.encode(errors, forKey: .errors)
+            try c.encode(nextAttempt, forKey: .nextAttempt)
+            try c.encode(gone, forKey: .gone)
+        }
+    }
+
+    /// Fits 80 columns: long ids are cut, details go below the table.
+    static func table(_ rows: [Row]) -> String {
+        func cell(_ text: String, _ width: Int) -> String {
+            text.count > width ? String(text.prefix(width - 1)) + "…" : text.padding(toLength: width, withPad: " ", startingAt: 0)
+        }
+        var lines = [
+            cell("SOURCE", 18) + " " + cell("RESULT", 10) + " " + cell("LAST FETCH", 17) + " " + cell("ITEMS", 6) + " "
+                + cell("ERR", 3) + " " + "NEXT"
+        ]
+        var notes: [String] = []
+        for row in rows {
+            let result =
+                row.gone
+                ? "gone"
+                : row.lastResult.map { $0 == "ok" ? "ok \(row.lastStatus ?? 0)" : $0 + (row.lastStatus.map { " \($0)" } ?? "") }
+                    ?? "never"
+            let fetched = row.lastFetch.map { String($0.prefix(16)).replacingOccurrences(of: "T", with: " ") } ?? "-"
+            let next =
+                row.nextAttempt.map { String($0.prefix(16)).replacingOccurrences(of: "T", with: " ") }
+                ?? (row.gone ? "never" : "due")
+            lines.append(
+                cell(row.id, 18) + " " + cell(result, 10) + " " + cell(fetched, 17) + " " + cell(String(row.items), 6) + " "
+                    + cell(String(row.errors), 3) + " " + next)
+            if let moved = row.movedTo { notes.append("\(row.id): moved to \(moved) (config still says \(row.url))") }
+            if row.gone { notes.append("\(row.id): gone (HTTP 410): remove it from the config") }
+            if let error = row.lastError { notes.append("\(row.id): \(error)") }
+        }
+        return (lines + (notes.isEmpty ? [] : [""] + notes)).joined(separator: "\n")
     }
 }

@@ -247,7 +247,7 @@ import Testing
             #expect(result.status == 0, "stderr: \(result.stderr)")
             #expect(moved.requests.count == run)
             let status = try EstuaryBinary.run(["status", "--config", config.path])
-            let line = status.stdout.split(separator: "\n").first { $0.hasPrefix("planet:") } ?? ""
+            let line = status.stdout.split(separator: "\n").first { $0.hasPrefix("planet: moved") } ?? ""
             #expect(line.contains("moved to \(server.baseURL)/planet/atom.xml") == (run == 3), "\(line)")
         }
         // The fourth fetch goes straight to the new address.
@@ -472,5 +472,38 @@ import Testing
         #expect(again.isRunning || again.terminationStatus != 75)
         again.terminate()
         again.waitUntilExit()
+    }
+}
+
+@Suite struct StatusCommandTests {
+    @Test func showsATableIn80ColumnsAndJSONForScripts() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(
+            in: folder, server: server,
+            extraSources: """
+
+                [[source]]
+                id = "a-rather-long-source-identifier-name"
+                url = "\(server.baseURL)/missing.xml"
+
+                """)
+        _ = try EstuaryBinary.run(["once", "--config", config.path])
+        let table = try EstuaryBinary.run(["status", "--config", config.path])
+        #expect(table.status == 0)
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("SOURCE") == true)
+        #expect(lines.prefix(4).allSatisfy { $0.count <= 80 }, "\(table.stdout)")
+        #expect(table.stdout.contains("photo-journal      ok 200"))
+        #expect(table.stdout.contains("HTTP 404 Not Found"))
+
+        let json = try EstuaryBinary.run(["status", "--json", "--config", config.path])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["id"] as? String } == ["photo-journal", "planet", "a-rather-long-source-identifier-name"])
+        let failing = try #require(rows.last)
+        #expect(failing["errors"] as? Int == 1)
+        #expect(failing["lastStatus"] as? Int == 404)
+        #expect(failing["nextAttempt"] is String)
+        #expect(rows.first?["items"] as? Int == 1)
     }
 }
