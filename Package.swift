@@ -87,7 +87,9 @@ let package = Package(
         .testTarget(
             name: "EstuaryStoreTests",
             dependencies: ["EstuaryStore", "EstuaryTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "EstuaryEndToEndTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"]),
+        .testTarget(
+            name: "EstuaryEndToEndTests",
+            dependencies: ["EstuaryParse", "EstuaryTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,89 @@
+import EstuaryTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// `estuary once` killed with SIGKILL at random moments, again and again: the state
+/// stays intact, nothing committed is lost, nothing is doubled, and a final run
+/// ends where an uninterrupted run ends.
+@Suite struct CrashSafetyTests {
+    /// 120 feeds of 25 items each, as bundled files (no network in the way of the timing).
+    static func corpus(in folder: URL) throws -> URL {
+        let feeds = folder.appendingPathComponent("feeds")
+        try FileManager.default.createDirectory(at: feeds, withIntermediateDirectories: true)
+        var config = """
+            [estuary]
+            state_dir = "state"
+            output_dir = "public"
+
+            """
+        for feed in 0..<120 {
+            var items = ""
+            for item in 0..<25 {
+                items += """
+                    <item><title>Feed \(feed) item \(item) about estuaries</title>
+                    <link>https://site\(feed).example/\(item)</link><guid>https://site\(feed).example/\(item)</guid>
+                    <pubDate>Mon, 0\(1 + item % 9) Jan 2024 10:00:00 GMT</pubDate>
+                    <description>\(String(repeating: "Tidal water, salt and silt. ", count: 40))</description></item>
+                    """
+            }
+            try "<rss version=\"2.0\"><channel><title>Feed \(feed)</title>\(items)</channel></rss>"
+                .write(to: feeds.appendingPathComponent("\(feed).xml"), atomically: true, encoding: .utf8)
+            config += "[[source]]\nid = \"f\(feed)\"\nurl = \"file:feeds/\(feed).xml\"\n\n"
+        }
+        config += "[[output]]\nname = \"river\"\n"
+        let file = folder.appendingPathComponent("estuary.toml")
+        try config.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// Every stored item as (source, key, title, link), and the integrity check's verdict.
+    static func snapshot(_ folder: URL) throws -> (items: [String], integrity: String) {
+        let path = folder.appendingPathComponent("state/estuary.sqlite").path
+        guard FileManager.default.fileExists(atPath: path) else { return ([], "ok") }
+        let queue = try DatabaseQueue(path: path)
+        return try queue.read { db in
+            let integrity = try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "?"
+            guard try db.tableExists("item") else { return ([], integrity) }
+            let items = try String.fetchAll(
+                db,
+                sql:
+                    "SELECT source_id || ' ' || key || ' ' || coalesce(title, '') || ' ' || coalesce(link, '') FROM item ORDER BY 1"
+            )
+            return (items, integrity)
+        }
+    }
+
+    @Test func killedFiftyTimesTheStateStaysWhole() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.corpus(in: folder)
+        var generator = SystemRandomNumberGenerator()
+        var committed: Set<String> = []
+        for round in 0..<50 {
+            let process = Process()
+            process.executableURL = EstuaryBinary.url
+            process.arguments = ["once", "--config", config.path]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.6, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+
+            let (items, integrity) = try Self.snapshot(folder)
+            #expect(integrity == "ok", "round \(round)")
+            #expect(Set(items).count == items.count, "round \(round): an item is stored twice")
+            #expect(committed.isSubset(of: Set(items)), "round \(round): committed items were lost")
+            committed = Set(items)
+        }
+        // A clean run finishes the work; it matches a run that was never interrupted.
+        let finish = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(finish.status == 0, "stderr: \(finish.stderr.suffix(500))")
+        let reference = try Fixtures.temporaryFolder()
+        let referenceConfig = try Self.corpus(in: reference)
+        #expect(try EstuaryBinary.run(["once", "--config", referenceConfig.path]).status == 0)
+        let (final, integrity) = try Self.snapshot(folder)
+        #expect(integrity == "ok")
+        #expect(final == (try Self.snapshot(reference)).items)
+        #expect(final.count == 120 * 25)
+    }
+}
