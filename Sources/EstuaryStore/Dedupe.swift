@@ -51,12 +51,12 @@ enum Dedupe {
             var arguments: StatementArguments = [canonical, source]
             arguments += scopeArguments
             if let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT source_id, key, first_seen FROM item
-                    WHERE canonical_link = ? AND source_id != ? AND duplicate_of_key IS NULL\(scopeClause)
-                    ORDER BY first_seen, source_id LIMIT 1
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT source_id, key, first_seen FROM item
+                        WHERE canonical_link = ? AND source_id != ? AND duplicate_of_key IS NULL\(scopeClause)
+                        ORDER BY first_seen, source_id LIMIT 1
+                        """),
                 arguments: arguments)
             {
                 return row
@@ -68,13 +68,13 @@ enum Dedupe {
         var arguments: StatementArguments = [titleKey, source, when - titleWindow, when + titleWindow]
         arguments += scopeArguments
         return try Row.fetchOne(
-            db,
-            sql: """
-                SELECT source_id, key, first_seen FROM item
-                WHERE title_key = ? AND source_id != ? AND duplicate_of_key IS NULL
-                    AND coalesce(published, updated) BETWEEN ? AND ?\(scopeClause)
-                ORDER BY first_seen, source_id LIMIT 1
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT source_id, key, first_seen FROM item
+                    WHERE title_key = ? AND source_id != ? AND duplicate_of_key IS NULL
+                        AND coalesce(published, updated) BETWEEN ? AND ?\(scopeClause)
+                    ORDER BY first_seen, source_id LIMIT 1
+                    """),
             arguments: arguments)
     }
 }

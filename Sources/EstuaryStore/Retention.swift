@@ -13,11 +13,11 @@ enum Retention {
     static func apply(_ db: Database, source: SourceConfig, now: Double) throws {
         let oldest = now - Double(source.maxAge.components.seconds)
         let doomed = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT key FROM item WHERE source_id = ? AND (first_seen < ? OR key IN (
-                    SELECT key FROM item WHERE source_id = ? ORDER BY sort_date DESC, first_seen DESC LIMIT -1 OFFSET ?))
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT key FROM item WHERE source_id = ? AND (first_seen < ? OR key IN (
+                        SELECT key FROM item WHERE source_id = ? ORDER BY sort_date DESC, first_seen DESC LIMIT -1 OFFSET ?))
+                    """),
             arguments: [source.id, oldest, source.id, source.maxItems])
         guard !doomed.isEmpty else { return }
         let bury = try db.cachedStatement(sql: "INSERT OR REPLACE INTO tombstone (source_id, key, removed_at) VALUES (?, ?, ?)")
@@ -28,8 +28,7 @@ enum Retention {
             try bury.execute(arguments: [source.id, key, now])
             try remove.execute(arguments: [source.id, key, source.id, key])
         }
-        try db.execute(
-            sql: "DELETE FROM tombstone WHERE source_id = ? AND removed_at < ?",
-            arguments: [source.id, now - 2 * Double(source.maxAge.components.seconds)])
+        try db.cachedStatement(sql: "DELETE FROM tombstone WHERE source_id = ? AND removed_at < ?")
+            .execute(arguments: [source.id, now - 2 * Double(source.maxAge.components.seconds)])
     }
 }

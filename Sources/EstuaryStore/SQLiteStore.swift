@@ -125,7 +125,7 @@ public final class SQLiteStore: ArticleStore {
             // Nothing changed and nothing new to remember: write nothing at all, so a quiet cycle
             // leaves the database file untouched (`last_fetch` is the last fetch that changed something).
             if let row = try Row.fetchOne(
-                db, sql: "SELECT last_result, last_status, url FROM source WHERE id = ?", arguments: [source.id]),
+                db.cachedStatement(sql: "SELECT last_result, last_status, url FROM source WHERE id = ?"), arguments: [source.id]),
                 row["last_result"] as String? == "ok", row["last_status"] as Int? == status,
                 row["url"] as String? == source.url.absoluteString,
                 try Self.fetchState(db, id: source.id) == fetchState
@@ -155,7 +155,7 @@ public final class SQLiteStore: ArticleStore {
     }
 
     private static func fetchState(_ db: Database, id: String) throws -> FetchState? {
-        try Row.fetchOne(db, sql: "SELECT * FROM source WHERE id = ?", arguments: [id]).map(fetchState)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM source WHERE id = ?"), arguments: [id]).map(fetchState)
     }
 
     private static func fetchState(_ row: Row) -> FetchState {

@@ -18,23 +18,32 @@ public struct Config: Sendable, Equatable {
     public var dedupe = DedupeScope.all
     /// `[estuary] normalize_ids`: ids and links differing only by http/https, `www.` or a trailing slash are one item.
     public var normalizeIDs = true
-
-    /// The matching context for `source`'s new items.
-    public func dedupeContext(for source: SourceConfig) -> DedupeContext {
-        let rank = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1.id, $0) })
-        switch dedupe {
-        case .off:
-            return DedupeContext(scope: [], rank: rank, normalizeKeys: normalizeIDs)
-        case .all:
-            return DedupeContext(scope: nil, rank: rank, normalizeKeys: normalizeIDs)
-        case .tags:
-            let tags = Set(source.tags)
-            let scope = sources.filter { $0.id != source.id && !tags.isDisjoint(with: $0.tags) }.map(\.id)
-            return DedupeContext(scope: scope, rank: rank, normalizeKeys: normalizeIDs)
-        }
-    }
     public var sources: [SourceConfig]
     public var outputs: [OutputConfig]
+
+    /// The matching context for each source's new items, by source id (computed once per cycle:
+    /// per source it would be quadratic in the number of sources).
+    public func dedupeContexts() -> [String: DedupeContext] {
+        let rank = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1.id, $0) })
+        var byTag: [String: [String]] = [:]
+        if dedupe == .tags {
+            for source in sources { for tag in Set(source.tags) { byTag[tag, default: []].append(source.id) } }
+        }
+        var contexts: [String: DedupeContext] = [:]
+        for source in sources {
+            let scope: [String]?
+            switch dedupe {
+            case .off: scope = []
+            case .all: scope = nil
+            case .tags:
+                var ids = Set(source.tags.flatMap { byTag[$0] ?? [] })
+                ids.remove(source.id)
+                scope = ids.sorted()
+            }
+            contexts[source.id] = DedupeContext(scope: scope, rank: rank, normalizeKeys: normalizeIDs)
+        }
+        return contexts
+    }
 
     public init(
         file: String, stateDirectory: String, outputDirectory: String, interval: Duration,

@@ -64,6 +64,7 @@ public struct Cycle: Sendable {
                 FetchRequest(source: source, url: policy.url(for: source, state: state), validators: state.validators))
         }
         let byID = Dictionary(uniqueKeysWithValues: config.sources.map { ($0.id, $0) })
+        let dedupe = config.dedupeContexts()
 
         let fetched = await withTaskGroup(of: SourceReport.self) { group in
             var reports: [SourceReport] = []
@@ -80,7 +81,7 @@ public struct Cycle: Sendable {
                 group.addTask { [self] in
                     let report = await self.process(
                         source: source, result: result, state: state, policy: policy,
-                        dedupe: config.dedupeContext(for: source), cycleTime: started)
+                        dedupe: dedupe[source.id] ?? .none, cycleTime: started)
                     onSource(report)
                     return report
                 }
