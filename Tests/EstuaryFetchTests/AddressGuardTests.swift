@@ -79,7 +79,8 @@ import Testing
         #expect(HostGroup.key(for: URL(string: "https://a.tumblr.com/rss")!) == "tumblr.com")
         #expect(HostGroup.key(for: URL(string: "https://b.tumblr.com/rss")!) == "tumblr.com")
         #expect(HostGroup.key(for: URL(string: "https://news.bbc.co.uk/rss")!) == "bbc.co.uk")
-        #expect(HostGroup.key(for: URL(string: "http://127.0.0.1:8080/x")!) == "127.0.0.1")
+        #expect(HostGroup.key(for: URL(string: "http://127.0.0.1:8080/x")!) == "127.0.0.1:8080")
+        #expect(HostGroup.key(for: URL(string: "http://192.0.2.7/x")!) == "192.0.2.7")
         #expect(HostGroup.key(for: URL(fileURLWithPath: "/tmp/x.xml")) == nil)
     }
 }

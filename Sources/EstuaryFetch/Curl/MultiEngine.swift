@@ -207,10 +207,13 @@ final class MultiEngine: @unchecked Sendable {
                 // A server saying "too many" or "unavailable" slows its whole group, not just this source.
                 if case .failure(let failure) = result, failure.status == 429 || failure.status == 503 {
                     let now = ContinuousClock.now
-                    var pause = settings.hostSpacing * 10
+                    // Slowed, not stopped: the source itself waits out its Retry-After (in the state);
+                    // the rest of its group waits at most 30 s, so a one-shot run never hangs on it.
+                    var pause = max(settings.hostSpacing * 10, .seconds(2))
                     if let retryAfter = failure.retryAfter {
-                        pause = .seconds(min(300, max(0, retryAfter.timeIntervalSinceNow)))
+                        pause = .seconds(max(0, retryAfter.timeIntervalSinceNow))
                     }
+                    pause = min(pause, .seconds(30))
                     pausedUntil[group] = max(pausedUntil[group] ?? now, now + pause)
                 }
             }
