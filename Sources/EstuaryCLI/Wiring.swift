@@ -25,7 +25,7 @@ enum Wiring {
     static func cycle(config: Config, logger: Logger) throws -> Cycle {
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(directory: config.stateDirectory)
+            store = try SQLiteStore(directory: config.stateDirectory, maxBytes: config.maxStateBytes)
         } catch {
             Console.error("\(error) (check state_dir in \(config.file) and its permissions)")
             throw ExitCode(ExitStatus.outputFailed)

@@ -18,10 +18,43 @@ public final class SQLiteStore: ArticleStore {
     /// One serialized connection. (GRDB's DatabasePool writes a dummy table at every open to make
     /// sure a WAL file exists; a quiet cycle must leave the database file untouched.)
     private let pool: DatabaseQueue
+
+    /// A write that failed, in a line an operator can act on (no SQL text).
+    public struct WriteError: Error, CustomStringConvertible {
+        public var description: String
+
+        init(_ error: any Error) {
+            guard let error = error as? DatabaseError else {
+                description = "\(error)"
+                return
+            }
+            switch error.resultCode {
+            case .SQLITE_FULL:
+                description =
+                    "the disk or the state's size cap (max_state_bytes) is full; nothing of this source was saved and "
+                    + "the next run retries it once there is room"
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                description = "the state database is busy (another process holds it); the next run retries"
+            default:
+                description = "SQLite error \(error.resultCode.rawValue): \(error.message ?? "unknown")"
+            }
+        }
+    }
+
+    /// Runs one write transaction, turning SQLite's errors into ``WriteError``.
+    private func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(updates)
+        } catch {
+            throw WriteError(error)
+        }
+    }
     public let path: String
 
     /// Opens (creating when missing) `estuary.sqlite` in `directory` and migrates it.
-    public init(directory: String) throws(OpenError) {
+    /// `maxBytes` caps the database: a transaction that would grow past it fails
+    /// (SQLITE_FULL) and rolls back, like a full disk.
+    public init(directory: String, maxBytes: Int? = nil) throws(OpenError) {
         let path = (directory as NSString).appendingPathComponent("estuary.sqlite")
         self.path = path
         do {
@@ -37,6 +70,10 @@ public final class SQLiteStore: ArticleStore {
                 throw DatabaseError(message: "could not put \(path) in WAL mode")
             }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if let maxBytes {
+                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(max(16, maxBytes / pageSize))")
+            }
         }
         do {
             pool = try DatabaseQueue(path: path, configuration: configuration)
@@ -50,7 +87,7 @@ public final class SQLiteStore: ArticleStore {
         source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, dedupe: DedupeContext,
         at time: Date
     ) throws -> StoreOutcome {
-        try pool.write { db in
+        try write { db in
             try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
             try save(fetchState, of: source, in: db)
             try db.cachedStatement(
@@ -121,7 +158,7 @@ public final class SQLiteStore: ArticleStore {
     }
 
     public func recordUnchanged(source: SourceConfig, status: Int, fetchState: FetchState, at time: Date) throws {
-        try pool.write { db in
+        try write { db in
             // Nothing changed and nothing new to remember: write nothing at all, so a quiet cycle
             // leaves the database file untouched (`last_fetch` is the last fetch that changed something).
             if let row = try Row.fetchOne(
@@ -140,7 +177,7 @@ public final class SQLiteStore: ArticleStore {
     public func recordFailure(
         source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date
     ) throws {
-        try pool.write { db in
+        try write { db in
             try upsertSource(db, source: source, result: stage, status: status, error: message, at: time)
             try save(fetchState, of: source, in: db)
         }

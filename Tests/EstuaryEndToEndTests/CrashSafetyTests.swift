@@ -87,3 +87,38 @@ import Testing
         #expect(final.count == 120 * 25)
     }
 }
+
+/// A full disk (here: the state database capped with max_state_bytes) rolls back the
+/// sources that do not fit, says so, tears nothing, and the next run with room recovers all.
+@Suite struct FullDiskTests {
+    @Test func sourcesThatDoNotFitRollBackAndTheNextRunRecovers() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let config = try CrashSafetyTests.corpus(in: folder)
+        let full = try String(contentsOf: config, encoding: .utf8)
+            .replacingOccurrences(of: "[estuary]\n", with: "[estuary]\nmax_state_bytes = 262144\n")
+        try full.write(to: config, atomically: true, encoding: .utf8)
+
+        let first = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(first.status == 1, "stderr: \(first.stderr.suffix(400))")
+        #expect(first.stderr.contains("store failed: could not save to the state database"))
+        #expect(first.stderr.contains("full"))
+        let (partial, integrity) = try CrashSafetyTests.snapshot(folder)
+        #expect(integrity == "ok")
+        #expect(partial.count < 120 * 25)
+        #expect(partial.count % 25 == 0, "a source was stored in part")
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("public/river.json").path) {
+            let data = try Data(contentsOf: folder.appendingPathComponent("public/river.json"))
+            #expect(try JSONSerialization.jsonObject(with: data) is [String: Any])
+        }
+
+        // Space again: everything arrives, nothing twice.
+        try full.replacingOccurrences(of: "max_state_bytes = 262144\n", with: "").write(
+            to: config, atomically: true, encoding: .utf8)
+        let second = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(second.status == 0, "stderr: \(second.stderr.suffix(400))")
+        let (final, finalIntegrity) = try CrashSafetyTests.snapshot(folder)
+        #expect(finalIntegrity == "ok")
+        #expect(final.count == 120 * 25)
+        #expect(Set(partial).isSubset(of: Set(final)))
+    }
+}

@@ -18,6 +18,8 @@ public struct Config: Sendable, Equatable {
     public var dedupe = DedupeScope.all
     /// `[estuary] normalize_ids`: ids and links differing only by http/https, `www.` or a trailing slash are one item.
     public var normalizeIDs = true
+    /// `[estuary] max_state_bytes`: a cap on the state database (SQLite's max_page_count); nil for none.
+    public var maxStateBytes: Int?
     public var sources: [SourceConfig]
     public var outputs: [OutputConfig]
 

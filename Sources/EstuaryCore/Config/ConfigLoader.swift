@@ -95,13 +95,22 @@ private struct Reader {
         var maxFeedBytes = Config.defaultMaxFeedBytes
         var dedupe = DedupeScope.all
         var normalizeIDs = true
+        var maxStateBytes: Int? = nil
         if let value = root["estuary"] {
             guard let estuary = value.table else {
                 throw error("estuary must be a table: [estuary]", header: "", key: "estuary")
             }
             let section = "[estuary]"
             let t = TableReader(reader: self, table: estuary, header: "estuary", index: 0, section: section)
-            try t.allowOnly(["state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids"])
+            try t.allowOnly([
+                "state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids", "max_state_bytes",
+            ])
+            if let bytes = try t.int("max_state_bytes") {
+                guard bytes >= 65536 else {
+                    throw t.error(key: "max_state_bytes", "max_state_bytes must be at least 65536, not \(bytes)")
+                }
+                maxStateBytes = bytes
+            }
             if let text = try t.string("dedupe") {
                 guard let scope = DedupeScope(rawValue: text) else {
                     throw t.error(key: "dedupe", "dedupe \"\(text)\" must be \"all\", \"tags\" or \"off\"")
@@ -165,6 +174,7 @@ private struct Reader {
         config.fetch = fetch
         config.dedupe = dedupe
         config.normalizeIDs = normalizeIDs
+        config.maxStateBytes = maxStateBytes
         return config
     }
 
