@@ -142,7 +142,7 @@ import Testing
             [estuary]
             stat_dir = "/tmp"
             """,
-            #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids")"#
+            #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids", "max_state_bytes")"#
         ),
         (
             """
