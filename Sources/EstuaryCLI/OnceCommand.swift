@@ -27,7 +27,7 @@ struct OnceCommand: AsyncParsableCommand {
         let logger = options.makeLogger()
         let lock = try Wiring.lockState(config)
         defer { withExtendedLifetime(lock) {} }
-        let cycle = try Wiring.cycle(config: config, logger: logger)
+        let (cycle, store) = try Wiring.cycleAndStore(config: config, logger: logger)
         let report = await cycle.run(config: config) { Console.error($0.description) }
         for output in report.outputs {
             if let error = output.error {
@@ -37,6 +37,14 @@ struct OnceCommand: AsyncParsableCommand {
             } else {
                 Console.error("output \"\(output.name)\": wrote \(output.files.joined(separator: ", "))")
             }
+        }
+        if options.verbose {
+            let total = report.timings.total
+            let stored = store.timeInTransactions
+            let share = total > .zero ? Int((stored / total) * 100) : 0
+            Console.error(
+                "\(report.timings); state transactions \(stored.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2)))) (\(share)% of the run)"
+            )
         }
         let status = report.exitStatus
         if status != ExitStatus.success { throw ExitCode(status) }

@@ -23,6 +23,10 @@ enum Wiring {
 
     /// The cycle for `config`; exits 74 (EX_IOERR) when the state cannot be opened.
     static func cycle(config: Config, logger: Logger) throws -> Cycle {
+        try cycleAndStore(config: config, logger: logger).cycle
+    }
+
+    static func cycleAndStore(config: Config, logger: Logger) throws -> (cycle: Cycle, store: SQLiteStore) {
         let store: SQLiteStore
         do {
             store = try SQLiteStore(directory: config.stateDirectory, maxBytes: config.maxStateBytes)
@@ -40,8 +44,9 @@ enum Wiring {
         settings.totalTimeout = Int(config.fetch.timeout.components.seconds)
         settings.maxRedirects = config.fetch.maxRedirects
         if let agent = config.fetch.userAgent { settings.userAgent = agent }
-        return Cycle(
+        let cycle = Cycle(
             fetcher: CurlFetcher(settings: settings, logger: logger), parser: FeedParser(maxBytes: config.maxFeedBytes),
             store: store, logger: logger)
+        return (cycle, store)
     }
 }

@@ -44,11 +44,21 @@ public final class SQLiteStore: ArticleStore {
     /// Runs one write transaction, turning SQLite's errors into ``WriteError``.
     private func write<T>(_ updates: (Database) throws -> T) throws -> T {
         do {
-            return try pool.write(updates)
+            return try pool.write { db in
+                let start = ContinuousClock.now
+                defer { busy.add(ContinuousClock.now - start) }
+                return try updates(db)
+            }
         } catch {
             throw WriteError(error)
         }
     }
+
+    /// Time spent inside write transactions since the store was opened (the database's busy time:
+    /// writes are serialized, so this is wall-clock time the run spent storing).
+    public var timeInTransactions: Duration { busy.total }
+
+    private let busy = BusyTime()
     public let path: String
 
     /// Opens (creating when missing) `estuary.sqlite` in `directory` and migrates it.
@@ -87,7 +97,17 @@ public final class SQLiteStore: ArticleStore {
         source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, dedupe: DedupeContext,
         at time: Date
     ) throws -> StoreOutcome {
-        try write { db in
+        // Everything derived from the items is computed before the transaction: the database
+        // is one serialized resource, and its time is the run's.
+        let keys = ItemKey.keys(for: document.items, normalize: dedupe.normalizeKeys)
+        var seenKeys: Set<String> = []
+        var rows: [PreparedItem] = []
+        rows.reserveCapacity(document.items.count)
+        for (item, key) in zip(document.items, keys) where seenKeys.insert(key).inserted {
+            rows.append(try PreparedItem(item: item, key: key, firstSeen: time))
+        }
+        let seen = time.timeIntervalSince1970
+        return try write { db in
             try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
             try save(fetchState, of: source, in: db)
             try db.cachedStatement(
@@ -111,34 +131,31 @@ public final class SQLiteStore: ArticleStore {
                     WHERE source_id = ? AND key = ?
                         AND (title IS NOT ? OR summary IS NOT ? OR content IS NOT ? OR link IS NOT ?)
                     """)
-            let keys = ItemKey.keys(for: document.items, normalize: dedupe.normalizeKeys)
-            var outcome = StoreOutcome(items: document.items.count, new: 0)
-            var seenKeys: Set<String> = []
-            let seen = time.timeIntervalSince1970
             let buried = try db.cachedStatement(sql: "SELECT 1 FROM tombstone WHERE source_id = ? AND key = ?")
-            for (item, key) in zip(document.items, keys) where seenKeys.insert(key).inserted {
+            // Most sources never had anything removed: one look instead of one per item.
+            let hasTombstones =
+                try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tombstone WHERE source_id = ?)"),
+                    arguments: [source.id]) ?? false
+            var outcome = StoreOutcome(items: document.items.count, new: 0)
+            for row in rows {
+                let item = row.item
                 // Removed by retention once: never new again, for as long as the feed still carries it.
-                if try Bool.fetchOne(buried, arguments: [source.id, key]) == true {
+                if hasTombstones, try Bool.fetchOne(buried, arguments: [source.id, row.key]) == true {
                     try db.cachedStatement(sql: "UPDATE tombstone SET removed_at = ? WHERE source_id = ? AND key = ?")
-                        .execute(arguments: [seen, source.id, key])
+                        .execute(arguments: [seen, source.id, row.key])
                     continue
                 }
-                let canonical = item.link.flatMap(CanonicalLink.make)
-                let titleKey = TitleKey.make(item.title)
-                let categories = try JSONColumn.encode(item.categories)
-                let enclosures = try JSONColumn.encode(item.enclosures)
-                let sortDate = StoredArticle.sortDate(
-                    published: item.published, updated: item.updated, firstSeen: time
-                ).timeIntervalSince1970
                 try insert.execute(arguments: [
-                    source.id, key, item.id, item.link, item.title, item.author,
+                    source.id, row.key, item.id, item.link, item.title, item.author,
                     item.published?.timeIntervalSince1970, item.updated?.timeIntervalSince1970,
-                    item.summary, item.content, categories, enclosures, seen, sortDate, canonical, titleKey,
+                    item.summary, item.content, row.categories, row.enclosures, seen, row.sortDate, row.canonical,
+                    row.titleKey,
                 ])
                 if db.changesCount > 0 {
                     outcome.new += 1
                     if try Dedupe.link(
-                        db, source: source.id, key: key, canonical: canonical, titleKey: titleKey,
+                        db, source: source.id, key: row.key, canonical: row.canonical, titleKey: row.titleKey,
                         date: item.published ?? item.updated, firstSeen: seen, context: dedupe)
                     {
                         outcome.duplicates += 1
@@ -147,8 +164,8 @@ public final class SQLiteStore: ArticleStore {
                 }
                 try update.execute(arguments: [
                     item.id, item.link, item.title, item.author, item.published?.timeIntervalSince1970,
-                    item.updated?.timeIntervalSince1970, item.summary, item.content, categories, enclosures, seen,
-                    canonical, titleKey, source.id, key, item.title, item.summary, item.content, item.link,
+                    item.updated?.timeIntervalSince1970, item.summary, item.content, row.categories, row.enclosures, seen,
+                    row.canonical, row.titleKey, source.id, row.key, item.title, item.summary, item.content, item.link,
                 ])
                 outcome.updated += db.changesCount
             }
@@ -325,5 +342,37 @@ enum JSONColumn {
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
         try JSONDecoder().decode(type, from: Data((text ?? "[]").utf8))
+    }
+}
+
+/// A thread-safe running total.
+private final class BusyTime: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sum: Duration = .zero
+
+    func add(_ duration: Duration) { lock.withLock { sum += duration } }
+    var total: Duration { lock.withLock { sum } }
+}
+
+/// An item with everything the database needs computed ahead of the transaction.
+private struct PreparedItem {
+    let item: FeedItem
+    let key: String
+    let canonical: String?
+    let titleKey: String?
+    let categories: String
+    let enclosures: String
+    let sortDate: Double
+
+    init(item: FeedItem, key: String, firstSeen: Date) throws {
+        self.item = item
+        self.key = key
+        canonical = item.link.flatMap(CanonicalLink.make)
+        titleKey = TitleKey.make(item.title)
+        categories = try JSONColumn.encode(item.categories)
+        enclosures = try JSONColumn.encode(item.enclosures)
+        sortDate =
+            StoredArticle.sortDate(published: item.published, updated: item.updated, firstSeen: firstSeen)
+            .timeIntervalSince1970
     }
 }

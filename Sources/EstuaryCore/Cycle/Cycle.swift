@@ -12,6 +12,8 @@ public struct Cycle: Sendable {
     let writer: OutputWriter
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Time spent in each stage during the current run (parse, store and output run on many tasks).
+    let timings = StageTimings()
 
     public init(
         fetcher: any FeedFetching, parser: any FeedParsing, store: any ArticleStore,
@@ -32,6 +34,8 @@ public struct Cycle: Sendable {
     /// Runs the cycle once. `onSource` hears about each source as soon as it is done.
     /// Sources that are gone, or waiting out a backoff or a Retry-After, are skipped.
     public func run(config: Config, onSource: @escaping @Sendable (SourceReport) -> Void = { _ in }) async -> CycleReport {
+        timings.reset()
+        let clock = ContinuousClock.now
         let policy = {
             var policy = FetchPolicy(interval: config.interval)
             policy.moveAfter = config.fetch.moveAfterRedirects
@@ -97,13 +101,15 @@ public struct Cycle: Sendable {
             if !changed, writer.filesExist(for: output, in: config.outputDirectory) {
                 outputReports.append(OutputReport(name: output.name, files: [], error: nil, unchanged: true))
             } else {
-                outputReports.append(write(output: output, config: config))
+                outputReports.append(timings.measure(\.output) { write(output: output, config: config) })
             }
         }
         let order = Dictionary(uniqueKeysWithValues: config.sources.enumerated().map { ($1.id, $0) })
-        return CycleReport(
+        var report = CycleReport(
             sources: (skipped + fetched).sorted { order[$0.sourceID, default: 0] < order[$1.sourceID, default: 0] },
             outputs: outputReports)
+        report.timings = timings.snapshot(total: ContinuousClock.now - clock)
+        return report
     }
 
     /// Parse and store one fetched source; every failure becomes a report naming its stage.
@@ -126,8 +132,10 @@ public struct Cycle: Sendable {
         }
         func fail(_ stage: String, status: Int?, _ message: String, next: FetchState) -> SourceReport {
             do {
-                try store.recordFailure(
-                    source: source, stage: stage, status: status, message: message, fetchState: next, at: now())
+                try timings.measure(\.store) {
+                    try store.recordFailure(
+                        source: source, stage: stage, status: status, message: message, fetchState: next, at: now())
+                }
             } catch {
                 log.error("could not record the failure in the state", metadata: ["error": "\(error)"])
             }
@@ -135,7 +143,9 @@ public struct Cycle: Sendable {
         }
         func unchanged(status: Int, reason: String, next: FetchState) -> SourceReport {
             do {
-                try store.recordUnchanged(source: source, status: status, fetchState: next, at: now())
+                try timings.measure(\.store) {
+                    try store.recordUnchanged(source: source, status: status, fetchState: next, at: now())
+                }
                 return finish(.unchanged(status: status, reason: reason))
             } catch {
                 return fail("store", status: status, "could not save to the state database: \(error)", next: next)
@@ -164,7 +174,8 @@ public struct Cycle: Sendable {
         var document: FeedDocument
         var note: String? = nil
         var fetchState = next
-        switch parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) {
+        switch timings.measure(\.parse, { parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) })
+        {
         case .failure(let failure):
             // A body that does not parse is not remembered: the next fetch parses it again.
             var retry = policy.failed(state, source: source, failure: FetchFailure(message: failure.message), now: now())
@@ -196,9 +207,11 @@ public struct Cycle: Sendable {
             log.debug("feed is not well-formed; items were recovered")
         }
         do {
-            let stored = try store.record(
-                source: source, document: document, status: body.status, fetchState: fetchState, dedupe: dedupe,
-                at: cycleTime)
+            let stored = try timings.measure(\.store) {
+                try store.record(
+                    source: source, document: document, status: body.status, fetchState: fetchState, dedupe: dedupe,
+                    at: cycleTime)
+            }
             var report = finish(.stored(status: body.status, items: stored.items, new: stored.new))
             report.stored = stored
             report.note = note
@@ -216,7 +229,9 @@ public struct Cycle: Sendable {
         }
         switch result {
         case .body(let body)?:
-            switch parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) {
+            switch timings.measure(
+                \.parse, { parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) })
+            {
             case .success(let document): return .success(document)
             case .failure(let failure):
                 return .failure(FetchFailure(status: body.status, stage: "parse", message: failure.message))
