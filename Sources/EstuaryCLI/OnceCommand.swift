@@ -23,12 +23,9 @@ struct OnceCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let config = try options.loadConfig()
-        let logger = options.makeLogger()
-        let lock = try Wiring.lockState(config)
-        defer { withExtendedLifetime(lock) {} }
-        let (cycle, store) = try Wiring.cycleAndStore(config: config, logger: logger)
-        let report = await cycle.run(config: config) { Console.error($0.description) }
+        let writer = try Wiring.writer(options)
+        defer { withExtendedLifetime(writer) {} }
+        let report = await writer.cycle.run(config: writer.config) { Console.error($0.description) }
         for output in report.outputs {
             if let error = output.error {
                 Console.error("output \"\(output.name)\": not written: \(error)")
@@ -40,7 +37,7 @@ struct OnceCommand: AsyncParsableCommand {
         }
         if options.verbose {
             let total = report.timings.total
-            let stored = store.timeInTransactions
+            let stored = writer.store.timeInTransactions
             let share = total > .zero ? Int((stored / total) * 100) : 0
             Console.error(
                 "\(report.timings); state transactions \(stored.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2)))) (\(share)% of the run)"

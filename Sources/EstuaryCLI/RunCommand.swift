@@ -18,11 +18,9 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let config = try options.loadConfig()
-        let logger = options.makeLogger()
-        let lock = try Wiring.lockState(config)
-        defer { withExtendedLifetime(lock) {} }
-        let cycle = try Wiring.cycle(config: config, logger: logger)
+        let writer = try Wiring.writer(options)
+        defer { withExtendedLifetime(writer) {} }
+        let (config, logger, cycle) = (writer.config, writer.logger, writer.cycle)
         logger.info(
             "estuary \(Estuary.version) started: \(config.sources.count) sources, a cycle every \(DurationText.format(config.interval))"
         )

@@ -7,6 +7,24 @@ import Logging
 
 /// Assembles the real stages: libcurl fetching, libxml2 parsing, SQLite state.
 enum Wiring {
+    /// What `once` and `run` start from: the config, the logger, the state's writer lock
+    /// (held as long as the returned value lives), the cycle and its store.
+    struct Writer {
+        let config: Config
+        let logger: Logger
+        let lock: StateLock
+        let cycle: Cycle
+        let store: SQLiteStore
+    }
+
+    static func writer(_ options: GlobalOptions) throws -> Writer {
+        let config = try options.loadConfig()
+        let logger = options.makeLogger()
+        let lock = try lockState(config)
+        let (cycle, store) = try cycleAndStore(config: config, logger: logger)
+        return Writer(config: config, logger: logger, lock: lock, cycle: cycle, store: store)
+    }
+
     /// Takes the state folder's writer lock, or exits 75 (EX_TEMPFAIL) when another process has it.
     static func lockState(_ config: Config) throws -> StateLock {
         do {
@@ -21,11 +39,7 @@ enum Wiring {
         }
     }
 
-    /// The cycle for `config`; exits 74 (EX_IOERR) when the state cannot be opened.
-    static func cycle(config: Config, logger: Logger) throws -> Cycle {
-        try cycleAndStore(config: config, logger: logger).cycle
-    }
-
+    /// The cycle for `config` and its store; exits 74 (EX_IOERR) when the state cannot be opened.
     static func cycleAndStore(config: Config, logger: Logger) throws -> (cycle: Cycle, store: SQLiteStore) {
         let store: SQLiteStore
         do {

@@ -60,11 +60,7 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         var committed: Set<String> = []
         for round in 0..<50 {
-            let process = Process()
-            process.executableURL = EstuaryBinary.url
-            process.arguments = ["once", "--config", config.path]
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try EstuaryBinary.start(["once", "--config", config.path])
             Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.6, using: &generator))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

@@ -370,18 +370,10 @@ import Testing
             .replacingOccurrences(of: "[estuary]\n", with: "[estuary]\ninterval = \"1s\"\n")
         try text.write(to: config, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = EstuaryBinary.url
-        process.arguments = ["run", "--config", config.path]
         let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try EstuaryBinary.start(["run", "--config", config.path], stderr: err)
         // Three cycles' worth of requests to each feed, within a generous deadline.
-        let deadline = Date().addingTimeInterval(20)
-        while server.requests.filter({ $0.path == "/planet/atom.xml" }).count < 3, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        EstuaryBinary.wait(upTo: 20) { server.requests.filter { $0.path == "/planet/atom.xml" }.count >= 3 }
         process.terminate()
         process.waitUntilExit()
         let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -411,14 +403,9 @@ import Testing
                 url = "\(slow.baseURL)/feed"
 
                 """)
-        let first = Process()
-        first.executableURL = EstuaryBinary.url
-        first.arguments = ["once", "--config", config.path]
-        first.standardError = FileHandle.nullDevice
-        try first.run()
+        let first = try EstuaryBinary.start(["once", "--config", config.path])
         // Wait until the first run holds the lock (its request reached the slow server).
-        let deadline = Date().addingTimeInterval(10)
-        while slow.requests.isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        EstuaryBinary.wait(upTo: 10) { !slow.requests.isEmpty }
 
         let second = try EstuaryBinary.run(["once", "--config", config.path])
         #expect(second.status == 75)
@@ -451,22 +438,13 @@ import Testing
         id = "slow"
         url = "\(slow.baseURL)/feed"
         """.write(to: config, atomically: true, encoding: .utf8)
-        let first = Process()
-        first.executableURL = EstuaryBinary.url
-        first.arguments = ["once", "--config", config.path]
-        first.standardError = FileHandle.nullDevice
-        try first.run()
-        let deadline = Date().addingTimeInterval(10)
-        while slow.requests.isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let first = try EstuaryBinary.start(["once", "--config", config.path])
+        EstuaryBinary.wait(upTo: 10) { !slow.requests.isEmpty }
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         let next = try EstuaryBinary.run(["check", "--config", config.path])
         #expect(next.status == 0)
-        let again = Process()
-        again.executableURL = EstuaryBinary.url
-        again.arguments = ["once", "--config", config.path]
-        again.standardError = FileHandle.nullDevice
-        try again.run()
+        let again = try EstuaryBinary.start(["once", "--config", config.path])
         Thread.sleep(forTimeInterval: 0.5)
         // It got past the lock: it is fetching, not exiting 75.
         #expect(again.isRunning || again.terminationStatus != 75)

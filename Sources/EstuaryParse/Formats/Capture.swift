@@ -49,48 +49,21 @@ struct Capture {
 
     mutating func append(_ text: UnsafeBufferPointer<UInt8>) {
         raw.append(contentsOf: text)
-        if markupActive { Self.appendEscaped(text, to: &markup) }
-    }
-
-    /// Escapes `&`, `<`, `>`; copies runs without them in one go.
-    private static func appendEscaped<C: Collection>(_ text: C, to out: inout [UInt8]) where C.Element == UInt8 {
-        var runStart = text.startIndex
-        var i = text.startIndex
-        while i != text.endIndex {
-            let byte = text[i]
-            if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") {
-                out.append(contentsOf: text[runStart..<i])
-                switch byte {
-                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
-                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
-                default: out.append(contentsOf: "&gt;".utf8)
-                }
-                runStart = text.index(after: i)
-            }
-            i = text.index(after: i)
-        }
-        out.append(contentsOf: text[runStart..<i])
+        if markupActive { HTMLEscape.append(text, to: &markup) }
     }
 
     mutating func openChild(name: String, attributes: [XMLAttribute]) {
         // The markup copy starts with the first child element: most elements never have one.
         if !markupActive {
             markupActive = true
-            Self.appendEscaped(raw, to: &markup)
+            HTMLEscape.append(raw, to: &markup)
         }
         children += 1
         markup.append(UInt8(ascii: "<"))
         markup.append(contentsOf: name.utf8)
         for attribute in attributes {
             markup.append(contentsOf: " \(attribute.name)=\"".utf8)
-            for byte in attribute.value.utf8 {
-                switch byte {
-                case UInt8(ascii: "&"): markup.append(contentsOf: "&amp;".utf8)
-                case UInt8(ascii: "\""): markup.append(contentsOf: "&quot;".utf8)
-                case UInt8(ascii: "<"): markup.append(contentsOf: "&lt;".utf8)
-                default: markup.append(byte)
-                }
-            }
+            HTMLEscape.append(attribute.value.utf8, to: &markup, quotes: true)
             markup.append(UInt8(ascii: "\""))
         }
         markup.append(UInt8(ascii: ">"))
@@ -151,7 +124,7 @@ struct Capture {
     private func markupText() -> String {
         if markupActive { return Trim.string(markup) }
         var escaped: [UInt8] = []
-        Self.appendEscaped(raw, to: &escaped)
+        HTMLEscape.append(raw, to: &escaped)
         return Trim.string(escaped)
     }
 

@@ -54,7 +54,7 @@ enum HTMLSanitizer {
     static func escape(_ text: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
-        SanitizingWriter.appendEscaped(text.utf8, to: &out, quotes: false)
+        HTMLEscape.append(text.utf8, to: &out, quotes: false)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -209,7 +209,7 @@ private final class SanitizingWriter {
 
     func characters(_ text: UnsafeBufferPointer<UInt8>) {
         guard dropping == 0 else { return }
-        Self.appendEscaped(text, to: &out, quotes: false)
+        HTMLEscape.append(text, to: &out, quotes: false)
     }
 
     private func attribute(_ rawName: UnsafePointer<xmlChar>, _ rawValue: UnsafePointer<xmlChar>?) {
@@ -223,31 +223,8 @@ private final class SanitizingWriter {
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: name.utf8)
         out.append(contentsOf: "=\"".utf8)
-        Self.appendEscaped(value.utf8, to: &out, quotes: true)
+        HTMLEscape.append(value.utf8, to: &out, quotes: true)
         out.append(UInt8(ascii: "\""))
-    }
-
-    /// Escapes `&`, `<`, `>` (and `"` in attributes), copying the runs between them in one go.
-    static func appendEscaped<C: Collection>(_ bytes: C, to out: inout [UInt8], quotes: Bool) where C.Element == UInt8 {
-        var runStart = bytes.startIndex
-        var i = bytes.startIndex
-        while i != bytes.endIndex {
-            let byte = bytes[i]
-            if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
-                || (quotes && byte == UInt8(ascii: "\""))
-            {
-                out.append(contentsOf: bytes[runStart..<i])
-                switch byte {
-                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
-                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
-                case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
-                default: out.append(contentsOf: "&quot;".utf8)
-                }
-                runStart = bytes.index(after: i)
-            }
-            i = bytes.index(after: i)
-        }
-        out.append(contentsOf: bytes[runStart..<i])
     }
 
     // MARK: C callbacks (capture-less; the writer travels as user data)
