@@ -181,7 +181,8 @@ import Testing
             [[output]]
             name = "river"
             formats = ["atom", "rss2"]
-            """, #"estuary.toml:7: [[output]] "river": format "rss2" is not supported (supported: "atom", "json")"#
+            """,
+            #"estuary.toml:7: [[output]] "river": format "rss2" is not supported (supported: "atom", "rss", "jsonfeed", "json", "opml")"#
         ),
         (
             """

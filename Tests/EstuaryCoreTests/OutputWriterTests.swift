@@ -114,3 +114,40 @@ import Testing
         #expect(!record.jsonLine().contains("\n"))
     }
 }
+
+@Suite struct MoreOutputFormatsTests {
+    @Test func formatsRFC822DatesWithTheirWeekday() {
+        #expect(CivilTime.rfc822(Date(timeIntervalSince1970: 1_512_378_922)) == "Mon, 04 Dec 2017 09:15:22 +0000")
+        #expect(CivilTime.rfc822(Date(timeIntervalSince1970: 0)) == "Thu, 01 Jan 1970 00:00:00 +0000")
+    }
+
+    @Test func selectsSourcesByIDAndTag() {
+        var output = OutputConfig(name: "o")
+        let sources = [
+            SourceConfig(id: "a", url: URL(string: "https://a.example/")!, tags: ["linux"]),
+            SourceConfig(id: "b", url: URL(string: "https://b.example/")!, tags: ["news"]),
+            SourceConfig(id: "c", url: URL(string: "https://c.example/")!, tags: ["linux", "news"]),
+        ]
+        #expect(output.selectedSources(from: sources).map(\.id) == ["a", "b", "c"])
+        output.tags = ["linux"]
+        #expect(output.selectedSources(from: sources).map(\.id) == ["a", "c"])
+        output.sources = ["c", "b"]
+        #expect(output.selectedSources(from: sources).map(\.id) == ["c"])
+    }
+
+    @Test func aFileWhoseContentDidNotChangeIsNotRewritten() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let output = OutputConfig(name: "river", formats: [.rss, .opml])
+        func write() throws {
+            _ = try OutputWriter().write(
+                output: output, articles: [OutputWriterTests.article], sources: [OutputWriterTests.source], statuses: [],
+                directory: folder.path, generated: Date(timeIntervalSince1970: 0))
+        }
+        try write()
+        let path = folder.appendingPathComponent("river.rss").path
+        let before = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+        Thread.sleep(forTimeInterval: 0.05)
+        try write()
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == before)
+    }
+}

@@ -63,7 +63,7 @@ import Testing
         \(extraSources)
         [[output]]
         name = "river"
-        formats = ["atom", "json"]
+        formats = ["atom", "rss", "jsonfeed", "json", "opml"]
         """.write(to: config, atomically: true, encoding: .utf8)
         return config
     }
@@ -119,6 +119,22 @@ import Testing
         #expect(VisibleText.paragraphs(try #require(entry.content)) == Array(article.paragraphs.prefix(10)))
         // Curly quotes and dashes as characters, not lost on the way.
         #expect(VisibleText.paragraphs(entry.content!)[2].hasPrefix("\u{201C}CCHR firmly believes"))
+
+        // The RSS and JSON Feed outputs, read back: the same article, once.
+        for (file, format) in [("river.rss", FeedFormat.rss20), ("river.feed.json", .json11)] {
+            let bytes = Array(try Data(contentsOf: folder.appendingPathComponent("public/\(file)")))
+            let feed = try FeedParser().parse(bytes, documentURL: nil, contentType: nil).get()
+            #expect(feed.format == format)
+            #expect(feed.items.count == 1, "\(file)")
+            let copy = try #require(feed.items.first)
+            #expect(copy.title == article.title, "\(file)")
+            #expect(copy.author == "Joakim Persson", "\(file)")
+            #expect(copy.categories == ["Cambodia", "Human rights", "NGO"], "\(file)")
+            #expect(VisibleText.paragraphs(try #require(copy.content)) == Array(article.paragraphs.prefix(10)), "\(file)")
+        }
+        let opml = try String(contentsOf: folder.appendingPathComponent("public/river.opml"), encoding: .utf8)
+        #expect(opml.contains("xmlUrl=\"\(server.baseURL)/wordpress/feed/\""))
+        #expect(opml.contains("htmlUrl=\"https://photo-journal.example.org\""))
     }
 
     @Test func aSecondRunAddsNothing() throws {

@@ -143,14 +143,25 @@ public struct SourceConfig: Sendable, Equatable {
 
 /// One `[[output]]`: a merged feed and its index.
 public struct OutputConfig: Sendable, Equatable {
-    /// Base name of the files written: `<output_dir>/<name>.atom`, `<name>.json`.
+    /// Base name of the files written: `<output_dir>/<name>.atom`, `.rss`, `.feed.json`, `.json`, `.opml`.
     public var name: String
     public var formats: [OutputFormat]
     public var maxItems: Int
     /// The merged feed's title; the name when absent.
     public var title: String?
+    public var subtitle: String?
+    /// The merged feed's id (Atom `id`); a stable URN from the name when absent.
+    public var id: String?
+    /// Where the merged feed is published: its `rel="self"` link and JSON Feed's `feed_url`.
+    public var link: String?
+    /// The merged feed's author (Atom feed-level `author`).
+    public var author: String?
+    /// Only these sources (by id); every source when nil.
+    public var sources: [String]?
+    /// Only sources with one of these tags; no tag filter when nil.
+    public var tags: [String]?
 
-    public init(name: String, formats: [OutputFormat] = OutputFormat.allCases, maxItems: Int = 100, title: String? = nil) {
+    public init(name: String, formats: [OutputFormat] = OutputConfig.defaultFormats, maxItems: Int = 100, title: String? = nil) {
         self.name = name
         self.formats = formats
         self.maxItems = maxItems
@@ -158,19 +169,36 @@ public struct OutputConfig: Sendable, Equatable {
     }
 
     public static let defaultMaxItems = 100
+    public static let defaultFormats: [OutputFormat] = [.atom, .json]
+
+    /// The configured sources this output merges, in config order.
+    public func selectedSources(from all: [SourceConfig]) -> [SourceConfig] {
+        all.filter { source in
+            (sources.map { $0.contains(source.id) } ?? true) && (tags.map { !Set($0).isDisjoint(with: source.tags) } ?? true)
+        }
+    }
 }
 
 /// The file formats an output can be written in.
 public enum OutputFormat: String, Sendable, CaseIterable {
     /// Merged Atom 1.0, `<name>.atom`.
     case atom
+    /// Merged RSS 2.0, `<name>.rss`.
+    case rss
+    /// Merged JSON Feed 1.1, `<name>.feed.json`.
+    case jsonfeed
     /// The JSON index, `<name>.json` (docs/json-index.md).
     case json
+    /// The output's sources as OPML 2.0, `<name>.opml`.
+    case opml
 
     public var fileExtension: String {
         switch self {
         case .atom: "atom"
+        case .rss: "rss"
+        case .jsonfeed: "feed.json"
         case .json: "json"
+        case .opml: "opml"
         }
     }
 }

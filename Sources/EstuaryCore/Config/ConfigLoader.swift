@@ -327,8 +327,8 @@ private struct Reader {
                 key: "name", "name \"\(name)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         }
         t.section = "[[output]] \"\(name)\""
-        try t.allowOnly(["name", "formats", "max_items", "title"])
-        var formats = OutputFormat.allCases
+        try t.allowOnly(["name", "formats", "max_items", "title", "subtitle", "id", "link", "author", "sources", "tags"])
+        var formats = OutputConfig.defaultFormats
         if let names = try t.strings("formats") {
             formats = []
             for name in names {
@@ -345,7 +345,19 @@ private struct Reader {
             guard value > 0 else { throw t.error(key: "max_items", "max_items must be a positive number, not \(value)") }
             maxItems = value
         }
-        return OutputConfig(name: name, formats: formats, maxItems: maxItems, title: try t.string("title"))
+        var output = OutputConfig(name: name, formats: formats, maxItems: maxItems, title: try t.string("title"))
+        output.subtitle = try t.string("subtitle")
+        output.id = try t.string("id")
+        if let link = try t.string("link") {
+            guard let url = URL(string: link), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+                throw t.error(key: "link", "link \"\(link)\" must be the http(s) address the feed is published at")
+            }
+            output.link = link
+        }
+        output.author = try t.string("author")
+        output.sources = try t.strings("sources")
+        output.tags = try t.strings("tags")
+        return output
     }
 
     /// Absolute paths stay; relative ones are taken from the config file's folder.

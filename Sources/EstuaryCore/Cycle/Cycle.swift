@@ -245,10 +245,11 @@ public struct Cycle: Sendable {
 
     func write(output: OutputConfig, config: Config) -> OutputReport {
         do {
-            let articles = try store.articles(sourceIDs: config.sources.map(\.id), limit: output.maxItems)
-            let statuses = try store.statuses(of: config.sources)
+            let sources = output.selectedSources(from: config.sources)
+            let articles = try store.articles(sourceIDs: sources.map(\.id), limit: output.maxItems)
+            let statuses = try store.statuses(of: sources)
             let files = try writer.write(
-                output: output, articles: articles, sources: config.sources, statuses: statuses,
+                output: output, articles: articles, sources: sources, statuses: statuses,
                 directory: config.outputDirectory, generated: now())
             return OutputReport(name: output.name, files: files, error: nil)
         } catch {

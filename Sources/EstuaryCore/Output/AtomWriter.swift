@@ -10,7 +10,10 @@ struct AtomWriter {
     func document(_ articles: [StoredArticle]) -> String {
         var x = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n"
         x += "  <title>\(XMLText.escape(output.title ?? output.name))</title>\n"
-        x += "  <id>\(StableID.urn("estuary-output", output.name))</id>\n"
+        x += "  <id>\(XMLText.escape(output.id ?? StableID.urn("estuary-output", output.name)))</id>\n"
+        if let subtitle = output.subtitle { x += "  <subtitle>\(XMLText.escape(subtitle))</subtitle>\n" }
+        if let link = output.link { x += "  <link rel=\"self\" href=\"\(XMLText.escape(link))\"/>\n" }
+        if let author = output.author { x += "  <author><name>\(XMLText.escape(author))</name></author>\n" }
         let newest = articles.map(\.updatedDate).max() ?? generated
         x += "  <updated>\(CivilTime.rfc3339(newest))</updated>\n"
         x += "  <generator version=\"\(Estuary.version)\">Estuary</generator>\n"

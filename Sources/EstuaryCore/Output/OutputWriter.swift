@@ -28,12 +28,22 @@ public struct OutputWriter: Sendable {
             case .atom:
                 let writer = AtomWriter(output: output, sources: sourceByID, statuses: statusByID, generated: generated)
                 bytes = Array(writer.document(articles).utf8)
+            case .rss:
+                let writer = RSSWriter(output: output, sources: sourceByID, statuses: statusByID, generated: generated)
+                bytes = Array(writer.document(articles).utf8)
+            case .jsonfeed:
+                bytes = try JSONFeedWriter(output: output, sources: sourceByID, statuses: statusByID).bytes(articles)
             case .json:
                 bytes = try JSONIndex(
                     output: output, sources: sources, statuses: statusByID, articles: articles, generated: generated
                 ).bytes()
+            case .opml:
+                bytes = Array(OPMLWriter(output: output, sources: sources, statuses: statusByID).document().utf8)
             }
-            try AtomicFile.write(bytes, to: path)
+            // Same bytes as already there: not rewritten, so the mtime stays and HTTP caches keep working.
+            if FileManager.default.contents(atPath: path).map({ Array($0) == bytes }) != true {
+                try AtomicFile.write(bytes, to: path)
+            }
             written.append(path)
         }
         return written

@@ -67,6 +67,18 @@ public enum CivilTime {
             + pad(secs % 3600 / 60, 2) + ":" + pad(secs % 60, 2) + "Z"
     }
 
+    /// `Mon, 04 Dec 2017 09:15:22 +0000`: RFC 822 as RSS 2.0 wants it, with a numeric zone.
+    public static func rfc822(_ date: Date) -> String {
+        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        let dayCount = Int((Double(total) / 86_400).rounded(.down))
+        let secs = total - dayCount * 86_400
+        let (y, m, d) = civil(days: dayCount)
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][((dayCount % 7) + 7) % 7]
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
+        return
+            "\(weekday), \(pad(d, 2)) \(month) \(pad(y, 4)) \(pad(secs / 3600, 2)):\(pad(secs % 3600 / 60, 2)):\(pad(secs % 60, 2)) +0000"
+    }
+
     private static func pad(_ value: Int, _ width: Int) -> String {
         let s = String(value)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s

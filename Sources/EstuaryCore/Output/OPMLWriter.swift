@@ -1,0 +1,24 @@
+import Foundation
+
+/// Writes an output's sources as OPML 2.0, for moving subscriptions to another reader.
+struct OPMLWriter {
+    let output: OutputConfig
+    let sources: [SourceConfig]
+    let statuses: [String: SourceStatus]
+
+    func document() -> String {
+        var x = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n  <head>\n"
+        x += "    <title>\(XMLText.escape(output.title ?? output.name))</title>\n  </head>\n  <body>\n"
+        for source in sources where !source.url.isFileURL {
+            let status = statuses[source.id]
+            let title = source.title ?? status?.feedTitle ?? source.id
+            x += "    <outline type=\"rss\" text=\"\(XMLText.escape(title))\" title=\"\(XMLText.escape(title))\""
+            x += " xmlUrl=\"\(XMLText.escape(source.url.absoluteString))\""
+            if let site = status?.feedLink { x += " htmlUrl=\"\(XMLText.escape(site))\"" }
+            if !source.tags.isEmpty { x += " category=\"\(XMLText.escape(source.tags.joined(separator: ",")))\"" }
+            x += "/>\n"
+        }
+        x += "  </body>\n</opml>\n"
+        return x
+    }
+}
