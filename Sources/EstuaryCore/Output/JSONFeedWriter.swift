@@ -10,10 +10,16 @@ struct JSONFeedWriter {
         var version = "https://jsonfeed.org/version/1.1"
         var title: String
         var description: String?
-        var home_page_url: String?
-        var feed_url: String?
+        var homePageURL: String?
+        var feedURL: String?
         var authors: [Author]?
         var items: [Item]
+
+        enum CodingKeys: String, CodingKey {
+            case version, title, description, authors, items
+            case homePageURL = "home_page_url"
+            case feedURL = "feed_url"
+        }
     }
 
     struct Author: Encodable {
@@ -22,35 +28,55 @@ struct JSONFeedWriter {
 
     struct Attachment: Encodable {
         var url: String
-        var mime_type: String
-        var size_in_bytes: Int?
+        var mimeType: String
+        var sizeInBytes: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case url
+            case mimeType = "mime_type"
+            case sizeInBytes = "size_in_bytes"
+        }
     }
 
     struct Item: Encodable {
         var id: String
         var url: String?
         var title: String?
-        var content_html: String?
+        var contentHTML: String?
         var summary: String?
-        var date_published: String?
-        var date_modified: String?
+        var datePublished: String?
+        var dateModified: String?
         var authors: [Author]?
         var tags: [String]?
         var attachments: [Attachment]?
         /// Estuary's extension: where the item came from, and its copies in other sources.
-        var _estuary: Extension
+        var estuary: Extension
+
+        enum CodingKeys: String, CodingKey {
+            case id, url, title, summary, authors, tags, attachments
+            case contentHTML = "content_html"
+            case datePublished = "date_published"
+            case dateModified = "date_modified"
+            case estuary = "_estuary"
+        }
     }
 
     struct Extension: Encodable {
         var source: String
-        var source_title: String?
-        var source_url: String?
+        var sourceTitle: String?
+        var sourceURL: String?
         var alternates: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case source, alternates
+            case sourceTitle = "source_title"
+            case sourceURL = "source_url"
+        }
     }
 
     func bytes(_ articles: [StoredArticle]) throws -> [UInt8] {
         let feed = Feed(
-            title: output.title ?? output.name, description: output.subtitle, home_page_url: nil, feed_url: output.link,
+            title: output.title ?? output.name, description: output.subtitle, homePageURL: nil, feedURL: output.link,
             authors: output.author.map { [Author(name: $0)] }, items: articles.map(item))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -64,18 +90,18 @@ struct JSONFeedWriter {
             id: item.id ?? item.link ?? StableID.urn("estuary-item", article.sourceID + "\u{0}" + article.key),
             url: item.link, title: item.title,
             // JSON Feed needs content_html or content_text; a summary-only item carries its summary.
-            content_html: item.content ?? item.summary ?? "",
+            contentHTML: item.content ?? item.summary ?? "",
             summary: item.summary.map { HTMLPlain.text($0) },
-            date_published: item.published.map(CivilTime.rfc3339), date_modified: item.updated.map(CivilTime.rfc3339),
+            datePublished: item.published.map(CivilTime.rfc3339), dateModified: item.updated.map(CivilTime.rfc3339),
             authors: item.author.map { [Author(name: $0)] }, tags: item.categories.isEmpty ? nil : item.categories,
             attachments: item.enclosures.isEmpty
                 ? nil
                 : item.enclosures.map {
-                    Attachment(url: $0.url, mime_type: $0.type ?? "application/octet-stream", size_in_bytes: $0.length)
+                    Attachment(url: $0.url, mimeType: $0.type ?? "application/octet-stream", sizeInBytes: $0.length)
                 },
-            _estuary: Extension(
-                source: article.sourceID, source_title: source?.title ?? statuses[article.sourceID]?.feedTitle,
-                source_url: source.map(\.url).flatMap { $0.isFileURL ? nil : $0.absoluteString },
+            estuary: Extension(
+                source: article.sourceID, sourceTitle: source?.title ?? statuses[article.sourceID]?.feedTitle,
+                sourceURL: source.map(\.url).flatMap { $0.isFileURL ? nil : $0.absoluteString },
                 alternates: article.alternates.isEmpty ? nil : article.alternates.map(\.sourceID)))
     }
 }
