@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --test
 # Formatting is checked, and warnings are errors (Package.swift): both fail the run.
 ./scripts/format.sh --check
+# Python's feedparser reads Estuary's Atom and RSS outputs in the round-trip tests.
+python3 -c "import feedparser" 2>/dev/null || python3 -m pip install --quiet "feedparser==6.0.11"
 # The end-to-end tests run the real `estuary` executable: build it with the tests.
 swift build --build-tests
 swift test --skip-build

@@ -501,3 +501,44 @@ import Testing
         #expect(rows.first?["items"] as? Int == 1)
     }
 }
+
+/// Other readers read what Estuary writes: Python's feedparser on the Atom and RSS outputs.
+@Suite struct FeedparserRoundTripTests {
+    @Test func feedparserReadsTheAtomAndRSSOutputsWithoutComplaint() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let script = """
+            import feedparser, json, sys
+            out = {}
+            for name in sys.argv[1:]:
+                d = feedparser.parse(name)
+                out[name.rsplit(".", 1)[1]] = {"bozo": int(d.bozo), "version": d.version,
+                    "titles": [e.get("title") for e in d.entries], "authors": [e.get("author") for e in d.entries],
+                    "tags": [[t.term for t in e.get("tags", [])] for e in d.entries]}
+            print(json.dumps(out))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            ["python3", "-c", script] + ["atom", "rss"].map { folder.appendingPathComponent("public/river.\($0)").path }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "python3 with feedparser is needed (scripts/test.sh installs it)")
+        let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+        let title = try Fixtures.seedArticle().title
+        for format in ["atom", "rss"] {
+            let feed = try #require(result[format])
+            #expect(feed["bozo"] as? Int == 0, "\(format): \(feed)")
+            #expect(feed["titles"] as? [String] == [title], "\(format)")
+            #expect(feed["authors"] as? [String] == ["Joakim Persson"], "\(format)")
+            #expect(feed["tags"] as? [[String]] == [["Cambodia", "Human rights", "NGO"]], "\(format)")
+        }
+        #expect(result["atom"]?["version"] as? String == "atom10")
+        #expect(result["rss"]?["version"] as? String == "rss20")
+    }
+}
