@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 ./scripts/format.sh --check
 # Python's feedparser reads Estuary's Atom and RSS outputs in the round-trip tests.
 python3 -c "import feedparser" 2>/dev/null || python3 -m pip install --quiet "feedparser==6.0.11"
+# ... and jsonschema checks the JSON index against docs/json-index.schema.json.
+python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install --quiet "jsonschema>=4"
 # The end-to-end tests run the real `estuary` executable: build it with the tests.
 swift build --build-tests
 swift test --skip-build

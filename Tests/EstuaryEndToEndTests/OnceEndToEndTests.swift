@@ -542,3 +542,37 @@ import Testing
         #expect(result["rss"]?["version"] as? String == "rss20")
     }
 }
+
+@Suite struct JSONIndexSchemaTests {
+    @Test func theIndexValidatesAgainstItsSchema() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(
+            in: folder, server: server,
+            extraSources: """
+
+                [[source]]
+                id = "missing"
+                url = "\(server.baseURL)/missing.xml"
+
+                """)
+        _ = try EstuaryBinary.run(["once", "--config", config.path])
+        let schema = Fixtures.repository.appendingPathComponent("docs/json-index.schema.json").path
+        let index = folder.appendingPathComponent("public/river.json").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c",
+            "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1]))); print('valid')",
+            schema, index,
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("valid"))
+    }
+}
