@@ -182,7 +182,7 @@ import Testing
             name = "river"
             formats = ["atom", "rss2"]
             """,
-            #"estuary.toml:7: [[output]] "river": format "rss2" is not supported (supported: "atom", "rss", "jsonfeed", "json", "opml")"#
+            #"estuary.toml:7: [[output]] "river": format "rss2" is not supported (supported: "atom", "rss", "jsonfeed", "html", "json", "opml")"#
         ),
         (
             """

@@ -576,3 +576,42 @@ import Testing
         #expect(output.contains("valid"))
     }
 }
+
+@Suite struct RiverPageTests {
+    @Test func theRiverPageIsSelfContainedGroupedByDayAndCarriesTheSeedArticleOnce() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        let text = try String(contentsOf: config, encoding: .utf8)
+            .replacingOccurrences(of: "\"jsonfeed\", \"json\"", with: "\"jsonfeed\", \"json\", \"html\"")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let page = try String(contentsOf: folder.appendingPathComponent("public/river.html"), encoding: .utf8)
+        let title = try Fixtures.seedArticle().title
+        #expect(page.components(separatedBy: title).count == 2, "the seed article, exactly once")
+        #expect(page.contains("<h2>Monday 4 December 2017</h2>"))
+        #expect(page.contains("also in planet"))
+        // Self-contained: no scripts, no external stylesheets, images or fonts.
+        for forbidden in ["<script", "<link ", "<img", "src=", "@import", "url("] {
+            #expect(!page.contains(forbidden), "\(forbidden)")
+        }
+        #expect(page.contains("Sweden\u{2019}s Diakonia"))
+    }
+
+    @Test func anOperatorTemplateReplacesTheBuiltInOne() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        try "<ul>{{#days}}{{#items}}<li>{{title}} ({{source}})</li>{{/items}}{{/days}}</ul>\n"
+            .write(to: folder.appendingPathComponent("mine.mustache"), atomically: true, encoding: .utf8)
+        let text =
+            try String(contentsOf: config, encoding: .utf8)
+            .replacingOccurrences(of: "\"jsonfeed\", \"json\"", with: "\"jsonfeed\", \"json\", \"html\"")
+            + "\ntemplate = \"mine.mustache\"\n"
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let page = try String(contentsOf: folder.appendingPathComponent("public/river.html"), encoding: .utf8)
+        #expect(
+            page == "<ul><li>\(try Fixtures.seedArticle().title) (Photo Journal \u{2013} Joakim Persson)</li></ul>\n", "\(page)")
+    }
+}

@@ -160,6 +160,8 @@ public struct OutputConfig: Sendable, Equatable {
     public var sources: [String]?
     /// Only sources with one of these tags; no tag filter when nil.
     public var tags: [String]?
+    /// A Mustache template for the HTML page, replacing the built-in one (path already resolved).
+    public var template: String?
 
     public init(name: String, formats: [OutputFormat] = OutputConfig.defaultFormats, maxItems: Int = 100, title: String? = nil) {
         self.name = name
@@ -187,6 +189,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     case rss
     /// Merged JSON Feed 1.1, `<name>.feed.json`.
     case jsonfeed
+    /// A self-contained river page, `<name>.html`.
+    case html
     /// The JSON index, `<name>.json` (docs/json-index.md).
     case json
     /// The output's sources as OPML 2.0, `<name>.opml`.
@@ -197,6 +201,7 @@ public enum OutputFormat: String, Sendable, CaseIterable {
         case .atom: "atom"
         case .rss: "rss"
         case .jsonfeed: "feed.json"
+        case .html: "html"
         case .json: "json"
         case .opml: "opml"
         }

@@ -327,7 +327,9 @@ private struct Reader {
                 key: "name", "name \"\(name)\" must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
         }
         t.section = "[[output]] \"\(name)\""
-        try t.allowOnly(["name", "formats", "max_items", "title", "subtitle", "id", "link", "author", "sources", "tags"])
+        try t.allowOnly([
+            "name", "formats", "max_items", "title", "subtitle", "id", "link", "author", "sources", "tags", "template",
+        ])
         var formats = OutputConfig.defaultFormats
         if let names = try t.strings("formats") {
             formats = []
@@ -357,6 +359,13 @@ private struct Reader {
         output.author = try t.string("author")
         output.sources = try t.strings("sources")
         output.tags = try t.strings("tags")
+        if let template = try t.string("template") {
+            let path = resolve(path: template)
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw t.error(key: "template", "cannot read the template \(path)")
+            }
+            output.template = path
+        }
         return output
     }
 

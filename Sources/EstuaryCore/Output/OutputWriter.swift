@@ -33,6 +33,9 @@ public struct OutputWriter: Sendable {
                 bytes = Array(writer.document(articles).utf8)
             case .jsonfeed:
                 bytes = try JSONFeedWriter(output: output, sources: sourceByID, statuses: statusByID).bytes(articles)
+            case .html:
+                let page = RiverPage(output: output, sources: sourceByID, statuses: statusByID, generated: generated)
+                bytes = Array(try page.document(articles).utf8)
             case .json:
                 bytes = try JSONIndex(
                     output: output, sources: sources, statuses: statusByID, articles: articles, generated: generated
