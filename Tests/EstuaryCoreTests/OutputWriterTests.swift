@@ -151,3 +151,31 @@ import Testing
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == before)
     }
 }
+
+@Suite struct OutputFilterTests {
+    static func article(_ title: String, body: String = "", categories: [String] = [], daysAgo: Double = 0) -> StoredArticle {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        return StoredArticle(
+            sourceID: "s", key: title,
+            item: FeedItem(
+                title: title, published: now.addingTimeInterval(-daysAgo * 86_400), content: body, categories: categories),
+            firstSeen: now)
+    }
+
+    @Test func includeExcludeAndAgeFilterItems() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        var output = OutputConfig(name: "o")
+        output.include = "rust|swift"
+        output.exclude = "(?i)sponsored"
+        #expect(output.admits(Self.article("Swift 6 is out"), now: now))
+        #expect(output.admits(Self.article("Release notes", body: "<p>now in Rust</p>"), now: now))
+        #expect(output.admits(Self.article("News", categories: ["swift"]), now: now))
+        #expect(!output.admits(Self.article("Go 1.22"), now: now))
+        #expect(!output.admits(Self.article("Swift tips (Sponsored)"), now: now))
+        output.include = nil
+        output.exclude = nil
+        output.maxAge = .seconds(7 * 86_400)
+        #expect(output.admits(Self.article("fresh", daysAgo: 3), now: now))
+        #expect(!output.admits(Self.article("stale", daysAgo: 8), now: now))
+    }
+}

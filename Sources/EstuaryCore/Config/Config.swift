@@ -162,6 +162,26 @@ public struct OutputConfig: Sendable, Equatable {
     public var tags: [String]?
     /// A Mustache template for the HTML page, replacing the built-in one (path already resolved).
     public var template: String?
+    /// Only items whose title, body or categories match (a regular expression, case-insensitive).
+    public var include: String?
+    /// No item whose title, body or categories match.
+    public var exclude: String?
+    /// Only items whose date is at most this old.
+    public var maxAge: Duration?
+
+    /// Whether `article` belongs in this output by the include, exclude and age filters.
+    public func admits(_ article: StoredArticle, now: Date) -> Bool {
+        if let maxAge, article.sortDate < now.addingTimeInterval(-Double(maxAge.components.seconds)) { return false }
+        guard include != nil || exclude != nil else { return true }
+        let item = article.item
+        let text = ([item.title, item.summary, item.content].compactMap { $0 } + item.categories).joined(separator: "\n")
+        func matches(_ pattern: String) -> Bool {
+            text.range(of: pattern, options: [.regularExpression, .caseInsensitive]) != nil
+        }
+        if let include, !matches(include) { return false }
+        if let exclude, matches(exclude) { return false }
+        return true
+    }
 
     public init(name: String, formats: [OutputFormat] = OutputConfig.defaultFormats, maxItems: Int = 100, title: String? = nil) {
         self.name = name

@@ -329,7 +329,16 @@ private struct Reader {
         t.section = "[[output]] \"\(name)\""
         try t.allowOnly([
             "name", "formats", "max_items", "title", "subtitle", "id", "link", "author", "sources", "tags", "template",
+            "include", "exclude", "max_age",
         ])
+        var filters: [String: String] = [:]
+        for key in ["include", "exclude"] {
+            guard let pattern = try t.string(key) else { continue }
+            guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+                throw t.error(key: key, "\(key) \"\(pattern)\" is not a valid regular expression")
+            }
+            filters[key] = pattern
+        }
         var formats = OutputConfig.defaultFormats
         if let names = try t.strings("formats") {
             formats = []
@@ -359,6 +368,14 @@ private struct Reader {
         output.author = try t.string("author")
         output.sources = try t.strings("sources")
         output.tags = try t.strings("tags")
+        output.include = filters["include"]
+        output.exclude = filters["exclude"]
+        if let text = try t.string("max_age") {
+            guard let age = DurationText.parse(text), age > .zero else {
+                throw t.error(key: "max_age", "max_age \"\(text)\" is not a duration such as \"7d\"")
+            }
+            output.maxAge = age
+        }
         if let template = try t.string("template") {
             let path = resolve(path: template)
             guard FileManager.default.isReadableFile(atPath: path) else {

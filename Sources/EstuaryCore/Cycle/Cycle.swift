@@ -246,7 +246,14 @@ public struct Cycle: Sendable {
     func write(output: OutputConfig, config: Config) -> OutputReport {
         do {
             let sources = output.selectedSources(from: config.sources)
-            let articles = try store.articles(sourceIDs: sources.map(\.id), limit: output.maxItems)
+            let time = now()
+            var articles = try store.articles(sourceIDs: sources.map(\.id), limit: output.maxItems)
+            if output.include != nil || output.exclude != nil || output.maxAge != nil {
+                // Filters drop items after the query: ask for more, keep the newest that pass.
+                articles = try store.articles(sourceIDs: sources.map(\.id), limit: output.maxItems * 10)
+                    .filter { output.admits($0, now: time) }
+                articles = Array(articles.prefix(output.maxItems))
+            }
             let statuses = try store.statuses(of: sources)
             let files = try writer.write(
                 output: output, articles: articles, sources: sources, statuses: statuses,
