@@ -1,3 +1,4 @@
+import EstuaryParse
 import EstuaryTestSupport
 import Foundation
 import GRDB
@@ -116,5 +117,61 @@ import Testing
         #expect(finalIntegrity == "ok")
         #expect(final.count == 120 * 25)
         #expect(Set(partial).isSubset(of: Set(final)))
+    }
+}
+
+/// Outputs are never torn: 200 runs killed at random moments, each followed by a reader
+/// that parses every output file.
+@Suite struct OutputAtomicityTests {
+    @Test func killedWhileWritingOutputsNoFileIsEverTornOrEmpty() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let feeds = folder.appendingPathComponent("feeds")
+        try FileManager.default.createDirectory(at: feeds, withIntermediateDirectories: true)
+        var config = "[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\n\n"
+        for feed in 0..<20 { config += "[[source]]\nid = \"f\(feed)\"\nurl = \"file:feeds/\(feed).xml\"\n\n" }
+        config +=
+            "[[output]]\nname = \"river\"\nformats = [\"atom\", \"rss\", \"jsonfeed\", \"json\", \"html\", \"opml\"]\nmax_items = 500\n"
+        let configFile = folder.appendingPathComponent("estuary.toml")
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        func writeFeeds(round: Int) throws {
+            for feed in 0..<20 {
+                // Every round brings one new item per feed, so every round rewrites the outputs.
+                let items = (0...round).map { n in
+                    "<item><title>Feed \(feed) item \(n)</title><guid>f\(feed)-\(n)</guid>"
+                        + "<description>\(String(repeating: "Silt and tide. ", count: 30))</description></item>"
+                }
+                try "<rss version=\"2.0\"><channel><title>Feed \(feed)</title>\(items.joined())</channel></rss>"
+                    .write(to: feeds.appendingPathComponent("\(feed).xml"), atomically: true, encoding: .utf8)
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        let public_ = folder.appendingPathComponent("public")
+        var checked = 0
+        for round in 0..<200 {
+            try writeFeeds(round: round % 40)
+            let process = try EstuaryBinary.start(["once", "--config", configFile.path])
+            Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.25, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            for name in ["river.atom", "river.rss", "river.feed.json", "river.json", "river.html", "river.opml"] {
+                let file = public_.appendingPathComponent(name)
+                guard let data = FileManager.default.contents(atPath: file.path) else { continue }
+                checked += 1
+                #expect(!data.isEmpty, "round \(round): \(name) is empty")
+                switch name {
+                case "river.json", "river.feed.json":
+                    #expect((try? JSONSerialization.jsonObject(with: data)) != nil, "round \(round): \(name) is torn")
+                case "river.atom", "river.rss":
+                    let parsed = FeedParser().parse(Array(data), documentURL: nil, contentType: nil)
+                    let whole = (try? parsed.get())?.wellFormed == true
+                    #expect(whole, "round \(round): \(name) is torn")
+                default:
+                    let text = String(decoding: data, as: UTF8.self)
+                    #expect(text.hasSuffix("</html>\n") || text.hasSuffix("</opml>\n"), "round \(round): \(name) is torn")
+                }
+            }
+        }
+        // The kills did land while outputs existed and were being replaced.
+        #expect(checked > 100)
     }
 }
