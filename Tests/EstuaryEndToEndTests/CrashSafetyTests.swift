@@ -145,7 +145,7 @@ import Testing
             }
         }
         var generator = SystemRandomNumberGenerator()
-        let public_ = folder.appendingPathComponent("public")
+        let publicFolder = folder.appendingPathComponent("public")
         var checked = 0
         for round in 0..<200 {
             try writeFeeds(round: round % 40)
@@ -154,7 +154,7 @@ import Testing
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             for name in ["river.atom", "river.rss", "river.feed.json", "river.json", "river.html", "river.opml"] {
-                let file = public_.appendingPathComponent(name)
+                let file = publicFolder.appendingPathComponent(name)
                 guard let data = FileManager.default.contents(atPath: file.path) else { continue }
                 checked += 1
                 #expect(!data.isEmpty, "round \(round): \(name) is empty")
