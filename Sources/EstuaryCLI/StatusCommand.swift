@@ -27,15 +27,16 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.loadConfig()
-        let store: SQLiteStore
+        // Read-only: status may run beside a writer, or as another user, and must change nothing.
+        let store: SQLiteStore?
         do {
-            store = try SQLiteStore(directory: config.stateDirectory)
+            store = try SQLiteStore(readingFrom: config.stateDirectory)
         } catch {
             Console.error("\(error)")
             throw ExitCode(ExitStatus.outputFailed)
         }
-        let statuses = Dictionary(uniqueKeysWithValues: try store.statuses(of: config.sources).map { ($0.id, $0) })
-        let states = try store.fetchStates(of: config.sources)
+        let statuses = Dictionary(uniqueKeysWithValues: try store?.statuses(of: config.sources).map { ($0.id, $0) } ?? [])
+        let states = try store?.fetchStates(of: config.sources) ?? [:]
         let rows = config.sources.map { Row(source: $0, status: statuses[$0.id], state: states[$0.id] ?? FetchState()) }
         if json {
             let encoder = JSONEncoder()

@@ -75,21 +75,44 @@ public final class SQLiteStore: ArticleStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            // WAL is a property of the file: set once, a no-op afterwards.
-            guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
-                throw DatabaseError(message: "could not put \(path) in WAL mode")
-            }
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            if let maxBytes {
-                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-                _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(max(16, maxBytes / pageSize))")
-            }
+            try Self.prepareWritable(db, path: path, maxBytes: maxBytes)
         }
         do {
             pool = try DatabaseQueue(path: path, configuration: configuration)
             try Schema.migrator.migrate(pool)
         } catch {
             throw OpenError(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Opens an existing state for reading only (`estuary status` next to a running writer,
+    /// possibly as another user): nothing is created, migrated or written. Nil when there is no state yet.
+    public init?(readingFrom directory: String) throws(OpenError) {
+        let path = (directory as NSString).appendingPathComponent("estuary.sqlite")
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        self.path = path
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        do {
+            pool = try DatabaseQueue(path: path, configuration: configuration)
+            guard try pool.read({ try Schema.migrator.hasCompletedMigrations($0) }) else {
+                throw DatabaseError(message: "the state was written by an older estuary; run `estuary once` to update it")
+            }
+        } catch {
+            throw OpenError(path: path, reason: "\(error)")
+        }
+    }
+
+    private static func prepareWritable(_ db: Database, path: String, maxBytes: Int?) throws {
+        // WAL is a property of the file: set once, a no-op afterwards.
+        guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+            throw DatabaseError(message: "could not put \(path) in WAL mode")
+        }
+        try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        if let maxBytes {
+            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(max(16, maxBytes / pageSize))")
         }
     }
 
