@@ -470,6 +470,16 @@ import Testing
 }
 
 @Suite struct StatusCommandTests {
+    @Test func statusChangesNothingWhenThereIsNoStateYet() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        let run = try EstuaryBinary.run(["status", "--config", config.path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("photo-journal      never"))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("state").path))
+    }
+
     @Test func showsATableIn80ColumnsAndJSONForScripts() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()
