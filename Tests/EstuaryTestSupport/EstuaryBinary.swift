@@ -43,10 +43,15 @@ public enum EstuaryBinary {
     }
 
     /// Starts the executable in the background, stderr discarded unless `stderr` is given.
-    public static func start(_ arguments: [String], stderr: Pipe? = nil) throws -> Process {
+    public static func start(_ arguments: [String], stderr: Pipe? = nil, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "ESTUARY_CONFIG")
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr ?? FileHandle.nullDevice
         try process.run()

@@ -1,0 +1,68 @@
+import EstuaryTestSupport
+import Foundation
+import Testing
+
+/// `estuary run` under a fake systemd: a notify socket the test listens on.
+@Suite struct DaemonTests {
+    /// A datagram socket bound to a fresh path, as systemd's notify socket is.
+    final class NotifySocket {
+        let path: String
+        let fd: Int32
+
+        init() throws {
+            path = try Fixtures.temporaryFolder().appendingPathComponent("notify").path
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+                for (i, byte) in path.utf8.enumerated() { buffer[i] = byte }
+            }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(fd) }
+
+        /// Messages received until one contains `needle` or `timeout` passes.
+        func wait(for needle: String, timeout: TimeInterval) -> [String] {
+            var messages: [String] = []
+            let deadline = Date().addingTimeInterval(timeout)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while Date() < deadline {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { continue }
+                let message = String(decoding: buffer[0..<n], as: UTF8.self)
+                messages.append(message)
+                if message.contains(needle) { break }
+            }
+            return messages
+        }
+    }
+
+    @Test func tellsSystemdItIsReadyReportsStatusAndStopsCleanlyOnSIGTERM() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        let notify = try NotifySocket()
+        let process = try EstuaryBinary.start(
+            ["run", "--config", config.path], environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
+
+        let ready = notify.wait(for: "READY=1", timeout: 10)
+        #expect(ready.contains { $0.contains("READY=1") }, "\(ready)")
+        let status = notify.wait(for: "STATUS=3 sources", timeout: 10)
+        #expect(status.contains { $0.contains("failing, next cycle in") }, "\(status)")
+        let watchdog = notify.wait(for: "WATCHDOG=1", timeout: 5)
+        #expect(watchdog.contains { $0.contains("WATCHDOG=1") }, "\(watchdog)")
+
+        kill(process.processIdentifier, SIGTERM)
+        let stopping = notify.wait(for: "STOPPING=1", timeout: 10)
+        #expect(stopping.contains { $0.contains("STOPPING=1") }, "\(stopping)")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(process.terminationReason == .exit)
+    }
+}
