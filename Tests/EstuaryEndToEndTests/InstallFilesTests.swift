@@ -22,6 +22,10 @@ import Testing
         #expect(unit["ExecStart"] == ["/usr/local/bin/estuary run --config /etc/estuary/estuary.toml"])
         #expect(unit["StateDirectory"] == ["estuary"])
         #expect(unit["RestartPreventExitStatus"] == ["78"])
+        // RunCommand sends READY=1 and WATCHDOG=1: the unit must ask for them.
+        #expect(unit["Type"] == ["notify"])
+        #expect(unit["NotifyAccess"] == ["main"])
+        #expect(unit["WatchdogSec"]?.count == 1)
     }
 
     @Test func theTimerDrivesTheOneShotUnit() throws {
