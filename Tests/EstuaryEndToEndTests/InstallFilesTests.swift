@@ -11,7 +11,7 @@ import Testing
     func directives(_ unit: String) throws -> [String: [String]] {
         var result: [String: [String]] = [:]
         for line in try read(unit).split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
-            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             result[parts[0], default: []].append(parts[1])
         }
         return result
@@ -26,6 +26,45 @@ import Testing
         #expect(unit["Type"] == ["notify"])
         #expect(unit["NotifyAccess"] == ["main"])
         #expect(unit["WatchdogSec"]?.count == 1)
+    }
+
+    static let systemdAnalyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    /// Runs `systemd-analyze` with the units copied beside each other, `/usr/local/bin/estuary` pointing at the build.
+    func analyze(_ arguments: [String], unit: String) throws -> (status: Int32, output: String) {
+        let folder = try Fixtures.temporaryFolder("estuary-units")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["estuary.service", "estuary-once.service", "estuary-once.timer"] {
+            let text = try read("systemd/\(name)").replacingOccurrences(
+                of: "/usr/local/bin/estuary", with: EstuaryBinary.url.path)
+            try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.systemdAnalyze!)
+        process.arguments = arguments + [folder.appendingPathComponent(unit).path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test(.enabled(if: systemdAnalyze != nil), arguments: ["estuary.service", "estuary-once.service"])
+    func theServiceUnitsAreLockedDown(unit: String) throws {
+        // --threshold is in tenths: 15 means an overall exposure of 1.5 or lower.
+        let security = try analyze(["security", "--offline=true", "--threshold=15", "--no-pager"], unit: unit)
+        #expect(security.status == 0, "\(security.output.split(separator: "\n").last ?? "")")
+        #expect(security.output.contains("Overall exposure level"))
+    }
+
+    @Test(.enabled(if: systemdAnalyze != nil), arguments: ["estuary.service", "estuary-once.service", "estuary-once.timer"])
+    func theUnitsVerifyClean(unit: String) throws {
+        let verify = try analyze(["verify", "--no-pager"], unit: unit)
+        #expect(verify.status == 0 && verify.output.isEmpty, "\(verify.output)")
     }
 
     @Test func theTimerDrivesTheOneShotUnit() throws {
