@@ -41,16 +41,9 @@ import Testing
                 of: "/usr/local/bin/estuary", with: EstuaryBinary.url.path)
             try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.systemdAnalyze!)
-        process.arguments = arguments + [folder.appendingPathComponent(unit).path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        let (status, output) = try ExternalTool.run(
+            Self.systemdAnalyze!, arguments + [folder.appendingPathComponent(unit).path])
+        return (status, String(decoding: output, as: UTF8.self))
     }
 
     @Test(.enabled(if: systemdAnalyze != nil), arguments: ["estuary.service", "estuary-once.service"])

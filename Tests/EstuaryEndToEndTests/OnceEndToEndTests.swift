@@ -529,16 +529,9 @@ import Testing
                     "tags": [[t.term for t in e.get("tags", [])] for e in d.entries]}
             print(json.dumps(out))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments =
-            ["python3", "-c", script] + ["atom", "rss"].map { folder.appendingPathComponent("public/river.\($0)").path }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "python3 with feedparser is needed (scripts/test.sh installs it)")
+        let files = ["atom", "rss"].map { folder.appendingPathComponent("public/river.\($0)").path }
+        let (status, data) = try ExternalTool.run("/usr/bin/env", ["python3", "-c", script] + files, mergingStderr: false)
+        #expect(status == 0, "python3 with feedparser is needed (scripts/test.sh installs it)")
         let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
         let title = try Fixtures.seedArticle().title
         for format in ["atom", "rss"] {
@@ -569,20 +562,11 @@ import Testing
         _ = try EstuaryBinary.run(["once", "--config", config.path])
         let schema = Fixtures.repository.appendingPathComponent("docs/json-index.schema.json").path
         let index = folder.appendingPathComponent("public/river.json").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
-            "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1]))); print('valid')",
-            schema, index,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let validate =
+            "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1]))); print('valid')"
+        let (status, data) = try ExternalTool.run("/usr/bin/env", ["python3", "-c", validate, schema, index])
+        let output = String(decoding: data, as: UTF8.self)
+        #expect(status == 0, "\(output)")
         #expect(output.contains("valid"))
     }
 }
