@@ -6,9 +6,10 @@ set -eu
 
 PACKAGES="libcurl4-openssl-dev libxml2-dev libsqlite3-dev pkg-config"
 # --test: what the test suite needs besides (brotli and gzip make compressed
-# fixtures at test time; python3 runs the conformance harness).
+# fixtures at test time; python3 runs the conformance harness; systemd brings
+# systemd-analyze, which scores and verifies the units).
 if [ "${1:-}" = "--test" ]; then
-    PACKAGES="$PACKAGES brotli gzip python3"
+    PACKAGES="$PACKAGES brotli gzip python3 systemd"
 fi
 
 missing=""
