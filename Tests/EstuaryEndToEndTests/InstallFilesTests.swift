@@ -89,6 +89,18 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: Fixtures.repository.appendingPathComponent(path).path))
     }
 
+    @Test func theExitStatusesInTheOperationsGuideAreTheOnesHelpGives() throws {
+        let documented = try read("docs/operations.md").split(separator: "\n").compactMap { line -> Int? in
+            guard line.hasPrefix("| ") else { return nil }
+            return Int(line.dropFirst(2).prefix { $0.isNumber })
+        }
+        #expect(documented == [0, 1, 64, 74, 75, 78])
+        let help = try EstuaryBinary.run(["--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
+        for status in documented {
+            #expect(help.contains(" \(status) "), "estuary --help does not explain exit status \(status)")
+        }
+    }
+
     @Test func ciRunsTheREADMEsTestCommand() throws {
         #expect(try read("README.md").contains("./scripts/test.sh"))
         #expect(try read(".ci/run").contains("exec ./scripts/test.sh"))

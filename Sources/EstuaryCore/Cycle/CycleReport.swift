@@ -12,7 +12,7 @@ public struct CycleReport: Sendable {
         self.outputs = outputs
     }
 
-    /// The process exit status `estuary once` uses (documented in docs/cli.md).
+    /// The process exit status `estuary once` uses (documented in docs/operations.md).
     public var exitStatus: Int32 {
         if outputs.contains(where: { $0.error != nil }) { return ExitStatus.outputFailed }
         if sources.contains(where: \.failed) { return ExitStatus.someSourcesFailed }
