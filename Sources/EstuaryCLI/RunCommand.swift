@@ -1,6 +1,7 @@
 import ArgumentParser
 import EstuaryCore
 import Foundation
+import Logging
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,9 @@ struct RunCommand: AsyncParsableCommand {
             it tells systemd READY=1 once config and state are loaded, a STATUS line \
             after every cycle, WATCHDOG=1 while it makes progress, and STOPPING=1 on \
             SIGTERM or SIGINT, which end the wait for the next cycle (a cycle under way \
-            finishes first) and exit 0.
+            finishes first) and exit 0. SIGHUP (systemctl reload) rereads the config: \
+            a valid one applies from the next cycle (RELOADING=1, then READY=1); an \
+            invalid one is logged and the running config stays.
 
             Example:
               estuary run --config /etc/estuary/estuary.toml
@@ -24,9 +27,10 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let writer = try Wiring.writer(options)
         defer { withExtendedLifetime(writer) {} }
-        let (config, logger, cycle) = (writer.config, writer.logger, writer.cycle)
+        var (config, cycle) = (writer.config, writer.cycle)
+        let logger = writer.logger
         let systemd = SystemdNotifier()
-        let stop = StopSignal()
+        let signals = DaemonSignals()
         logger.info(
             "estuary \(Estuary.version) started: \(config.sources.count) sources, a cycle every \(DurationText.format(config.interval))"
         )
@@ -45,8 +49,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         defer { watchdog?.cancel() }
 
-        while !stop.isStopped {
+        while !signals.isStopped {
             progress.beat()
+            let started = ContinuousClock.now
             let report = await cycle.run(config: config) { report in
                 progress.beat()
                 if report.failed { logger.warning("\(report)") } else { logger.info("\(report)") }
@@ -55,22 +60,44 @@ struct RunCommand: AsyncParsableCommand {
             let next = DurationText.format(config.interval)
             logger.info("cycle done: \(report.sources.count) sources, \(failed) failed; next in \(next)")
             systemd.notify("STATUS=\(report.sources.count) sources, \(failed) failing, next cycle in \(next)")
-            // Sleep until the next cycle, or until SIGTERM/SIGINT ends the wait.
-            let sleeper = Task {
-                var waited = Duration.zero
-                while waited < config.interval, !Task.isCancelled {
-                    let step = min(Duration.seconds(5), config.interval - waited)
-                    try? await Task.sleep(for: step)
-                    waited += step
-                    progress.beat()
+            // Wait for the next cycle; SIGTERM/SIGINT end the wait, SIGHUP reloads and waits on.
+            while !signals.isStopped, ContinuousClock.now < started + config.interval {
+                await signals.wait(until: started + config.interval) { progress.beat() }
+                if signals.takeReloadRequest() {
+                    systemd.notify("RELOADING=1")
+                    if let reloaded = reload(writer: writer, current: config, logger: logger) {
+                        (config, cycle) = reloaded
+                    }
+                    systemd.notify("READY=1\nSTATUS=\(config.sources.count) sources, config reloaded")
                 }
             }
-            stop.whenStopped { sleeper.cancel() }
-            await sleeper.value
         }
         // The cycle in progress finished and committed; outputs were written atomically.
         systemd.notify("STOPPING=1")
         logger.info("stopped")
+    }
+
+    /// The new config and a cycle for it, or nil (logged) when the file is invalid or needs a restart.
+    func reload(writer: Wiring.Writer, current: Config, logger: Logger) -> (Config, Cycle)? {
+        let config: Config
+        do {
+            config = try ConfigLoader().load(path: options.configPath)
+        } catch {
+            logger.error("reload rejected, the running config stays: \(error)")
+            return nil
+        }
+        guard config.stateDirectory == current.stateDirectory, config.maxStateBytes == current.maxStateBytes else {
+            logger.error(
+                "reload rejected, the running config stays: state_dir or max_state_bytes changed (restart estuary to apply them)"
+            )
+            return nil
+        }
+        let cycle = Wiring.cycle(config: config, store: writer.store, logger: logger)
+        let (old, new) = (Set(current.sources.map(\.id)), Set(config.sources.map(\.id)))
+        logger.info(
+            "config reloaded: \(config.sources.count) sources (\(new.subtracting(old).count) added, \(old.subtracting(new).count) removed), a cycle every \(DurationText.format(config.interval))"
+        )
+        return (config, cycle)
     }
 }
 

@@ -48,6 +48,11 @@ enum Wiring {
             Console.error("\(error) (check state_dir in \(config.file) and its permissions)")
             throw ExitCode(ExitStatus.outputFailed)
         }
+        return (cycle(config: config, store: store, logger: logger), store)
+    }
+
+    /// A cycle fetching with `config`'s [fetch] settings into `store`.
+    static func cycle(config: Config, store: SQLiteStore, logger: Logger) -> Cycle {
         var settings = FetchSettings()
         settings.maxBodyBytes = config.maxFeedBytes
         settings.maxConnections = config.fetch.concurrency
@@ -58,9 +63,8 @@ enum Wiring {
         settings.totalTimeout = Int(config.fetch.timeout.components.seconds)
         settings.maxRedirects = config.fetch.maxRedirects
         if let agent = config.fetch.userAgent { settings.userAgent = agent }
-        let cycle = Cycle(
+        return Cycle(
             fetcher: CurlFetcher(settings: settings, logger: logger), parser: FeedParser(maxBytes: config.maxFeedBytes),
             store: store, logger: logger)
-        return (cycle, store)
     }
 }

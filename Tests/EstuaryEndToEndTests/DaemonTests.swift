@@ -53,7 +53,7 @@ import Testing
 
         let ready = notify.wait(for: "READY=1", timeout: 10)
         #expect(ready.contains { $0.contains("READY=1") }, "\(ready)")
-        let status = notify.wait(for: "STATUS=3 sources", timeout: 10)
+        let status = notify.wait(for: "failing, next cycle in", timeout: 10)
         #expect(status.contains { $0.contains("failing, next cycle in") }, "\(status)")
         let watchdog = notify.wait(for: "WATCHDOG=1", timeout: 5)
         #expect(watchdog.contains { $0.contains("WATCHDOG=1") }, "\(watchdog)")
@@ -64,5 +64,43 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         #expect(process.terminationReason == .exit)
+    }
+
+    @Test func sighupAppliesAValidConfigAndKeepsTheRunningOneWhenTheNewOneIsInvalid() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        let original = try String(contentsOf: config, encoding: .utf8)
+        let notify = try NotifySocket()
+        let stderr = Pipe()
+        let process = try EstuaryBinary.start(
+            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
+        let first = notify.wait(for: "failing, next cycle in", timeout: 10)
+        #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)")
+
+        // A broken file: rejected, logged, and the daemon keeps running.
+        try (original + "\n[[source]]\nid = \"broken\"\n").write(to: config, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        let rejected = notify.wait(for: "READY=1", timeout: 10)
+        #expect(rejected.contains { $0.contains("RELOADING=1") }, "\(rejected)")
+        #expect(rejected.contains { $0.contains("STATUS=2 sources, config reloaded") }, "\(rejected)")
+
+        // One source removed: applied.
+        let planet = try #require(original.range(of: "[[source]]\nid = \"planet\""))
+        let output = try #require(original.range(of: "[[output]]"))
+        try original.replacingCharacters(in: planet.lowerBound..<output.lowerBound, with: "")
+            .write(to: config, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        let applied = notify.wait(for: "READY=1", timeout: 10)
+        #expect(applied.contains { $0.contains("STATUS=1 sources, config reloaded") }, "\(applied)")
+        #expect(process.isRunning)
+
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("reload rejected, the running config stays"), "\(log)")
+        #expect(log.contains("broken"), "the rejection names the problem: \(log)")
+        #expect(log.contains("config reloaded: 1 sources (0 added, 1 removed)"), "\(log)")
     }
 }

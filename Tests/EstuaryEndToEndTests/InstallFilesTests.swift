@@ -26,6 +26,7 @@ import Testing
         #expect(unit["Type"] == ["notify"])
         #expect(unit["NotifyAccess"] == ["main"])
         #expect(unit["WatchdogSec"]?.count == 1)
+        #expect(unit["ExecReload"] == ["/bin/kill -HUP $MAINPID"])
     }
 
     static let systemdAnalyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first {
