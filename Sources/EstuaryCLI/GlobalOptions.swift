@@ -14,6 +14,18 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log routine work too (debug level).")
     var verbose = false
 
+    @Option(
+        help: ArgumentHelp(
+            "The least severe level logged: \(Config.logLevels.joined(separator: ", ")). Default: [estuary] log_level, else info.",
+            valueName: "level"))
+    var logLevel: String?
+
+    func validate() throws {
+        if let logLevel, !Config.logLevels.contains(logLevel) {
+            throw ValidationError("--log-level \(logLevel) must be one of \(Config.logLevels.joined(separator: ", "))")
+        }
+    }
+
     var configPath: String {
         if let config { return config }
         if let env = ProcessInfo.processInfo.environment["ESTUARY_CONFIG"], !env.isEmpty { return env }
@@ -30,8 +42,10 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    func makeLogger() -> Logger {
-        Console.bootstrapLogging(verbose: verbose)
+    /// The process's logger: --log-level, else --verbose (debug), else the config's log_level, else info.
+    func makeLogger(_ config: Config) -> Logger {
+        let name = logLevel ?? (verbose ? "debug" : config.logLevel ?? "info")
+        Console.bootstrapLogging(level: Logger.Level(rawValue: name) ?? .info)
         return Logger(label: "estuary")
     }
 }
@@ -59,10 +73,10 @@ enum Console {
     }
 
     /// Sends logs to stderr. Called once per process, by the command that runs.
-    static func bootstrapLogging(verbose: Bool) {
+    static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .debug : .info
+            handler.logLevel = level
             return handler
         }
     }

@@ -19,7 +19,7 @@ enum Wiring {
 
     static func writer(_ options: GlobalOptions) throws -> Writer {
         let config = try options.loadConfig()
-        let logger = options.makeLogger()
+        let logger = options.makeLogger(config)
         let lock = try lockState(config)
         let (cycle, store) = try cycleAndStore(config: config, logger: logger)
         return Writer(config: config, logger: logger, lock: lock, cycle: cycle, store: store)

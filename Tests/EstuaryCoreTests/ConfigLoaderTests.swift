@@ -18,6 +18,7 @@ import Testing
             output_dir = "/var/www/river"
             interval = "1h30m"
             max_feed_bytes = 1048576
+            log_level = "warning"
 
             [[source]]
             id = "lwn"
@@ -39,6 +40,7 @@ import Testing
         #expect(config.outputDirectory == "/var/www/river")
         #expect(config.interval == .seconds(5400))
         #expect(config.maxFeedBytes == 1 << 20)
+        #expect(config.logLevel == "warning")
         #expect(
             config.sources == [
                 SourceConfig(
@@ -61,6 +63,7 @@ import Testing
         #expect(config.stateDirectory == Config.defaultStateDirectory)
         #expect(config.outputDirectory == Config.defaultOutputDirectory)
         #expect(config.interval == Config.defaultInterval)
+        #expect(config.logLevel == nil)
         #expect(config.outputs == [OutputConfig(name: "all", formats: [.atom, .json], maxItems: 100)])
     }
 
@@ -142,7 +145,14 @@ import Testing
             [estuary]
             stat_dir = "/tmp"
             """,
-            #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids", "max_state_bytes")"#
+            #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids", "max_state_bytes", "log_level")"#
+        ),
+        (
+            """
+            [estuary]
+            log_level = "verbose"
+            """,
+            #"estuary.toml:2: [estuary]: log_level "verbose" must be one of trace, debug, info, notice, warning, error, critical"#
         ),
         (
             """

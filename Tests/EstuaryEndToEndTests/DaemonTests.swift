@@ -103,4 +103,29 @@ import Testing
         #expect(log.contains("broken"), "the rejection names the problem: \(log)")
         #expect(log.contains("config reloaded: 1 sources (0 added, 1 removed)"), "\(log)")
     }
+
+    @Test func logLevelWarningLeavesOnlyWhatAnOperatorMustActOn() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(
+            in: folder, server: server,
+            extraSources: "\n[[source]]\nid = \"gone\"\nurl = \"\(server.baseURL)/no-such-feed\"\n")
+        let notify = try NotifySocket()
+        let stderr = Pipe()
+        let process = try EstuaryBinary.start(
+            ["run", "--log-level", "warning", "--config", config.path], stderr: stderr,
+            environment: ["NOTIFY_SOCKET": notify.path])
+        let status = notify.wait(for: "failing, next cycle in", timeout: 10)
+        #expect(status.contains { $0.contains("STATUS=3 sources, 1 failing") }, "\(status)")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("source \"gone\": fetch failed"), "\(log)")
+        #expect(!log.contains("cycle done"), "info lines are left out at warning: \(log)")
+        #expect(!log.contains("source \"planet\""), "\(log)")
+
+        let wrong = try EstuaryBinary.run(["once", "--log-level", "loud", "--config", config.path])
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("--log-level loud must be one of"), "\(wrong.stderr)")
+    }
 }

@@ -20,6 +20,10 @@ public struct Config: Sendable, Equatable {
     public var normalizeIDs = true
     /// `[estuary] max_state_bytes`: a cap on the state database (SQLite's max_page_count); nil for none.
     public var maxStateBytes: Int?
+    /// The least severe log level written (`[estuary] log_level`, swift-log's names); nil means info.
+    public var logLevel: String?
+    /// swift-log's levels, least severe first.
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     public var sources: [SourceConfig]
     public var outputs: [OutputConfig]
 

@@ -96,6 +96,7 @@ private struct Reader {
         var dedupe = DedupeScope.all
         var normalizeIDs = true
         var maxStateBytes: Int? = nil
+        var logLevel: String? = nil
         if let value = root["estuary"] {
             guard let estuary = value.table else {
                 throw error("estuary must be a table: [estuary]", header: "", key: "estuary")
@@ -104,7 +105,16 @@ private struct Reader {
             let t = TableReader(reader: self, table: estuary, header: "estuary", index: 0, section: section)
             try t.allowOnly([
                 "state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids", "max_state_bytes",
+                "log_level",
             ])
+            if let level = try t.string("log_level") {
+                guard Config.logLevels.contains(level) else {
+                    throw t.error(
+                        key: "log_level",
+                        "log_level \"\(level)\" must be one of \(Config.logLevels.joined(separator: ", "))")
+                }
+                logLevel = level
+            }
             if let bytes = try t.int("max_state_bytes") {
                 guard bytes >= 65536 else {
                     throw t.error(key: "max_state_bytes", "max_state_bytes must be at least 65536, not \(bytes)")
@@ -175,6 +185,7 @@ private struct Reader {
         config.dedupe = dedupe
         config.normalizeIDs = normalizeIDs
         config.maxStateBytes = maxStateBytes
+        config.logLevel = logLevel
         return config
     }
 
