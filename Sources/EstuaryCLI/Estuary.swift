@@ -21,6 +21,9 @@ struct EstuaryCommand: AsyncParsableCommand {
             64 bad usage; 74 the state or an output could not be written; 75 another estuary process holds the state; 78 invalid config.
             """,
         version: Estuary.version,
-        subcommands: [OnceCommand.self, RunCommand.self, CheckCommand.self, StatusCommand.self, ParseCommand.self]
+        subcommands: [
+            OnceCommand.self, RunCommand.self, CheckCommand.self, StatusCommand.self, ParseCommand.self,
+            ExportOPMLCommand.self,
+        ]
     )
 }

@@ -27,14 +27,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.loadConfig()
-        // Read-only: status may run beside a writer, or as another user, and must change nothing.
-        let store: SQLiteStore?
-        do {
-            store = try SQLiteStore(readingFrom: config.stateDirectory)
-        } catch {
-            Console.error("\(error)")
-            throw ExitCode(ExitStatus.outputFailed)
-        }
+        let store = try Wiring.reader(config)
         let statuses = Dictionary(uniqueKeysWithValues: try store?.statuses(of: config.sources).map { ($0.id, $0) } ?? [])
         let states = try store?.fetchStates(of: config.sources) ?? [:]
         let rows = config.sources.map { Row(source: $0, status: statuses[$0.id], state: states[$0.id] ?? FetchState()) }

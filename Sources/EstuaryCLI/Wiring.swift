@@ -25,6 +25,17 @@ enum Wiring {
         return Writer(config: config, logger: logger, lock: lock, cycle: cycle, store: store)
     }
 
+    /// The state opened read-only, or nil when there is none yet; exits 74 when it cannot be read.
+    /// Read-only: `status` and `export-opml` may run beside a writer, or as another user, and change nothing.
+    static func reader(_ config: Config) throws -> SQLiteStore? {
+        do {
+            return try SQLiteStore(readingFrom: config.stateDirectory)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.outputFailed)
+        }
+    }
+
     /// Takes the state folder's writer lock, or exits 75 (EX_TEMPFAIL) when another process has it.
     static func lockState(_ config: Config) throws -> StateLock {
         do {

@@ -41,7 +41,8 @@ public struct OutputWriter: Sendable {
                     output: output, sources: sources, statuses: statusByID, articles: articles, generated: generated
                 ).bytes()
             case .opml:
-                bytes = Array(OPMLWriter(output: output, sources: sources, statuses: statusByID).document().utf8)
+                bytes = Array(
+                    OPMLWriter(title: output.title ?? output.name, sources: sources, statuses: statusByID).document().utf8)
             }
             // Same bytes as already there: not rewritten, so the mtime stays and HTTP caches keep working.
             if FileManager.default.contents(atPath: path).map({ Array($0) == bytes }) != true {
