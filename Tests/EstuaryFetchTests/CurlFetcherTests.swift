@@ -32,17 +32,22 @@ import Testing
         await fetch([url], settings: settings)[url]!
     }
 
-    /// gzip-compressed bytes, by the gzip command (Foundation has no zlib API on Linux).
-    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let folder = try Fixtures.temporaryFolder()
-        let file = folder.appendingPathComponent("body")
+    /// `bytes` compressed by a command line tool (Foundation has no zlib or brotli API on Linux;
+    /// scripts/install-deps.sh --test installs both tools), which writes `body` + `suffix`.
+    static func compressed(_ bytes: [UInt8], by tool: String, _ options: [String], suffix: String) throws -> [UInt8] {
+        let file = try Fixtures.temporaryFolder().appendingPathComponent("body")
         try Data(bytes).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-9", "-n", file.path]
-        try process.run()
-        process.waitUntilExit()
-        return Array(try Data(contentsOf: folder.appendingPathComponent("body.gz")))
+        let (status, output) = try ExternalTool.run(tool, options + [file.path])
+        #expect(status == 0, "\(tool): \(String(decoding: output, as: UTF8.self))")
+        return Array(try Data(contentsOf: URL(fileURLWithPath: file.path + suffix)))
+    }
+
+    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        try compressed(bytes, by: "/bin/gzip", ["-9", "-n"], suffix: ".gz")
+    }
+
+    static func brotli(_ bytes: [UInt8]) throws -> [UInt8] {
+        try compressed(bytes, by: "/usr/bin/brotli", ["-q", "11"], suffix: ".br")
     }
 
     @Test func fetchesABodyWithItsTypeAndSendsPoliteHeaders() async throws {
@@ -104,19 +109,6 @@ import Testing
             return
         }
         #expect(failure.message == "the body is larger than 16 MiB (after decompression); stopped")
-    }
-
-    /// Brotli-compressed bytes, by the brotli command (installed by scripts/install-deps.sh --test).
-    static func brotli(_ bytes: [UInt8]) throws -> [UInt8] {
-        let folder = try Fixtures.temporaryFolder()
-        let file = folder.appendingPathComponent("body")
-        try Data(bytes).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/brotli")
-        process.arguments = ["-q", "11", "-o", file.path + ".br", file.path]
-        try process.run()
-        process.waitUntilExit()
-        return Array(try Data(contentsOf: URL(fileURLWithPath: file.path + ".br")))
     }
 
     @Test func decompressesBrotli() async throws {
