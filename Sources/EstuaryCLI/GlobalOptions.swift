@@ -52,9 +52,16 @@ struct GlobalOptions: ParsableArguments {
 
 /// Writing to the terminal.
 enum Console {
-    /// Prints a line on stderr (one write, so lines from several tasks never interleave).
+    /// The progress bar on stderr while a `once` run shows one.
+    nonisolated(unsafe) static var progress: ProgressBar?
+
+    /// Prints a line on stderr (one write, so lines from several tasks never interleave), above the progress bar.
     static func error(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        if let progress {
+            progress.print(line)
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
     }
 
     /// Writes bytes to stdout, whole, without going through a String.
@@ -72,12 +79,8 @@ enum Console {
         }
     }
 
-    /// Sends logs to stderr. Called once per process, by the command that runs.
+    /// Sends logs to stderr, one line per event. Called once per process, by the command that runs.
     static func bootstrapLogging(level: Logger.Level) {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { _ in LineLogHandler(level: level, write: { line in Console.error(line) }) }
     }
 }

@@ -1,21 +1,29 @@
 import ArgumentParser
 import EstuaryCore
+import EstuaryStore
 import Foundation
 import Logging
+import ServiceLifecycle
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run as a daemon: one cycle every interval, until stopped.",
+        abstract: "Run as a daemon: fetch each source when it is due, until stopped.",
         discussion: """
-            Runs the same cycle as `estuary once`, then waits [estuary] interval \
-            (default 30m) and runs it again. This is what systemd/estuary.service starts: \
-            it tells systemd READY=1 once config and state are loaded, a STATUS line \
-            after every cycle, WATCHDOG=1 while it makes progress, and STOPPING=1 on \
-            SIGTERM or SIGINT, which end the wait for the next cycle (a cycle under way \
-            finishes first) and exit 0. SIGHUP (systemctl reload) rereads the config: \
-            a valid one applies from the next cycle (RELOADING=1, then READY=1); an \
-            invalid one is logged and the running config stays.
+            Runs the same code as `estuary once`, whenever sources fall due. Each source \
+            waits its interval ([estuary] interval, 30m by default, or the source's own), \
+            lengthened by its feed's ttl or sy:updatePeriod and the server's Cache-Control \
+            or Expires, within min_interval and max_interval, with ±10% jitter; failures \
+            back off. Sources never fetched are spread over cold_start_spread. Outputs are \
+            written once output_delay after a burst of changes.
+
+            This is what systemd/estuary.service starts: it tells systemd READY=1 once config \
+            and state are loaded, STATUS lines such as "42 sources, 3 failing, next fetch \
+            in 12 s", WATCHDOG=1 while it makes progress, and STOPPING=1 on SIGTERM or \
+            SIGINT: no new fetches start, fetches under way get stop_timeout (10s) to finish \
+            or are cancelled, the state is committed, pending outputs are written, exit 0. \
+            SIGHUP (systemctl reload) rereads the config: a valid one applies at once \
+            (RELOADING=1, then READY=1); an invalid one is logged and the running config stays.
 
             Example:
               estuary run --config /etc/estuary/estuary.toml
@@ -27,58 +35,63 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let writer = try Wiring.writer(options)
         defer { withExtendedLifetime(writer) {} }
-        var (config, cycle) = (writer.config, writer.cycle)
+        let config = writer.config
         let logger = writer.logger
+        let store = writer.store
         let systemd = SystemdNotifier()
-        let signals = DaemonSignals()
+        let progress = Heartbeat()
+        let scheduler = Scheduler(config: config, cycle: writer.cycle, logger: logger)
+        scheduler.onSource = { report in
+            progress.beat()
+            if report.failed || report.note != nil {
+                logger.warning("\(report.logLine)", metadata: ["source": "\(report.sourceID)"])
+            } else {
+                logger.debug("\(report.logLine)", metadata: ["source": "\(report.sourceID)"])
+            }
+        }
+        scheduler.onStatus = { status in
+            progress.beat()
+            systemd.notify("STATUS=\(status.description)")
+        }
+        scheduler.onOutputs = { outputs in
+            for output in outputs {
+                if let error = output.error {
+                    logger.error("output \"\(output.name)\" not written: \(error)")
+                } else {
+                    logger.debug("output \"\(output.name)\": wrote \(output.files.joined(separator: ", "))")
+                }
+            }
+        }
         logger.info(
-            "estuary \(Estuary.version) started: \(config.sources.count) sources, a cycle every \(DurationText.format(config.interval))"
+            "estuary \(Estuary.version) started: \(config.sources.count) sources, each every \(DurationText.format(config.interval)) unless it says otherwise"
         )
         // Config and state are loaded: ready.
-        systemd.notify("READY=1\nSTATUS=\(config.sources.count) sources, first cycle starting")
+        systemd.notify("READY=1\nSTATUS=\(config.sources.count) sources, starting")
 
-        // The watchdog is fed only while the loop makes progress (a source finished, or the loop is waiting).
-        let progress = Heartbeat()
-        let watchdog = systemd.watchdogInterval.map { interval in
-            Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    if progress.isRecent(within: interval * 2) { systemd.notify("WATCHDOG=1") }
-                }
-            }
-        }
-        defer { watchdog?.cancel() }
-
-        while !signals.isStopped {
-            progress.beat()
-            let started = ContinuousClock.now
-            let report = await cycle.run(config: config) { report in
-                progress.beat()
-                if report.failed { logger.warning("\(report)") } else { logger.info("\(report)") }
-            }
-            let failed = report.sources.filter(\.failed).count
-            let next = DurationText.format(config.interval)
-            logger.info("cycle done: \(report.sources.count) sources, \(failed) failed; next in \(next)")
-            systemd.notify("STATUS=\(report.sources.count) sources, \(failed) failing, next cycle in \(next)")
-            // Wait for the next cycle; SIGTERM/SIGINT end the wait, SIGHUP reloads and waits on.
-            while !signals.isStopped, ContinuousClock.now < started + config.interval {
-                await signals.wait(until: started + config.interval) { progress.beat() }
-                if signals.takeReloadRequest() {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: SchedulerService(scheduler: scheduler) { systemd.notify("STOPPING=1") }),
+            .init(
+                service: ReloadService {
                     systemd.notify("RELOADING=1")
-                    if let reloaded = reload(writer: writer, current: config, logger: logger) {
-                        (config, cycle) = reloaded
+                    if let reloaded = reload(store: store, current: scheduler.config, logger: logger) {
+                        scheduler.reload(config: reloaded.0, cycle: reloaded.1)
                     }
-                    systemd.notify("READY=1\nSTATUS=\(config.sources.count) sources, config reloaded")
-                }
-            }
+                    systemd.notify("READY=1\nSTATUS=\(scheduler.config.sources.count) sources, config reloaded")
+                }),
+        ]
+        if let interval = systemd.watchdogInterval {
+            services.append(.init(service: WatchdogService(systemd: systemd, interval: interval, progress: progress)))
         }
-        // The cycle in progress finished and committed; outputs were written atomically.
-        systemd.notify("STOPPING=1")
+        var group = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A backstop: the scheduler cancels its fetches after stop_timeout itself.
+        group.maximumGracefulShutdownDuration = config.stopTimeout + .seconds(20)
+        try await ServiceGroup(configuration: group).run()
         logger.info("stopped")
     }
 
     /// The new config and a cycle for it, or nil (logged) when the file is invalid or needs a restart.
-    func reload(writer: Wiring.Writer, current: Config, logger: Logger) -> (Config, Cycle)? {
+    func reload(store: SQLiteStore, current: Config, logger: Logger) -> (Config, Cycle)? {
         let config: Config
         do {
             config = try ConfigLoader().load(path: options.configPath)
@@ -92,21 +105,11 @@ struct RunCommand: AsyncParsableCommand {
             )
             return nil
         }
-        let cycle = Wiring.cycle(config: config, store: writer.store, logger: logger)
+        let cycle = Wiring.cycle(config: config, store: store, logger: logger)
         let (old, new) = (Set(current.sources.map(\.id)), Set(config.sources.map(\.id)))
         logger.info(
-            "config reloaded: \(config.sources.count) sources (\(new.subtracting(old).count) added, \(old.subtracting(new).count) removed), a cycle every \(DurationText.format(config.interval))"
+            "config reloaded: \(config.sources.count) sources (\(new.subtracting(old).count) added, \(old.subtracting(new).count) removed)"
         )
         return (config, cycle)
     }
-}
-
-/// When the daemon loop last made progress.
-final class Heartbeat: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = ContinuousClock.now
-
-    func beat() { lock.withLock { last = ContinuousClock.now } }
-
-    func isRecent(within window: Duration) -> Bool { lock.withLock { ContinuousClock.now - last < window } }
 }

@@ -64,7 +64,7 @@ struct StatusCommand: AsyncParsableCommand {
             lastError = status?.lastResult == "ok" ? nil : status?.lastError
             items = status?.itemCount ?? 0
             errors = state.errorCount
-            nextAttempt = state.notBefore.flatMap { $0 > Date() ? CivilTime.rfc3339($0) : nil }
+            nextAttempt = state.dueTime.flatMap { $0 > Date() ? CivilTime.rfc3339($0) : nil }
             gone = state.goneURL == url
         }
 

@@ -247,21 +247,35 @@ public final class SQLiteStore: ArticleStore {
         state.movedFrom = row["moved_from"]
         state.redirectTarget = row["redirect_target"]
         state.redirectCount = row["redirect_count"]
+        state.nextFetch = (row["next_fetch"] as Double?).map(Date.init(timeIntervalSince1970:))
+        state.hints = StoredHints(
+            minimumInterval: row["hint_interval"], skipHours: numbers(row["skip_hours"]), skipDays: numbers(row["skip_days"]))
         return state
+    }
+
+    /// "1,5,23" as a set, for the skip hours and days.
+    private static func numbers(_ text: String?) -> Set<Int> {
+        Set((text ?? "").split(separator: ",").compactMap { Int($0) })
+    }
+
+    private static func text(_ numbers: Set<Int>) -> String? {
+        numbers.isEmpty ? nil : numbers.sorted().map(String.init).joined(separator: ",")
     }
 
     private func save(_ state: FetchState, of source: SourceConfig, in db: Database) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE source SET etag = ?, last_modified = ?, body_hash = ?, error_count = ?, not_before = ?,
-                    not_before_reason = ?, gone_url = ?, moved_to = ?, moved_from = ?, redirect_target = ?, redirect_count = ?
+                    not_before_reason = ?, gone_url = ?, moved_to = ?, moved_from = ?, redirect_target = ?, redirect_count = ?,
+                    next_fetch = ?, hint_interval = ?, skip_hours = ?, skip_days = ?
                 WHERE id = ?
                 """
         ).execute(
             arguments: [
                 state.validators.etag, state.validators.lastModified, state.bodyHash, state.errorCount,
                 state.notBefore?.timeIntervalSince1970, state.notBeforeReason, state.goneURL, state.movedTo, state.movedFrom,
-                state.redirectTarget, state.redirectCount, source.id,
+                state.redirectTarget, state.redirectCount, state.nextFetch?.timeIntervalSince1970, state.hints.minimumInterval,
+                Self.text(state.hints.skipHours), Self.text(state.hints.skipDays), source.id,
             ])
     }
 

@@ -95,6 +95,18 @@ enum Schema {
                     """)
             try db.execute(sql: "CREATE INDEX item_by_source_date ON item (source_id, sort_date DESC)")
         }
+        migrator.registerMigration("v5 schedule") { db in
+            // Each source's due time and what its feed asked for; Retry-After alone stays in not_before.
+            for column in ["next_fetch REAL", "hint_interval REAL", "skip_hours TEXT", "skip_days TEXT"] {
+                try db.execute(sql: "ALTER TABLE source ADD COLUMN \(column)")
+            }
+            try db.execute(
+                sql: """
+                    UPDATE source SET next_fetch = not_before,
+                        not_before = CASE WHEN not_before_reason LIKE 'Retry-After%' THEN not_before END
+                    WHERE not_before IS NOT NULL
+                    """)
+        }
         return migrator
     }
 

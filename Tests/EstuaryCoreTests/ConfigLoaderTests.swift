@@ -138,14 +138,14 @@ import Testing
             url = "https://a.example/feed"
             colour = "blue"
             """,
-            #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify", "max_items", "max_age")"#
+            #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify", "max_items", "max_age", "interval")"#
         ),
         (
             """
             [estuary]
             stat_dir = "/tmp"
             """,
-            #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids", "max_state_bytes", "log_level")"#
+            #"estuary.toml:2: [estuary]: unknown key "stat_dir" (known keys: "state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids", "max_state_bytes", "log_level", "min_interval", "max_interval", "cold_start_spread", "output_delay", "stop_timeout")"#
         ),
         (
             """
@@ -213,7 +213,7 @@ import Testing
             [[source]]
             id = "a"
             url = "https://a.example/feed"
-            """, #"estuary.toml:2: [estuary]: interval "soon" is not a duration such as "90s", "30m", "1h" or "1d""#
+            """, #"estuary.toml:2: [estuary]: interval "soon" is not a positive duration such as "90s", "30m", "1h" or "1d""#
         ),
         (
             """

@@ -31,20 +31,84 @@ import Testing
         var state = FetchState()
         for expected in [3600.0, 7200, 14_400] {
             state = p.failed(state, source: Self.source, failure: FetchFailure(status: 500, message: "x"), now: now)
-            #expect(state.notBefore == now.addingTimeInterval(expected))
+            #expect(state.nextFetch == now.addingTimeInterval(expected))
+            #expect(state.notBefore == nil)
             #expect(p.skipReason(for: Self.source, state: state, now: now)?.hasPrefix("not due") == true)
         }
         #expect(state.errorCount == 3)
         #expect(p.skipReason(for: Self.source, state: state, now: now.addingTimeInterval(14_401)) == nil)
-        state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: nil)
+        state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: nil, now: now)
         #expect(state.errorCount == 0)
-        #expect(state.notBefore == nil)
+        #expect(state.nextFetch == now.addingTimeInterval(1800))
+    }
+
+    @Test func forceSkipsTheBackoffButNeverARetryAfterNorAGone() {
+        let p = policy()
+        let backoff = p.failed(FetchState(), source: Self.source, failure: FetchFailure(status: 500, message: "x"), now: now)
+        #expect(p.skipReason(for: Self.source, state: backoff, now: now) != nil)
+        #expect(p.skipReason(for: Self.source, state: backoff, now: now, force: true) == nil)
+        let retry = p.failed(
+            FetchState(), source: Self.source, failure: FetchFailure(status: 503, message: "x", retryAfter: .seconds(600)),
+            now: now)
+        #expect(p.skipReason(for: Self.source, state: retry, now: now, force: true)?.contains("Retry-After") == true)
+        let gone = p.failed(FetchState(), source: Self.source, failure: FetchFailure(status: 410, message: "x"), now: now)
+        #expect(p.skipReason(for: Self.source, state: gone, now: now, force: true)?.hasPrefix("gone") == true)
+    }
+
+    @Test func theIntervalFollowsTheFeedAndTheServerWithinTheBounds() {
+        var p = policy()
+        p.minInterval = .seconds(600)
+        p.maxInterval = .seconds(6 * 3600)
+        let none = StoredHints()
+        #expect(p.regularInterval(for: Self.source, hints: none, cacheLifetime: nil) == 1800)
+        // ttl 60 (minutes) and sy:updatePeriod hourly x 1 both ask for an hour.
+        let ttl = StoredHints(SchedulingHints(ttlMinutes: 60))
+        #expect(ttl.minimumInterval == 3600)
+        #expect(p.regularInterval(for: Self.source, hints: ttl, cacheLifetime: nil) == 3600)
+        let sy = StoredHints(SchedulingHints(updatePeriod: "daily", updateFrequency: 2))
+        #expect(p.regularInterval(for: Self.source, hints: sy, cacheLifetime: nil) == 6 * 3600)
+        // A hint never shortens the interval; max-age lengthens it; the bounds hold.
+        #expect(
+            p.regularInterval(for: Self.source, hints: StoredHints(SchedulingHints(ttlMinutes: 1)), cacheLifetime: nil) == 1800)
+        #expect(p.regularInterval(for: Self.source, hints: none, cacheLifetime: 7200) == 7200)
+        #expect(p.regularInterval(for: Self.source, hints: none, cacheLifetime: 86_400 * 7) == 6 * 3600)
+        var fast = Self.source
+        fast.interval = .seconds(60)
+        #expect(p.regularInterval(for: fast, hints: none, cacheLifetime: nil) == 600)
+    }
+
+    @Test func theNextFetchHasTenPercentJitterAndAvoidsSkippedHoursAndDays() {
+        // 2026-11-29 is a Sunday; 05:00 UTC.
+        let sunday5 = Date(timeIntervalSince1970: 1_795_928_400)
+        #expect(policy(jitter: 0).schedule(after: sunday5, interval: 1000, hints: StoredHints()) == sunday5 + 900)
+        #expect(policy(jitter: 0.999_999).schedule(after: sunday5, interval: 1000, hints: StoredHints()) < sunday5 + 1100)
+        // skipHours 5 and 6: a fetch planned at 05:30 moves to 07:00.
+        let hours = StoredHints(SchedulingHints(skipHours: [5, 6]))
+        #expect(policy().schedule(after: sunday5, interval: 1800, hints: hours) == sunday5 + 2 * 3600)
+        // skipDays Sunday: to Monday 00:00.
+        let days = StoredHints(SchedulingHints(skipDays: ["sunday"]))
+        #expect(days.skipDays == [0])
+        #expect(policy().schedule(after: sunday5, interval: 1800, hints: days) == sunday5 + 19 * 3600)
+        // Every hour skipped: the hint is ignored.
+        let all = StoredHints(SchedulingHints(skipHours: Set(0..<24)))
+        #expect(policy().schedule(after: sunday5, interval: 1800, hints: all) == sunday5 + 1800)
+    }
+
+    @Test func aParsedFeedsHintsAreRememberedForThe304sAfterIt() {
+        let p = policy()
+        var state = p.succeeded(
+            FetchState(), source: Self.source, validators: nil, bodyHash: "h", permanentTarget: nil, now: now,
+            hints: SchedulingHints(ttlMinutes: 120))
+        #expect(state.nextFetch == now + 7200)
+        state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: nil, now: now + 7200)
+        #expect(state.nextFetch == now + 14_400)
     }
 
     @Test func retryAfterWinsOverBackoff() {
         let later = now.addingTimeInterval(120)
         let state = policy().failed(
-            FetchState(), source: Self.source, failure: FetchFailure(status: 429, message: "x", retryAfter: later), now: now)
+            FetchState(), source: Self.source, failure: FetchFailure(status: 429, message: "x", retryAfter: .date(later)),
+            now: now)
         #expect(state.notBefore == later)
         #expect(state.notBeforeReason == "Retry-After from the server")
     }
@@ -62,16 +126,16 @@ import Testing
         let target = URL(string: "https://new.example/feed")!
         var state = FetchState()
         for _ in 1...2 {
-            state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: target)
+            state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: target, now: now)
             #expect(p.url(for: Self.source, state: state) == Self.source.url)
         }
         // A fetch without the redirect starts the count again.
-        state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: nil)
+        state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: nil, now: now)
         for _ in 1...2 {
-            state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: target)
+            state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: target, now: now)
         }
         #expect(p.url(for: Self.source, state: state) == Self.source.url)
-        state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: target)
+        state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: target, now: now)
         #expect(p.url(for: Self.source, state: state) == target)
         // The config changing its url forgets the move.
         let edited = SourceConfig(id: "s", url: URL(string: "https://third.example/feed")!)
@@ -84,7 +148,7 @@ import Testing
         for _ in 1...5 {
             state = p.succeeded(
                 state, source: Self.source, validators: nil, bodyHash: nil,
-                permanentTarget: URL(string: "http://old.example/feed"))
+                permanentTarget: URL(string: "http://old.example/feed"), now: now)
         }
         #expect(p.url(for: Self.source, state: state) == Self.source.url)
     }

@@ -53,8 +53,8 @@ import Testing
 
         let ready = notify.wait(for: "READY=1", timeout: 10)
         #expect(ready.contains { $0.contains("READY=1") }, "\(ready)")
-        let status = notify.wait(for: "failing, next cycle in", timeout: 10)
-        #expect(status.contains { $0.contains("failing, next cycle in") }, "\(status)")
+        let status = notify.wait(for: "failing, next fetch in", timeout: 10)
+        #expect(status.contains { $0.contains("failing, next fetch in") }, "\(status)")
         let watchdog = notify.wait(for: "WATCHDOG=1", timeout: 5)
         #expect(watchdog.contains { $0.contains("WATCHDOG=1") }, "\(watchdog)")
 
@@ -75,7 +75,7 @@ import Testing
         let stderr = Pipe()
         let process = try EstuaryBinary.start(
             ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
-        let first = notify.wait(for: "failing, next cycle in", timeout: 10)
+        let first = notify.wait(for: "failing, next fetch in", timeout: 10)
         #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)")
 
         // A broken file: rejected, logged, and the daemon keeps running.
@@ -115,14 +115,14 @@ import Testing
         let process = try EstuaryBinary.start(
             ["run", "--log-level", "warning", "--config", config.path], stderr: stderr,
             environment: ["NOTIFY_SOCKET": notify.path])
-        let status = notify.wait(for: "failing, next cycle in", timeout: 10)
+        let status = notify.wait(for: "failing, next fetch in", timeout: 10)
         #expect(status.contains { $0.contains("STATUS=3 sources, 1 failing") }, "\(status)")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("source \"gone\": fetch failed"), "\(log)")
-        #expect(!log.contains("cycle done"), "info lines are left out at warning: \(log)")
-        #expect(!log.contains("source \"planet\""), "\(log)")
+        #expect(log.contains("warning source=gone fetch failed (http): HTTP 404 Not Found"), "\(log)")
+        #expect(!log.contains("info "), "info lines are left out at warning: \(log)")
+        #expect(!log.contains("source=planet"), "\(log)")
 
         let wrong = try EstuaryBinary.run(["once", "--log-level", "loud", "--config", config.path])
         #expect(wrong.status == 64)

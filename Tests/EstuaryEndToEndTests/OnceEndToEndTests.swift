@@ -47,6 +47,8 @@ import Testing
         [estuary]
         state_dir = "state"
         output_dir = "public"
+        # A daemon in a test fetches every source at once instead of spreading them over an interval.
+        cold_start_spread = "0s"
 
         [fetch]
         # The test server is on loopback, and every source shares it.
@@ -83,7 +85,7 @@ import Testing
         let config = try Self.writeConfig(in: folder, server: server)
         let article = try Fixtures.seedArticle()
 
-        let run = try EstuaryBinary.run(["once", "--config", config.path])
+        let run = try EstuaryBinary.run(["once", "--verbose", "--config", config.path])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("source \"photo-journal\": 200, 1 item (1 new)"))
         #expect(run.stderr.contains("source \"planet\": 200, 1 item ("))
@@ -149,7 +151,13 @@ import Testing
         let indexFile = folder.appendingPathComponent("public/river.json").path
         let writtenBefore = try FileManager.default.attributesOfItem(atPath: indexFile)[.modificationDate] as? Date
 
-        let second = try EstuaryBinary.run(["once", "--config", config.path])
+        // Not due yet: a plain run fetches nothing and says nothing.
+        let notDue = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(notDue.status == 0)
+        #expect(notDue.stderr.isEmpty, "\(notDue.stderr)")
+        #expect(server.requests.count == 2)
+
+        let second = try EstuaryBinary.run(["once", "--force", "--verbose", "--config", config.path])
         #expect(second.status == 0, "stderr: \(second.stderr)")
         // Both validators went back, the server answered 304, nothing was parsed or written.
         #expect(second.stderr.contains("source \"photo-journal\": 304, not modified"))
@@ -160,16 +168,20 @@ import Testing
         #expect(server.requests.filter { $0.path == "/planet/atom.xml" }.last?.headers["if-modified-since"] != nil)
         let writtenAfter = try FileManager.default.attributesOfItem(atPath: indexFile)[.modificationDate] as? Date
         #expect(writtenAfter == writtenBefore)
-        // Quiet runs write nothing, not even to the database: its file and WAL stay byte for byte.
-        // (A run may still checkpoint what the previous process left in the WAL, so compare two quiet runs.)
-        let database = folder.appendingPathComponent("state/estuary.sqlite")
-        let wal = folder.appendingPathComponent("state/estuary.sqlite-wal")
-        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
-        let snapshot = (try Data(contentsOf: database), try? Data(contentsOf: wal))
-        let quiet = try EstuaryBinary.run(["once", "--config", config.path])
+        // A run that finds nothing new changes only each source's schedule in the state: the next
+        // fetch moves on by an interval; the outputs stay as they were.
+        let quiet = try EstuaryBinary.run(["once", "--force", "--config", config.path])
         #expect(quiet.status == 0, "stderr: \(quiet.stderr)")
-        #expect(try Data(contentsOf: database) == snapshot.0)
-        #expect((try? Data(contentsOf: wal)) == snapshot.1)
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+        let status = try EstuaryBinary.run(["status", "--json", "--config", config.path]).stdout
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [[String: Any]])
+        let formatter = ISO8601DateFormatter()
+        for row in rows {
+            // Due again one interval (30 minutes, less 10% jitter at most) after this run.
+            let next = try #require((row["nextAttempt"] as? String).flatMap(formatter.date(from:)), "\(row)")
+            #expect(next > Date().addingTimeInterval(26 * 60), "\(row)")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: indexFile)[.modificationDate] as? Date == writtenBefore)
 
         let after = try Self.items(folder)
         #expect(after.count == before.count)
@@ -206,7 +218,7 @@ import Testing
 
                 """)
 
-        let run = try EstuaryBinary.run(["once", "--config", config.path])
+        let run = try EstuaryBinary.run(["once", "--verbose", "--config", config.path])
         #expect(run.status == 1, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("source \"missing\": fetch failed (http): HTTP 404 Not Found"))
         #expect(run.stderr.contains("source \"webpage\": parse failed: not a feed: the url is a web page without a feed link"))
@@ -234,7 +246,7 @@ import Testing
             .replacingOccurrences(of: "\(server.baseURL)/planet/atom.xml", with: "\(server.baseURL)/blog/")
         try text.write(to: config, atomically: true, encoding: .utf8)
 
-        let run = try EstuaryBinary.run(["once", "--config", config.path])
+        let run = try EstuaryBinary.run(["once", "--verbose", "--config", config.path])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(
             run.stderr.contains(
@@ -259,7 +271,7 @@ import Testing
             .write(to: config, atomically: true, encoding: .utf8)
 
         for run in 1...3 {
-            let result = try EstuaryBinary.run(["once", "--config", config.path])
+            let result = try EstuaryBinary.run(["once", "--force", "--config", config.path])
             #expect(result.status == 0, "stderr: \(result.stderr)")
             #expect(moved.requests.count == run)
             let status = try EstuaryBinary.run(["status", "--config", config.path])
@@ -267,7 +279,7 @@ import Testing
             #expect(line.contains("moved to \(server.baseURL)/planet/atom.xml") == (run == 3), "\(line)")
         }
         // The fourth fetch goes straight to the new address.
-        _ = try EstuaryBinary.run(["once", "--config", config.path])
+        _ = try EstuaryBinary.run(["once", "--force", "--config", config.path])
         #expect(moved.requests.count == 3)
         #expect(try String(contentsOf: config, encoding: .utf8).contains("/old-planet.xml"))
     }
@@ -298,7 +310,8 @@ import Testing
         #expect(first.stderr.contains("source \"gone\": fetch failed (http): HTTP 410 Gone"))
         #expect(first.stderr.contains("marked gone: remove it from the config"))
 
-        let second = try EstuaryBinary.run(["once", "--config", config.path])
+        // Even forced, neither is asked again.
+        let second = try EstuaryBinary.run(["once", "--force", "--verbose", "--config", config.path])
         #expect(second.status == 0, "stderr: \(second.stderr)")
         #expect(second.stderr.contains("source \"busy\": skipped, not due: next attempt at"))
         #expect(second.stderr.contains("source \"gone\": skipped, gone: the server answered 410 Gone"))
@@ -365,38 +378,39 @@ import Testing
         // A file where the output folder should be.
         try Data("not a folder".utf8).write(to: folder.appendingPathComponent("public"))
 
-        let run = try EstuaryBinary.run(["once", "--config", config.path])
+        let run = try EstuaryBinary.run(["once", "--verbose", "--config", config.path])
         #expect(run.status == 74, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("output \"river\": not written: cannot create the folder"))
         #expect(run.stderr.contains("source \"photo-journal\": 200, 1 item (1 new)"))
 
         // The items were stored: once the folder is fixed, nothing is new and the outputs appear.
         try FileManager.default.removeItem(at: folder.appendingPathComponent("public"))
-        let again = try EstuaryBinary.run(["once", "--config", config.path])
+        let again = try EstuaryBinary.run(["once", "--force", "--verbose", "--config", config.path])
         #expect(again.status == 0, "stderr: \(again.stderr)")
         #expect(again.stderr.contains("source \"photo-journal\": 304, not modified"))
         #expect(try OnceEndToEndTests.items(folder).count == 1)
     }
 
-    @Test func runRepeatsTheCycleEveryInterval() throws {
+    @Test func runFetchesEachSourceAgainWhenItIsDue() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()
         let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
         let text = try String(contentsOf: config, encoding: .utf8)
-            .replacingOccurrences(of: "[estuary]\n", with: "[estuary]\ninterval = \"1s\"\n")
+            .replacingOccurrences(of: "[estuary]\n", with: "[estuary]\ninterval = \"1s\"\nmin_interval = \"1s\"\n")
         try text.write(to: config, atomically: true, encoding: .utf8)
 
         let err = Pipe()
-        let process = try EstuaryBinary.start(["run", "--config", config.path], stderr: err)
+        let process = try EstuaryBinary.start(["run", "--verbose", "--config", config.path], stderr: err)
         // Three cycles' worth of requests to each feed, within a generous deadline.
         EstuaryBinary.wait(upTo: 20) { server.requests.filter { $0.path == "/planet/atom.xml" }.count >= 3 }
         process.terminate()
         process.waitUntilExit()
         let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(server.requests.filter { $0.path == "/planet/atom.xml" }.count >= 3, "log: \(log)")
-        #expect(log.contains("a cycle every 1s"))
-        #expect(log.contains("source \"planet\": 200, 1 item ("))
-        #expect(log.contains("source \"planet\": 304, not modified"))
+        #expect(log.hasPrefix("info estuary "), "\(log)")
+        #expect(log.contains(" started: 2 sources"), "\(log)")
+        #expect(log.contains("debug source=planet 200, 1 item ("))
+        #expect(log.contains("debug source=planet 304, not modified"))
         #expect(try OnceEndToEndTests.items(folder).count == 1)
     }
 }
@@ -446,6 +460,8 @@ import Testing
         [estuary]
         state_dir = "state"
         output_dir = "public"
+        # A daemon in a test fetches every source at once instead of spreading them over an interval.
+        cold_start_spread = "0s"
 
         [fetch]
         allow_private_addresses = true

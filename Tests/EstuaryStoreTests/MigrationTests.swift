@@ -46,4 +46,31 @@ import Testing
         let queue = try DatabaseQueue(path: folder.appendingPathComponent("estuary.sqlite").path)
         #expect(try queue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
     }
+
+    /// Before v5 a backoff and a Retry-After both lived in not_before; from v5 the backoff is the
+    /// source's next fetch (which `once --force` may skip) and only the Retry-After stays a floor.
+    @Test(arguments: ["v2 fetch state", "v3 identity and dedupe", "v4 retention"])
+    func backoffBecomesTheScheduleAndRetryAfterStaysAFloor(version: String) throws {
+        let folder = try Fixtures.temporaryFolder()
+        do {
+            let queue = try database(upTo: version, in: folder)
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO source (id, url, error_count, not_before, not_before_reason) VALUES
+                            ('a', 'https://a.example/feed', 2, 5000, 'backoff after 2 errors in a row'),
+                            ('b', 'https://b.example/feed', 1, 7000, 'Retry-After from the server'),
+                            ('c', 'https://c.example/feed', 0, NULL, NULL)
+                        """)
+            }
+        }
+        let store = try SQLiteStore(directory: folder.path)
+        let states = try store.fetchStates(of: [])
+        #expect(states["a"]?.nextFetch == Date(timeIntervalSince1970: 5000))
+        #expect(states["a"]?.notBefore == nil)
+        #expect(states["a"]?.errorCount == 2)
+        #expect(states["b"]?.nextFetch == Date(timeIntervalSince1970: 7000))
+        #expect(states["b"]?.notBefore == Date(timeIntervalSince1970: 7000))
+        #expect(states["c"]?.dueTime == nil)
+    }
 }

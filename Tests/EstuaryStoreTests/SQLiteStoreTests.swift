@@ -128,6 +128,8 @@ import Testing
         state.movedFrom = "https://blog.example/feed"
         state.redirectTarget = "https://x.example/"
         state.redirectCount = 2
+        state.nextFetch = Date(timeIntervalSince1970: 2000)
+        state.hints = StoredHints(minimumInterval: 3600, skipHours: [0, 23], skipDays: [6])
         try store.recordFailure(source: Self.source, stage: "http", status: 500, message: "m", fetchState: state, at: Date())
         #expect(try store.fetchStates(of: [Self.source])["blog"] == state)
         var cleared = state

@@ -8,8 +8,18 @@ public struct Config: Sendable, Equatable {
     public var stateDirectory: String
     /// Where outputs are written (`[estuary] output_dir`).
     public var outputDirectory: String
-    /// How long `estuary run` waits between cycles (`[estuary] interval`).
+    /// How long a source waits between fetches unless it says otherwise (`[estuary] interval`).
     public var interval: Duration
+    /// Bounds on every source's interval (`[estuary] min_interval`, `max_interval`).
+    public var minInterval: Duration = Config.defaultMinInterval
+    public var maxInterval: Duration = Config.defaultMaxInterval
+    /// A cold start spreads the first fetches of never-fetched sources over this (`[estuary] cold_start_spread`);
+    /// nil means one interval.
+    public var coldStartSpread: Duration?
+    /// The daemon writes the outputs this long after the first change of a burst (`[estuary] output_delay`).
+    public var outputDelay: Duration = .seconds(10)
+    /// On SIGTERM, fetches under way get this long to finish before they are cancelled (`[estuary] stop_timeout`).
+    public var stopTimeout: Duration = .seconds(10)
     /// The largest feed accepted, in bytes: fetches stop past it, the parser refuses it (`[estuary] max_feed_bytes`).
     public var maxFeedBytes: Int = Config.defaultMaxFeedBytes
     /// `[fetch]`: how sources are fetched.
@@ -67,6 +77,8 @@ public struct Config: Sendable, Equatable {
     public static let defaultStateDirectory = "/var/lib/estuary"
     public static let defaultOutputDirectory = "/var/lib/estuary/output"
     public static let defaultInterval = Duration.seconds(30 * 60)
+    public static let defaultMinInterval = Duration.seconds(5 * 60)
+    public static let defaultMaxInterval = Duration.seconds(24 * 3600)
     public static let defaultMaxFeedBytes = 16 << 20
 }
 
@@ -123,6 +135,8 @@ public struct SourceConfig: Sendable, Equatable {
     public var password: Secret?
     /// False only with an explicit `tls_verify = false`; every fetch then logs a warning.
     public var verifyTLS = true
+    /// This source's own interval (`interval`), within the global bounds; nil for `[estuary] interval`.
+    public var interval: Duration?
     /// Retention: at most this many items are kept (the newest)...
     public var maxItems = 1000
     /// ...and none older than this. Removed items leave a tombstone so they never return as new.

@@ -97,6 +97,8 @@ private struct Reader {
         var normalizeIDs = true
         var maxStateBytes: Int? = nil
         var logLevel: String? = nil
+        // The scheduling keys land on a config with no sources yet; the real one takes them at the end.
+        var schedule = Config(file: file, stateDirectory: "", outputDirectory: "", interval: interval, sources: [], outputs: [])
         if let value = root["estuary"] {
             guard let estuary = value.table else {
                 throw error("estuary must be a table: [estuary]", header: "", key: "estuary")
@@ -105,7 +107,7 @@ private struct Reader {
             let t = TableReader(reader: self, table: estuary, header: "estuary", index: 0, section: section)
             try t.allowOnly([
                 "state_dir", "output_dir", "interval", "max_feed_bytes", "dedupe", "normalize_ids", "max_state_bytes",
-                "log_level",
+                "log_level", "min_interval", "max_interval", "cold_start_spread", "output_delay", "stop_timeout",
             ])
             if let level = try t.string("log_level") {
                 guard Config.logLevels.contains(level) else {
@@ -136,13 +138,18 @@ private struct Reader {
             }
             if let dir = try t.string("state_dir") { stateDirectory = resolve(path: dir) }
             if let dir = try t.string("output_dir") { outputDirectory = resolve(path: dir) }
-            if let text = try t.string("interval") {
-                guard let parsed = DurationText.parse(text), parsed > .zero else {
-                    throw t.error(
-                        key: "interval", "interval \"\(text)\" is not a duration such as \"90s\", \"30m\", \"1h\" or \"1d\"")
-                }
-                interval = parsed
+            if let value = try t.duration("interval", positive: true) { interval = value }
+            if let value = try t.duration("min_interval", positive: true) { schedule.minInterval = value }
+            if let value = try t.duration("max_interval", positive: true) { schedule.maxInterval = value }
+            guard schedule.minInterval <= schedule.maxInterval else {
+                throw t.error(
+                    key: "max_interval",
+                    "max_interval \(DurationText.format(schedule.maxInterval)) is shorter than min_interval \(DurationText.format(schedule.minInterval))"
+                )
             }
+            if let value = try t.duration("cold_start_spread", positive: false) { schedule.coldStartSpread = value }
+            if let value = try t.duration("output_delay", positive: false) { schedule.outputDelay = value }
+            if let value = try t.duration("stop_timeout", positive: false) { schedule.stopTimeout = value }
         }
 
         var fetch = FetchConfig()
@@ -186,6 +193,11 @@ private struct Reader {
         config.normalizeIDs = normalizeIDs
         config.maxStateBytes = maxStateBytes
         config.logLevel = logLevel
+        config.minInterval = schedule.minInterval
+        config.maxInterval = schedule.maxInterval
+        config.coldStartSpread = schedule.coldStartSpread
+        config.outputDelay = schedule.outputDelay
+        config.stopTimeout = schedule.stopTimeout
         return config
     }
 
@@ -216,7 +228,7 @@ private struct Reader {
         t.section = "[[source]] \"\(id)\""
         try t.allowOnly([
             "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify", "max_items",
-            "max_age",
+            "max_age", "interval",
         ])
         guard let urlText = try t.string("url") else {
             throw t.error(key: nil, "missing key \"url\" (the feed's http, https or file URL)")
@@ -248,12 +260,8 @@ private struct Reader {
             guard value > 0 else { throw t.error(key: "max_items", "max_items must be a positive number, not \(value)") }
             source.maxItems = value
         }
-        if let text = try t.string("max_age") {
-            guard let age = DurationText.parse(text), age > .zero else {
-                throw t.error(key: "max_age", "max_age \"\(text)\" is not a duration such as \"30d\" or \"365d\"")
-            }
-            source.maxAge = age
-        }
+        if let age = try t.duration("max_age", positive: true, examples: "\"30d\" or \"365d\"") { source.maxAge = age }
+        source.interval = try t.duration("interval", positive: true)
         return source
     }
 
@@ -310,11 +318,7 @@ private struct Reader {
             return value
         }
         func duration(_ key: String) throws(ConfigError) -> Duration? {
-            guard let text = try t.string(key) else { return nil }
-            guard let value = DurationText.parse(text) else {
-                throw t.error(key: key, "\(key) \"\(text)\" is not a duration such as \"500ms\", \"1s\" or \"30s\"")
-            }
-            return value
+            try t.duration(key, positive: false, examples: "\"500ms\", \"1s\" or \"30s\"")
         }
         if let value = try positive("concurrency", 1...1000) { fetch.concurrency = value }
         if let value = try positive("per_host", 1...100) { fetch.perHost = value }
@@ -439,6 +443,17 @@ private struct TableReader {
         guard let value = table[key] else { return nil }
         guard let i = value.int else { throw error(key: key, "\(key) must be an integer, not \(value.type)") }
         return i
+    }
+
+    /// A duration such as "90s" or "1h30m"; `positive` refuses zero.
+    func duration(_ key: String, positive: Bool, examples: String = "\"90s\", \"30m\", \"1h\" or \"1d\"") throws(ConfigError)
+        -> Duration?
+    {
+        guard let text = try string(key) else { return nil }
+        guard let value = DurationText.parse(text), !positive || value > .zero else {
+            throw error(key: key, "\(key) \"\(text)\" is not a\(positive ? " positive" : "") duration such as \(examples)")
+        }
+        return value
     }
 
     func strings(_ key: String) throws(ConfigError) -> [String]? {

@@ -49,3 +49,10 @@ public enum DurationText {
         return out
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as a TimeInterval.
+    public var seconds: TimeInterval {
+        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
+    }
+}

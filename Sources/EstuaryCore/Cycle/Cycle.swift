@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 
-/// One pass of the pipeline: fetch every source, parse, store, write every output.
+/// The pipeline for a set of sources: fetch, parse, store; then write every output.
 ///
-/// `estuary once` runs it one time; `estuary run` runs it on an interval. Both
-/// call ``run(config:)``, so the cron path and the daemon path cannot drift apart.
+/// The ``Scheduler`` decides which sources are due and calls ``fetch(_:config:states:onSource:)``
+/// and ``writeOutputs(config:changed:)``: `estuary once` runs one pass of it, `estuary run`
+/// loops, so the cron path and the daemon path cannot drift apart.
 public struct Cycle: Sendable {
     let fetcher: any FeedFetching
     let parser: any FeedParsing
@@ -12,65 +13,87 @@ public struct Cycle: Sendable {
     let writer: OutputWriter
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Jitter for the schedule and the backoff; injected so tests are repeatable.
+    let random: @Sendable () -> Double
     /// Time spent in each stage during the current run (parse, store and output run on many tasks).
     let timings = StageTimings()
 
     public init(
         fetcher: any FeedFetching, parser: any FeedParsing, store: any ArticleStore,
         writer: OutputWriter = OutputWriter(), now: @escaping @Sendable () -> Date = Date.init,
-        logger: Logger
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger
     ) {
         self.fetcher = fetcher
         self.parser = parser
         self.store = store
         self.writer = writer
         self.now = now
+        self.random = random
         self.logger = logger
     }
 
     /// Sources parsed and stored at once.
     static let processingWidth = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
 
-    /// Runs the cycle once. `onSource` hears about each source as soon as it is done.
-    /// Sources that are gone, or waiting out a backoff or a Retry-After, are skipped.
-    public func run(config: Config, onSource: @escaping @Sendable (SourceReport) -> Void = { _ in }) async -> CycleReport {
-        timings.reset()
-        let clock = ContinuousClock.now
-        let policy = {
-            var policy = FetchPolicy(interval: config.interval)
-            policy.moveAfter = config.fetch.moveAfterRedirects
-            return policy
-        }()
-        let states: [String: FetchState]
+    /// The politeness rules and the schedule for `config`.
+    func policy(_ config: Config) -> FetchPolicy {
+        var policy = FetchPolicy(config: config)
+        policy.random = random
+        return policy
+    }
+
+    /// What the state remembers about fetching each source, by id (empty, logged, when it cannot be read).
+    public func fetchStates(_ config: Config) -> [String: FetchState] {
         do {
-            states = try store.fetchStates(of: config.sources)
+            return try store.fetchStates(of: config.sources)
         } catch {
-            logger.error("could not read the fetch state; fetching every source: \(error)")
-            states = [:]
+            logger.error("could not read the fetch state; every source counts as due: \(error)")
+            return [:]
         }
-        let started = now()
+    }
+
+    /// Splits `config`'s sources into those to fetch at `time` and reports for the others
+    /// (gone, or not due; with `force` only gone or under a Retry-After).
+    public func plan(config: Config, states: [String: FetchState], at time: Date, force: Bool) -> (
+        due: [SourceConfig], skipped: [SourceReport]
+    ) {
+        let policy = policy(config)
+        var due: [SourceConfig] = []
         var skipped: [SourceReport] = []
-        var requests: [FetchRequest] = []
         for source in config.sources {
-            let state = states[source.id] ?? FetchState()
-            if let reason = policy.skipReason(for: source, state: state, now: started) {
-                let report = SourceReport(sourceID: source.id, outcome: .skipped(reason: reason), elapsed: .zero)
-                onSource(report)
-                skipped.append(report)
-                continue
+            if let reason = policy.skipReason(for: source, state: states[source.id] ?? FetchState(), now: time, force: force) {
+                skipped.append(SourceReport(sourceID: source.id, outcome: .skipped(reason: reason), elapsed: .zero))
+            } else {
+                due.append(source)
             }
+        }
+        return (due, skipped)
+    }
+
+    /// Fetches, parses and stores `sources`. `onSource` hears about each as soon as it is done.
+    /// Cancelling the task cancels the transfers under way; the sources they were for report nothing
+    /// and stay due.
+    public func fetch(
+        _ sources: [SourceConfig], config: Config, states: [String: FetchState],
+        onSource: @escaping @Sendable (SourceReport) -> Void = { _ in }
+    ) async -> [SourceReport] {
+        let policy = policy(config)
+        var requests: [FetchRequest] = []
+        for source in sources {
             if !source.verifyTLS {
                 logger.warning(
                     "TLS verification is off for this source (tls_verify = false): anyone on the path can change what it says",
                     metadata: ["source": "\(source.id)"])
             }
+            let state = states[source.id] ?? FetchState()
             requests.append(
                 FetchRequest(source: source, url: policy.url(for: source, state: state), validators: state.validators))
         }
-        let byID = Dictionary(uniqueKeysWithValues: config.sources.map { ($0.id, $0) })
+        let byID = Dictionary(uniqueKeysWithValues: sources.map { ($0.id, $0) })
         let dedupe = config.dedupeContexts()
+        let started = now()
 
-        let fetched = await withTaskGroup(of: SourceReport.self) { group in
+        return await withTaskGroup(of: SourceReport.self) { group in
             var reports: [SourceReport] = []
             var inFlight = 0
             for await (request, result) in fetcher.fetch(requests) {
@@ -93,23 +116,17 @@ public struct Cycle: Sendable {
             for await report in group { reports.append(report) }
             return reports
         }
+    }
 
-        // Nothing new anywhere and every file in place: the outputs would say the same, so they stay as they are.
-        let changed = fetched.contains { if case .stored(_, _, let new) = $0.outcome { new > 0 } else { false } }
-        var outputReports: [OutputReport] = []
-        for output in config.outputs {
+    /// Writes every output of `config`. When nothing `changed` and every file is in place the
+    /// outputs would say the same, so they stay as they are.
+    public func writeOutputs(config: Config, changed: Bool) -> [OutputReport] {
+        config.outputs.map { output in
             if !changed, writer.filesExist(for: output, in: config.outputDirectory) {
-                outputReports.append(OutputReport(name: output.name, files: [], error: nil, unchanged: true))
-            } else {
-                outputReports.append(timings.measure(\.output) { write(output: output, config: config) })
+                return OutputReport(name: output.name, files: [], error: nil, unchanged: true)
             }
+            return timings.measure(\.output) { write(output: output, config: config) }
         }
-        let order = Dictionary(uniqueKeysWithValues: config.sources.enumerated().map { ($1.id, $0) })
-        var report = CycleReport(
-            sources: (skipped + fetched).sorted { order[$0.sourceID, default: 0] < order[$1.sourceID, default: 0] },
-            outputs: outputReports)
-        report.timings = timings.snapshot(total: ContinuousClock.now - clock)
-        return report
     }
 
     /// Parse and store one fetched source; every failure becomes a report naming its stage.
@@ -159,7 +176,8 @@ public struct Cycle: Sendable {
             return fail(failure.stage, status: failure.status, failure.message, next: next)
         case .notModified(let answer):
             let next = policy.succeeded(
-                state, source: source, validators: answer.validators, bodyHash: nil, permanentTarget: answer.permanentTarget)
+                state, source: source, validators: answer.validators, bodyHash: nil, permanentTarget: answer.permanentTarget,
+                now: now(), cacheLifetime: answer.cacheLifetime)
             return unchanged(status: 304, reason: "not modified", next: next)
         case .body(let fetched):
             body = fetched
@@ -167,7 +185,8 @@ public struct Cycle: Sendable {
         // A new ETag on the same bytes is not news.
         let hash = ContentHash.hex(of: body.body)
         let next = policy.succeeded(
-            state, source: source, validators: body.validators, bodyHash: hash, permanentTarget: body.permanentTarget)
+            state, source: source, validators: body.validators, bodyHash: hash, permanentTarget: body.permanentTarget,
+            now: now(), cacheLifetime: body.cacheLifetime)
         if state.bodyHash == hash {
             return unchanged(status: body.status, reason: "body unchanged", next: next)
         }
@@ -193,7 +212,9 @@ public struct Cycle: Sendable {
             case .success(let found):
                 document = found
                 // The page's validators and hash would hide the feed next time: keep none of them.
-                fetchState = policy.succeeded(state, source: source, validators: nil, bodyHash: nil, permanentTarget: nil)
+                fetchState = policy.succeeded(
+                    state, source: source, validators: nil, bodyHash: nil, permanentTarget: nil, now: now(),
+                    hints: found.metadata.hints)
             case .failure(let failure):
                 let report = fail(
                     failure.stage, status: failure.status, "\(failure.message) (the discovered feed \(feedURL.absoluteString))",
@@ -202,6 +223,9 @@ public struct Cycle: Sendable {
             }
         case .success(let parsed):
             document = parsed
+            fetchState = policy.succeeded(
+                state, source: source, validators: body.validators, bodyHash: hash, permanentTarget: body.permanentTarget,
+                now: now(), cacheLifetime: body.cacheLifetime, hints: parsed.metadata.hints)
         }
         if !document.wellFormed {
             log.debug("feed is not well-formed; items were recovered")

@@ -65,14 +65,33 @@ public struct SourceReport: Sendable, CustomStringConvertible {
         return false
     }
 
+    /// True when the source was fetched (whatever the result), false when it was skipped.
+    public var fetched: Bool {
+        if case .skipped = outcome { return false }
+        return true
+    }
+
+    /// True when items were added or updated: the outputs would change.
+    public var changedItems: Bool {
+        guard case .stored(_, _, let new) = outcome else { return false }
+        return new > 0 || (stored?.updated ?? 0) > 0
+    }
+
     /// One line: `source "lwn": 200, 25 items (3 new), 84 ms`,
     /// `source "lwn": fetch failed (http): HTTP 503 Service Unavailable; next attempt at …, 12 ms`.
     public var description: String {
-        guard let note else { return line }
-        return "source \"\(sourceID)\": \(note)\n" + line
+        let prefix = "source \"\(sourceID)\": "
+        guard let note else { return prefix + detail }
+        return prefix + note + "\n" + prefix + detail
     }
 
-    private var line: String {
+    /// The same without the source's name, for a log line that names it as `source=<id>`.
+    public var logLine: String {
+        guard let note else { return detail }
+        return note + "; " + detail
+    }
+
+    private var detail: String {
         let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         switch outcome {
         case .stored(let status, let items, let new):
@@ -81,18 +100,18 @@ public struct SourceReport: Sendable, CustomStringConvertible {
             if let stored, stored.duplicates > 0 {
                 detail += ", \(stored.duplicates) already seen in another source"
             }
-            return "source \"\(sourceID)\": \(status), \(items) item\(items == 1 ? "" : "s") (\(detail)), \(ms) ms"
+            return "\(status), \(items) item\(items == 1 ? "" : "s") (\(detail)), \(ms) ms"
         case .unchanged(let status, let reason):
-            return "source \"\(sourceID)\": \(status), \(reason), \(ms) ms"
+            return "\(status), \(reason), \(ms) ms"
         case .skipped(let reason):
-            return "source \"\(sourceID)\": skipped, \(reason)"
+            return "skipped, \(reason)"
         case .failed(let stage, _, let message, let next):
             let verb = ["parse", "store"].contains(stage) ? "\(stage) failed" : "fetch failed (\(stage))"
-            var line = "source \"\(sourceID)\": \(verb): \(message)"
+            var line = "\(verb): \(message)"
             if let gone = next.goneURL, !gone.isEmpty {
                 line += "; marked gone: remove it from the config, it will not be fetched again while the url stays"
-            } else if let notBefore = next.notBefore {
-                line += "; next attempt at \(CivilTime.rfc3339(notBefore))"
+            } else if let due = next.dueTime {
+                line += "; next attempt at \(CivilTime.rfc3339(due))"
                 if let reason = next.notBeforeReason { line += " (\(reason))" }
             }
             return line + ", \(ms) ms"

@@ -47,11 +47,30 @@ public struct NotModified: Sendable {
     /// Where a permanent redirect (301, 308) on the way pointed, if the chain began with one.
     public var permanentTarget: URL?
     public var elapsed: Duration
+    /// How long the server says the feed stays fresh (`Cache-Control: max-age`, or `Expires` minus `Date`).
+    public var cacheLifetime: TimeInterval?
 
-    public init(validators: Validators, permanentTarget: URL? = nil, elapsed: Duration = .zero) {
+    public init(
+        validators: Validators, permanentTarget: URL? = nil, elapsed: Duration = .zero, cacheLifetime: TimeInterval? = nil
+    ) {
         self.validators = validators
         self.permanentTarget = permanentTarget
         self.elapsed = elapsed
+        self.cacheLifetime = cacheLifetime
+    }
+}
+
+/// A server's Retry-After: seconds from the answer, or a time.
+public enum RetryAfter: Sendable, Equatable {
+    case seconds(Int)
+    case date(Date)
+
+    /// The time it names, for an answer received at `now`.
+    public func date(from now: Date) -> Date {
+        switch self {
+        case .seconds(let seconds): now.addingTimeInterval(TimeInterval(seconds))
+        case .date(let date): date
+        }
     }
 }
 
@@ -72,11 +91,15 @@ public struct FetchedBody: Sendable {
     public var validators: Validators
     /// Where a permanent redirect (301, 308) on the way pointed, if the chain began with one.
     public var permanentTarget: URL?
+    /// How long the server says the feed stays fresh (`Cache-Control: max-age`, or `Expires` minus `Date`).
+    public var cacheLifetime: TimeInterval?
 
     public init(
         status: Int, body: [UInt8], effectiveURL: URL, contentType: String? = nil, elapsed: Duration = .zero,
-        contentLocation: String? = nil, validators: Validators = Validators(), permanentTarget: URL? = nil
+        contentLocation: String? = nil, validators: Validators = Validators(), permanentTarget: URL? = nil,
+        cacheLifetime: TimeInterval? = nil
     ) {
+        self.cacheLifetime = cacheLifetime
         self.status = status
         self.body = body
         self.effectiveURL = effectiveURL
@@ -103,10 +126,12 @@ public struct FetchFailure: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// How long the attempt took.
     public var elapsed: Duration
-    /// A 429 or 503's Retry-After, as a time.
-    public var retryAfter: Date?
+    /// A 429 or 503's Retry-After.
+    public var retryAfter: RetryAfter?
 
-    public init(status: Int? = nil, stage: String = "http", message: String, elapsed: Duration = .zero, retryAfter: Date? = nil) {
+    public init(
+        status: Int? = nil, stage: String = "http", message: String, elapsed: Duration = .zero, retryAfter: RetryAfter? = nil
+    ) {
         self.status = status
         self.stage = stage
         self.message = message

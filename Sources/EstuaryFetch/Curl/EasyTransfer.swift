@@ -117,11 +117,15 @@ final class EasyTransfer {
         }
         if request.url.isFileURL { status = 200 }
         let validators = Validators(etag: header("ETag"), lastModified: header("Last-Modified"))
+        let lifetime = HTTPDate.cacheLifetime(
+            cacheControl: header("Cache-Control"), expires: header("Expires"), date: header("Date"))
         if status == 304 {
-            return .notModified(NotModified(validators: validators, permanentTarget: permanentTarget(), elapsed: elapsed))
+            return .notModified(
+                NotModified(
+                    validators: validators, permanentTarget: permanentTarget(), elapsed: elapsed, cacheLifetime: lifetime))
         }
         guard (200..<300).contains(status) else {
-            var retryAfter: Date? = nil
+            var retryAfter: RetryAfter? = nil
             if status == 429 || status == 503 { retryAfter = header("Retry-After").flatMap { HTTPDate.retryAfter($0) } }
             return .failure(
                 FetchFailure(
@@ -137,7 +141,8 @@ final class EasyTransfer {
             FetchedBody(
                 status: status, body: body, effectiveURL: effective,
                 contentType: typePointer.map { String(cString: $0) }, elapsed: elapsed,
-                contentLocation: header("Content-Location"), validators: validators, permanentTarget: permanentTarget()))
+                contentLocation: header("Content-Location"), validators: validators, permanentTarget: permanentTarget(),
+                cacheLifetime: lifetime))
     }
 
     /// Where the chain's leading permanent redirects (301, 308) point, nil when it does not start with one.

@@ -211,7 +211,7 @@ final class MultiEngine: @unchecked Sendable {
                     // the rest of its group waits at most 30 s, so a one-shot run never hangs on it.
                     var pause = max(settings.hostSpacing * 10, .seconds(2))
                     if let retryAfter = failure.retryAfter {
-                        pause = .seconds(max(0, retryAfter.timeIntervalSinceNow))
+                        pause = .seconds(max(0, retryAfter.date(from: Date()).timeIntervalSinceNow))
                     }
                     pause = min(pause, .seconds(30))
                     pausedUntil[group] = max(pausedUntil[group] ?? now, now + pause)

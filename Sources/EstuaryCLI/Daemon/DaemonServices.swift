@@ -1,0 +1,56 @@
+import EstuaryCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// The scheduler as a service: it runs until a graceful shutdown (SIGTERM, SIGINT), which stops
+/// new fetches; fetches under way get `stop_timeout`, then the pending outputs are written.
+struct SchedulerService: Service {
+    let scheduler: Scheduler
+    let onShutdown: @Sendable () -> Void
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await scheduler.run()
+        } onGracefulShutdown: {
+            onShutdown()
+            scheduler.stop()
+        }
+    }
+}
+
+/// SIGHUP (`systemctl reload`) rereads the config; ends on a graceful shutdown.
+struct ReloadService: Service {
+    let reload: @Sendable () -> Void
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            reload()
+        }
+    }
+}
+
+/// Feeds systemd's watchdog at half its interval, only while the scheduler loop shows progress.
+struct WatchdogService: Service {
+    let systemd: SystemdNotifier
+    let interval: Duration
+    let progress: Heartbeat
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: interval)
+            if progress.isRecent(within: interval * 2) { systemd.notify("WATCHDOG=1") }
+        }
+    }
+}
+
+/// When the daemon loop last made progress.
+final class Heartbeat: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = ContinuousClock.now
+
+    func beat() { lock.withLock { last = ContinuousClock.now } }
+
+    func isRecent(within window: Duration) -> Bool { lock.withLock { ContinuousClock.now - last < window } }
+}

@@ -1,0 +1,271 @@
+import Foundation
+import Logging
+
+/// Decides when each source is fetched, and when the outputs are written.
+///
+/// Every source has a due time in the state (``FetchState/dueTime``): its interval after a
+/// success, following the feed's and the server's hints within the bounds, with jitter; its
+/// backoff or Retry-After after a failure. `estuary once` runs ``once(force:)``: the due
+/// sources, then the outputs. `estuary run` runs ``run(until:)``: the same batch whenever
+/// sources are due, the outputs once after a burst of changes. Time comes from an injected
+/// ``SchedulerClock``.
+public final class Scheduler: @unchecked Sendable {
+    /// What the daemon reports to systemd and the metrics.
+    public struct Status: Sendable, Equatable {
+        public var sources: Int
+        public var failing: Int
+        public var gone: Int
+        /// When the next source is due (nil: none is scheduled).
+        public var nextDue: Date?
+        /// How late the last batch started, after its most overdue source's due time.
+        public var lag: TimeInterval
+        /// The clock's time when the status was taken.
+        public var now: Date
+
+        /// `42 sources, 3 failing, next fetch in 12 s`.
+        public var description: String {
+            var text = "\(sources) sources, \(failing) failing"
+            if gone > 0 { text += ", \(gone) gone" }
+            if let nextDue {
+                let seconds = max(0, Int(nextDue.timeIntervalSince(now).rounded(.up)))
+                text += ", next fetch in " + (seconds < 120 ? "\(seconds) s" : DurationText.format(.seconds(seconds)))
+            }
+            return text
+        }
+    }
+
+    private let lock = NSLock()
+    private var configuration: Config
+    private var cycle: Cycle
+    private let clock: any SchedulerClock
+    private let logger: Logger
+    private let wakeup = Wakeup()
+    private var stopping = false
+    private var batch: Task<[SourceReport], Never>?
+    /// Due times that replace the state's: a cold start's spread, sources changed by a reload.
+    private var overrides: [String: Date] = [:]
+    private var outputsPendingSince: Date?
+    private var lastLag: TimeInterval = 0
+
+    /// Hears about each source as soon as it is done (logging, metrics).
+    public var onSource: @Sendable (SourceReport) -> Void = { _ in }
+    /// Hears how many sources a batch fetches, as it starts.
+    public var onBatch: @Sendable (Int) -> Void = { _ in }
+    /// Hears the status whenever the loop goes to sleep.
+    public var onStatus: @Sendable (Status) -> Void = { _ in }
+    /// Hears about each round of outputs written.
+    public var onOutputs: @Sendable ([OutputReport]) -> Void = { _ in }
+
+    public init(config: Config, cycle: Cycle, clock: any SchedulerClock = WallClock(), logger: Logger) {
+        self.configuration = config
+        self.cycle = cycle
+        self.clock = clock
+        self.logger = logger
+    }
+
+    private var current: (Config, Cycle) { lock.withLock { (configuration, cycle) } }
+
+    /// The config in use (the latest reloaded).
+    public var config: Config { lock.withLock { configuration } }
+
+    // MARK: - One pass (`estuary once`)
+
+    /// Fetches the sources that are due (with `force`, every one that is not gone nor under a
+    /// Retry-After), then writes the outputs.
+    public func once(force: Bool = false) async -> CycleReport {
+        let (config, cycle) = current
+        cycle.timings.reset()
+        let started = ContinuousClock.now
+        let states = cycle.fetchStates(config)
+        let (due, skipped) = cycle.plan(config: config, states: states, at: clock.now(), force: force)
+        let fetched = await fetch(due, config: config, cycle: cycle, states: states)
+        let outputs = cycle.writeOutputs(config: config, changed: fetched.contains(where: \.changedItems))
+        let order = Dictionary(uniqueKeysWithValues: config.sources.enumerated().map { ($1.id, $0) })
+        var report = CycleReport(
+            sources: (skipped + fetched).sorted { order[$0.sourceID, default: 0] < order[$1.sourceID, default: 0] },
+            outputs: outputs)
+        report.timings = cycle.timings.snapshot(total: ContinuousClock.now - started)
+        return report
+    }
+
+    /// The batch both modes run: fetch, parse and store `sources`, as one cancellable task.
+    private func fetch(_ sources: [SourceConfig], config: Config, cycle: Cycle, states: [String: FetchState]) async
+        -> [SourceReport]
+    {
+        guard !sources.isEmpty else { return [] }
+        onBatch(sources.count)
+        let onSource = self.onSource
+        let task = Task { await cycle.fetch(sources, config: config, states: states, onSource: onSource) }
+        let cancelled = lock.withLock { () -> Bool in
+            batch = task
+            return stopping && cancelNow
+        }
+        if cancelled { task.cancel() }
+        let reports = await task.value
+        lock.withLock {
+            batch = nil
+            for report in reports { overrides[report.sourceID] = nil }
+        }
+        return reports
+    }
+
+    // MARK: - The daemon loop (`estuary run`)
+
+    /// Fetches sources as they fall due until ``stop()`` (or until the clock reaches `end`, for tests).
+    /// Outputs are written `output_delay` after the first change of a burst, and once more on the way out.
+    public func run(until end: Date? = nil) async {
+        spreadFirstFetches(at: clock.now())
+        do {
+            // Outputs missing (a first start, a new [[output]]) are written at once, from what is stored.
+            let (config, cycle) = current
+            report(outputs: cycle.writeOutputs(config: config, changed: false).filter { !$0.unchanged })
+        }
+        while !isStopping {
+            let now = clock.now()
+            if let end, now >= end { break }
+            let (config, cycle) = current
+            let states = effectiveStates(config: config, cycle: cycle)
+            let (due, _) = cycle.plan(config: config, states: states, at: now, force: false)
+            if !due.isEmpty {
+                let overdue = due.compactMap { states[$0.id]?.dueTime }.min() ?? now
+                lock.withLock { lastLag = max(0, now.timeIntervalSince(overdue)) }
+                let reports = await fetch(due, config: config, cycle: cycle, states: states)
+                if reports.contains(where: \.changedItems) {
+                    lock.withLock { outputsPendingSince = outputsPendingSince ?? clock.now() }
+                }
+                continue
+            }
+            let pending = lock.withLock { outputsPendingSince }
+            if let pending, now >= pending.addingTimeInterval(config.outputDelay.seconds) {
+                writeOutputs(config: config, cycle: cycle)
+                continue
+            }
+            let nextDue = nextDueTime(config: config, states: states)
+            var wake = nextDue ?? now.addingTimeInterval(config.maxInterval.seconds)
+            if let pending { wake = min(wake, pending.addingTimeInterval(config.outputDelay.seconds)) }
+            if let end { wake = min(wake, end) }
+            onStatus(status(config: config, states: states, nextDue: nextDue, now: now))
+            await pause(until: wake)
+        }
+        let (config, cycle) = current
+        if lock.withLock({ outputsPendingSince }) != nil { writeOutputs(config: config, cycle: cycle) }
+    }
+
+    /// Ends ``run(until:)``: no new fetches; fetches under way get `stop_timeout` (real time) to
+    /// finish, then are cancelled. Pending outputs are written before `run` returns.
+    public func stop() {
+        let timeout = lock.withLock { () -> Duration in
+            stopping = true
+            return configuration.stopTimeout
+        }
+        wakeup.signal()
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.cancelBatch()
+        }
+    }
+
+    private var cancelNow = false
+
+    private func cancelBatch() {
+        let task = lock.withLock { () -> Task<[SourceReport], Never>? in
+            cancelNow = true
+            return batch
+        }
+        if let task {
+            logger.warning("fetches still under way after stop_timeout are cancelled; their sources stay due")
+            task.cancel()
+        }
+    }
+
+    public var isStopping: Bool { lock.withLock { stopping } }
+
+    /// Applies a new config: new sources are spread over the cold-start window, removed ones are
+    /// no longer fetched, changed ones are due at once; outputs are rewritten after `output_delay`.
+    public func reload(config newConfig: Config, cycle newCycle: Cycle) {
+        let now = clock.now()
+        lock.withLock {
+            let old = Dictionary(uniqueKeysWithValues: configuration.sources.map { ($0.id, $0) })
+            configuration = newConfig
+            cycle = newCycle
+            let ids = Set(newConfig.sources.map(\.id))
+            overrides = overrides.filter { ids.contains($0.key) }
+            for source in newConfig.sources where old[source.id] != nil && old[source.id] != source {
+                overrides[source.id] = now
+            }
+            outputsPendingSince = outputsPendingSince ?? now
+        }
+        spreadFirstFetches(at: now)
+        wakeup.signal()
+    }
+
+    /// Sources never fetched, and not yet spread, get first fetches spread evenly over
+    /// `cold_start_spread` (one interval by default), in config order, from `time`.
+    private func spreadFirstFetches(at time: Date) {
+        let (config, cycle) = current
+        let states = cycle.fetchStates(config)
+        lock.withLock {
+            let fresh = config.sources.filter { states[$0.id]?.dueTime == nil && overrides[$0.id] == nil }
+            let spread = (config.coldStartSpread ?? config.interval).seconds
+            for (index, source) in fresh.enumerated() {
+                overrides[source.id] = time.addingTimeInterval(spread * Double(index) / Double(fresh.count))
+            }
+        }
+    }
+
+    /// The state's fetch states with the overrides applied (a Retry-After still wins).
+    private func effectiveStates(config: Config, cycle: Cycle) -> [String: FetchState] {
+        var states = cycle.fetchStates(config)
+        let overrides = lock.withLock { self.overrides }
+        for (id, time) in overrides {
+            var state = states[id] ?? FetchState()
+            state.nextFetch = time
+            states[id] = state
+        }
+        return states
+    }
+
+    private func nextDueTime(config: Config, states: [String: FetchState]) -> Date? {
+        config.sources.compactMap { source -> Date? in
+            let state = states[source.id] ?? FetchState()
+            return state.goneURL == source.url.absoluteString ? nil : state.dueTime
+        }.min()
+    }
+
+    private func status(config: Config, states: [String: FetchState], nextDue: Date?, now: Date) -> Status {
+        var failing = 0
+        var gone = 0
+        for source in config.sources {
+            guard let state = states[source.id] else { continue }
+            if state.goneURL == source.url.absoluteString {
+                gone += 1
+            } else if state.errorCount > 0 {
+                failing += 1
+            }
+        }
+        return Status(
+            sources: config.sources.count, failing: failing, gone: gone, nextDue: nextDue, lag: lock.withLock { lastLag },
+            now: now)
+    }
+
+    private func writeOutputs(config: Config, cycle: Cycle) {
+        lock.withLock { outputsPendingSince = nil }
+        report(outputs: cycle.writeOutputs(config: config, changed: true))
+    }
+
+    private func report(outputs: [OutputReport]) {
+        if !outputs.isEmpty { onOutputs(outputs) }
+    }
+
+    /// Sleeps until `deadline`, a reload or a stop.
+    private func pause(until deadline: Date) async {
+        let clock = self.clock
+        let wakeup = self.wakeup
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await clock.sleep(until: deadline) }
+            group.addTask { await wakeup.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
