@@ -93,6 +93,12 @@ let package = Package(
             name: "EstuaryStoreTests",
             dependencies: ["EstuaryStore", "EstuaryTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
+            name: "EstuarySchedulerTests",
+            dependencies: [
+                "EstuaryCore", "EstuaryFetch", "EstuaryParse", "EstuaryStore", "EstuaryTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
             name: "EstuaryEndToEndTests",
             dependencies: ["EstuaryParse", "EstuaryTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ],

@@ -22,10 +22,17 @@ public final class CurlFetcher: FeedFetching {
             return stream
         }
         let remaining = Countdown(requests.count)
+        let batch = MultiEngine.Batch()
+        // A caller that stops listening (its task cancelled) cancels what is still queued or under way.
+        continuation.onTermination = { [engine] termination in
+            guard case .cancelled = termination else { return }
+            batch.cancel()
+            engine.cancelCancelledBatches()
+        }
         for request in requests {
             logger.debug("fetch", metadata: ["source": "\(request.sourceID)", "url": "\(request.url.absoluteString)"])
             engine.submit(
-                MultiEngine.Job(request: request) { result in
+                MultiEngine.Job(request: request, batch: batch) { result in
                     continuation.yield((request, result))
                     if remaining.decrement() { continuation.finish() }
                 })

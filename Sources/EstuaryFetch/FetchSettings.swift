@@ -23,6 +23,9 @@ public struct FetchSettings: Sendable, Equatable {
     /// Minimum time between the starts of two requests to the same host group
     /// (registrable domain: `a.tumblr.com` and `b.tumblr.com` share one).
     public var hostSpacing: Duration = .seconds(1)
+    /// After a 429 or 503 the rest of the host group waits its Retry-After, at most this long
+    /// (the source itself waits the whole Retry-After, in the state), so one run never hangs on it.
+    public var maxHostPause: Duration = .seconds(30)
     /// Sent with every request.
     public var userAgent = "Estuary/\(Estuary.version) (+https://github.com/estuary-feeds/estuary)"
     /// Off by default: loopback, private, link-local and similar addresses are refused (docs/security.md).

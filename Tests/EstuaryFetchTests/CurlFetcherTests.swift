@@ -266,6 +266,26 @@ extension FetchResult {
         #expect(server.requests.count == 2)
     }
 
+    @Test func cacheControlAndExpiresSayHowLongTheFeedStaysFresh() async throws {
+        let server = try TestHTTPServer { request in
+            switch request.path {
+            case "/max-age": .init(headers: [("Cache-Control", "public, max-age=7200")], body: CurlFetcherTests.feed)
+            case "/no-cache": .init(headers: [("Cache-Control", "no-cache, max-age=7200")], body: CurlFetcherTests.feed)
+            default:
+                .init(
+                    headers: [("Date", "Sun, 29 Nov 2026 05:00:00 GMT"), ("Expires", "Sun, 29 Nov 2026 06:30:00 GMT")],
+                    body: CurlFetcherTests.feed)
+            }
+        }
+        func lifetime(_ path: String) async -> TimeInterval? {
+            guard case .body(let body) = await fetchOne("\(server.baseURL)\(path)") else { return -1 }
+            return body.cacheLifetime
+        }
+        #expect(await lifetime("/max-age") == 7200)
+        #expect(await lifetime("/no-cache") == nil)
+        #expect(await lifetime("/expires") == 5400)
+    }
+
     @Test(arguments: [429, 503])
     func retryAfterInSecondsAndAsADate(status: Int) async throws {
         let server = try TestHTTPServer { request in
@@ -334,5 +354,37 @@ extension FetchResult {
         ]
         for await (request, _) in fetcher.fetch(requests) { order.append(request.sourceID) }
         #expect(order == ["fast", "stalled"])
+    }
+
+    /// What SIGTERM relies on: a cancelled listener aborts the transfers under way and drops the queued ones.
+    @Test func cancellingTheListenerAbortsTheTransfersUnderWay() async throws {
+        let stalled = try TestHTTPServer { _ in
+            Thread.sleep(forTimeInterval: 10)
+            return .init(body: CurlFetcherTests.feed)
+        }
+        let fast = try TestHTTPServer { _ in .init(body: CurlFetcherTests.feed) }
+        var settings = CurlFetcherTests.local
+        settings.maxConnections = 1
+        let fetcher = CurlFetcher(settings: settings, logger: Logger(label: "test"))
+        let requests = (1...3).map { FetchRequest(sourceID: "s\($0)", url: URL(string: "\(stalled.baseURL)/feed\($0)")!) }
+        let listener = Task {
+            var results: [String] = []
+            for await (request, result) in fetcher.fetch(requests) { results.append("\(request.sourceID): \(result)") }
+            return results
+        }
+        await EstuaryBinary.wait(upTo: 5) { stalled.requests.count == 1 }
+        let cancelled = Date()
+        listener.cancel()
+        let delivered = await listener.value
+        // A cancelled transfer may still report, as cancelled; none finished.
+        #expect(delivered.allSatisfy { $0.hasSuffix("failure(cancelled: estuary is stopping)") }, "\(delivered)")
+        #expect(Date().timeIntervalSince(cancelled) < 5, "the stalled transfer was left to run")
+        // The queued ones never started, and the engine goes on working.
+        #expect(stalled.requests.count == 1)
+        var answered = false
+        for await (_, result) in fetcher.fetch([FetchRequest(sourceID: "fast", url: URL(string: "\(fast.baseURL)/feed")!)]) {
+            if case .body = result { answered = true }
+        }
+        #expect(answered)
     }
 }

@@ -59,6 +59,18 @@ public enum EstuaryBinary {
     }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+    /// For async tests: sleeps without holding one of the few threads of Swift's pool.
+    @discardableResult
+    public static func wait(upTo timeout: TimeInterval, until condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            if Date() > deadline { return false }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return true
+    }
+
+    /// The same for synchronous tests.
     @discardableResult
     public static func wait(upTo timeout: TimeInterval, until condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

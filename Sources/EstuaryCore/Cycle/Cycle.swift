@@ -171,6 +171,9 @@ public struct Cycle: Sendable {
 
         let body: FetchedBody
         switch result {
+        case .failure(let failure) where failure.stage == FetchFailure.cancelledStage:
+            // Stopped by a shutdown, not by the server: nothing is recorded and the source stays due.
+            return finish(.skipped(reason: failure.message))
         case .failure(let failure):
             let next = policy.failed(state, source: source, failure: failure, now: now())
             return fail(failure.stage, status: failure.status, failure.message, next: next)

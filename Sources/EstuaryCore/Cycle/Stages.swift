@@ -140,6 +140,9 @@ public struct FetchFailure: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// The stage of a transfer cancelled because estuary is stopping: not the server's fault, not recorded.
+    public static let cancelledStage = "cancelled"
 }
 
 /// Fetches sources.

@@ -12,6 +12,16 @@ private struct JobQueue {
 
     mutating func push(_ job: MultiEngine.Job) { jobs.append(job) }
 
+    /// Takes out the jobs that match, keeping the others in order.
+    mutating func remove(where match: (MultiEngine.Job) -> Bool) -> [MultiEngine.Job] {
+        let waiting = jobs[head...]
+        let removed = waiting.filter(match)
+        guard !removed.isEmpty else { return [] }
+        jobs = waiting.filter { !match($0) }
+        head = 0
+        return removed
+    }
+
     mutating func pop() -> MultiEngine.Job? {
         guard head < jobs.count else { return nil }
         defer {
@@ -34,7 +44,17 @@ private struct JobQueue {
 final class MultiEngine: @unchecked Sendable {
     struct Job {
         let request: FetchRequest
+        /// The fetch call the job belongs to: cancelling it drops the job.
+        let batch: Batch
         let completion: @Sendable (FetchResult) -> Void
+    }
+
+    /// The jobs of one `fetch` call, cancelled together when its caller stops listening.
+    final class Batch: @unchecked Sendable {
+        private let lock = NSLock()
+        private var cancelled = false
+        var isCancelled: Bool { lock.withLock { cancelled } }
+        func cancel() { lock.withLock { cancelled = true } }
     }
 
     private let multi: UnsafeMutableRawPointer
@@ -42,8 +62,10 @@ final class MultiEngine: @unchecked Sendable {
     private let lock = NSLock()
     private var inbox: [Job] = []
     private var stopping = false
+    private var cancelRequested = false
     // Engine thread only.
     private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
+    private var batches: [UnsafeMutableRawPointer: Batch] = [:]
     /// Jobs waiting for their host group's turn: one FIFO queue per group ("" for `file:`).
     private var queues: [String: JobQueue] = [:]
     /// Groups with waiting jobs, in the order they first had one (visited round-robin).
@@ -79,6 +101,13 @@ final class MultiEngine: @unchecked Sendable {
         curl_multi_wakeup(multi)
     }
 
+    /// Drops the waiting jobs of cancelled batches and aborts their transfers under way
+    /// (their completions hear a failure at stage "cancelled").
+    func cancelCancelledBatches() {
+        lock.withLock { cancelRequested = true }
+        curl_multi_wakeup(multi)
+    }
+
     /// Ends the engine thread after the transfers under way; the handle is freed by the thread.
     func shutdown() {
         lock.withLock { stopping = true }
@@ -88,11 +117,15 @@ final class MultiEngine: @unchecked Sendable {
     private func loop() {
         var running: Int32 = 0
         while true {
-            let (jobs, stop) = lock.withLock { () -> ([Job], Bool) in
-                defer { inbox.removeAll(keepingCapacity: true) }
-                return (inbox, stopping)
+            let (jobs, stop, cancel) = lock.withLock { () -> ([Job], Bool, Bool) in
+                defer {
+                    inbox.removeAll(keepingCapacity: true)
+                    cancelRequested = false
+                }
+                return (inbox, stopping, cancelRequested)
             }
             for job in jobs { enqueue(job) }
+            if cancel { dropCancelled() }
             var wait = startDueJobs()
             if stop && active.isEmpty && waitingCount == 0 { break }
 
@@ -184,6 +217,7 @@ final class MultiEngine: @unchecked Sendable {
             return
         }
         active[transfer.handle] = transfer
+        batches[transfer.handle] = job.batch
         if let group {
             transfer.group = group
             runningByGroup[group, default: 0] += 1
@@ -199,6 +233,7 @@ final class MultiEngine: @unchecked Sendable {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
                 let transfer = active.removeValue(forKey: handle)
             else { continue }
+            batches[handle] = nil
             let code = message.pointee.data.result
             curl_multi_remove_handle(multi, handle)
             let result = transfer.result(code: code)
@@ -208,12 +243,12 @@ final class MultiEngine: @unchecked Sendable {
                 if case .failure(let failure) = result, failure.status == 429 || failure.status == 503 {
                     let now = ContinuousClock.now
                     // Slowed, not stopped: the source itself waits out its Retry-After (in the state);
-                    // the rest of its group waits at most 30 s, so a one-shot run never hangs on it.
+                    // the rest of its group waits at most maxHostPause, so a one-shot run never hangs on it.
                     var pause = max(settings.hostSpacing * 10, .seconds(2))
                     if let retryAfter = failure.retryAfter {
                         pause = .seconds(max(0, retryAfter.date(from: Date()).timeIntervalSinceNow))
                     }
-                    pause = min(pause, .seconds(30))
+                    pause = min(pause, settings.maxHostPause)
                     pausedUntil[group] = max(pausedUntil[group] ?? now, now + pause)
                 }
             }
@@ -223,11 +258,29 @@ final class MultiEngine: @unchecked Sendable {
         return finished
     }
 
+    private func dropCancelled() {
+        let cancelled = FetchFailure(stage: FetchFailure.cancelledStage, message: "cancelled: estuary is stopping")
+        for group in groupOrder {
+            for job in queues[group]?.remove(where: { $0.batch.isCancelled }) ?? [] {
+                waitingCount -= 1
+                job.completion(.failure(cancelled))
+            }
+        }
+        for (handle, batch) in batches where batch.isCancelled {
+            guard let transfer = active.removeValue(forKey: handle) else { continue }
+            batches[handle] = nil
+            curl_multi_remove_handle(multi, handle)
+            if let group = transfer.group { runningByGroup[group, default: 1] -= 1 }
+            transfer.completion(.failure(cancelled))
+        }
+    }
+
     private func failAll(_ message: String) {
         for (handle, transfer) in active {
             curl_multi_remove_handle(multi, handle)
             transfer.completion(.failure(FetchFailure(stage: "http", message: message)))
         }
         active.removeAll()
+        batches.removeAll()
     }
 }

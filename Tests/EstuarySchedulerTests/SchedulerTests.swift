@@ -1,0 +1,120 @@
+import EstuaryCore
+import EstuaryTestSupport
+import Foundation
+import Testing
+
+/// The daemon loop's own promises: outputs once per burst, reloads applied at once, a stop that
+/// does not wait for a stalled server.
+@Suite struct SchedulerTests {
+    final class Recorder<Value: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [Value] = []
+        func append(_ value: Value) { lock.withLock { values.append(value) } }
+        var all: [Value] { lock.withLock { values } }
+    }
+
+    static func sources(_ ids: [String], path: (String) -> String = { "/\($0)" }) -> String {
+        ids.map { "[[source]]\nid = \"\($0)\"\nurl = \"http://one.test:PORT\(path($0))\"\n" }.joined(separator: "\n")
+    }
+
+    /// A config with state and outputs in the test's folder, `settings` in [estuary], the sources, and a JSON index.
+    static func config(_ settings: String, sources ids: [String]) -> String {
+        "[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\n\(settings)\n\n\(sources(ids))\n"
+            + "[[output]]\nname = \"river\"\nformats = [\"json\"]\n"
+    }
+
+    static func feedServer(log: Recorder<(String, Date)>? = nil, clock: SimulatedClock? = nil) throws -> TestHTTPServer {
+        try TestHTTPServer { request in
+            if let log, let clock { log.append((request.path, clock.now())) }
+            if request.path == "/stalled" { Thread.sleep(forTimeInterval: 20) }
+            return .init(
+                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
+        }
+    }
+
+    @Test func outputsAreWrittenOnceAfterABurstOfChanges() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let server = try Self.feedServer()
+        let folder = try Fixtures.temporaryFolder()
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: Self.config("cold_start_spread = \"2m\"\noutput_delay = \"5m\"", sources: ["a", "b", "c", "d", "e"]),
+            server: server, clock: clock, folder: folder)
+        let writes = Recorder<Date>()
+        let fetched = Recorder<Date>()
+        scheduler.onOutputs = { _ in writes.append(clock.now()) }
+        scheduler.onSource = { _ in fetched.append(clock.now()) }
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(20 * 60))
+
+        // Five sources first fetched over two minutes, five batches with new items; the outputs
+        // are written when the daemon starts (they did not exist) and once after the burst.
+        #expect(fetched.all.count == 5)
+        #expect(Set(fetched.all).count == 5)
+        #expect(writes.all.count == 2, "\(writes.all)")
+        let last = try #require(fetched.all.max())
+        #expect(writes.all.last.map { $0 > last && $0 >= PolitenessTests.start + 5 * 60 } == true)
+        let index = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: folder.appendingPathComponent("public/river.json")))
+        #expect(((index as? [String: Any])?["items"] as? [Any])?.count == 5)
+    }
+
+    @Test func aReloadSchedulesNewSourcesDropsRemovedOnesAndFetchesChangedOnesAtOnce() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let log = Recorder<(String, Date)>()
+        let server = try Self.feedServer(log: log, clock: clock)
+        let folder = try Fixtures.temporaryFolder()
+        let header = """
+            [estuary]
+            state_dir = "state"
+            output_dir = "public"
+            cold_start_spread = "0s"
+            interval = "1h"
+
+            """
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: header + Self.sources(["kept", "removed", "changed"]), server: server, clock: clock, folder: folder)
+        let first = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(10 * 60)) }
+        await first.value
+        #expect(Set(log.all.map(\.0)) == ["/kept", "/removed", "/changed"])
+
+        // Ten minutes in: one source removed, one added, one moved to a new url.
+        let text = (header + Self.sources(["kept", "changed", "added"]) { $0 == "changed" ? "/changed-v2" : "/\($0)" })
+            .replacingOccurrences(of: "PORT", with: "\(server.port)")
+        let newConfig = try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)
+        scheduler.reload(config: newConfig, cycle: try PolitenessTests.cycle(server: server, clock: clock, folder: folder))
+        let reloadTime = clock.now()
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(3 * 3600))
+
+        let after = log.all.filter { $0.1 >= reloadTime }
+        #expect(!after.contains { $0.0 == "/removed" })
+        #expect(after.first { $0.0 == "/changed-v2" }?.1 == reloadTime)
+        #expect(after.first { $0.0 == "/added" }?.1 == reloadTime)
+        // The kept source stays on its schedule: not fetched again before its interval.
+        let kept = log.all.filter { $0.0 == "/kept" }.map(\.1)
+        #expect(kept.count >= 3)
+        #expect(zip(kept.dropFirst(), kept).allSatisfy { $0.timeIntervalSince($1) >= 0.9 * 3600 })
+    }
+
+    @Test func stopCancelsAFetchStuckOnAStalledServerAndTheSourceStaysDue() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let server = try Self.feedServer()
+        let folder = try Fixtures.temporaryFolder()
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: Self.config("cold_start_spread = \"0s\"\nstop_timeout = \"1s\"", sources: ["fine", "stalled"]),
+            server: server, clock: clock, folder: folder)
+        let reports = Recorder<SourceReport>()
+        scheduler.onSource = { reports.append($0) }
+        let running = Task { await scheduler.run() }
+        await EstuaryBinary.wait(upTo: 10) { server.requests.contains { $0.path == "/stalled" } && !reports.all.isEmpty }
+        let stopped = Date()
+        scheduler.stop()
+        await running.value
+        // Within stop_timeout and a little, not the server's 20 s.
+        #expect(Date().timeIntervalSince(stopped) < 8)
+        let stalled = reports.all.first { $0.sourceID == "stalled" }
+        if let stalled { #expect(!stalled.failed, "a cancelled fetch is not the server's failure: \(stalled)") }
+        // The finished source's item reached the outputs on the way out.
+        let index = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: folder.appendingPathComponent("public/river.json")))
+        #expect(((index as? [String: Any])?["items"] as? [Any])?.count == 1)
+    }
+}
