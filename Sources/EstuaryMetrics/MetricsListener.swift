@@ -78,6 +78,9 @@ public final class MetricsListener: @unchecked Sendable {
         var byte: UInt8 = 1
         _ = write(wakeWrite, &byte, 1)
         finished.wait()
+        // Closed only now: were the read end closed first (serve() ending on an error), the
+        // write above would raise SIGPIPE.
+        close(wakeRead)
         close(wakeWrite)
     }
 
@@ -99,7 +102,6 @@ public final class MetricsListener: @unchecked Sendable {
         defer {
             for connection in connections { close(connection.fd) }
             close(listener)
-            close(wakeRead)
         }
         while true {
             var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
