@@ -3,11 +3,12 @@
 // Estuary: a feed aggregator daemon. Targets split where a dependency enters
 // (see docs/architecture.md):
 //
-//   EstuaryCore   model, config, dedupe, output writers, the cycle  (no C)
-//   EstuaryFetch  libcurl multi            -> EstuaryCCurl, EstuaryCurlShims
-//   EstuaryParse  libxml2 SAX              -> EstuaryCLibXML2
-//   EstuaryStore  SQLite through GRDB
-//   EstuaryCLI    the `estuary` executable, wires the stages together
+//   EstuaryCore     model, config, dedupe, output writers, the cycle  (no C)
+//   EstuaryFetch    libcurl multi            -> EstuaryCCurl, EstuaryCurlShims
+//   EstuaryParse    libxml2 SAX              -> EstuaryCLibXML2
+//   EstuaryStore    SQLite through GRDB
+//   EstuaryMetrics  Prometheus metrics       -> swift-prometheus; /metrics listener, textfile
+//   EstuaryCLI      the `estuary` executable, wires the stages together
 import PackageDescription
 
 let package = Package(
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, each entering through one system-library target.
@@ -68,10 +70,18 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .target(
+            name: "EstuaryMetrics",
+            dependencies: [
+                "EstuaryCore",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "EstuaryCLI",
             dependencies: [
-                "EstuaryCore", "EstuaryFetch", "EstuaryParse", "EstuaryStore",
+                "EstuaryCore", "EstuaryFetch", "EstuaryParse", "EstuaryStore", "EstuaryMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,6 +99,9 @@ let package = Package(
         .testTarget(
             name: "EstuaryParseTests", dependencies: ["EstuaryParse", "EstuaryTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EstuaryFetchTests", dependencies: ["EstuaryFetch", "EstuaryTestSupport"]),
+        .testTarget(
+            name: "EstuaryMetricsTests",
+            dependencies: ["EstuaryMetrics", "EstuaryTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "EstuaryStoreTests",
             dependencies: ["EstuaryStore", "EstuaryTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EstuaryCore
+import EstuaryMetrics
 import Foundation
 
 struct OnceCommand: AsyncParsableCommand {
@@ -50,6 +51,15 @@ struct OnceCommand: AsyncParsableCommand {
         let report = await scheduler.once(force: force)
         progress?.finish()
         Console.progress = nil
+        if let path = writer.config.metrics.textfile {
+            // This run's counts and the sources' state, for node_exporter's textfile collector.
+            let metrics = Metrics()
+            for source in report.sources { metrics.observe(source) }
+            let states = (try? writer.store.fetchStates(of: writer.config.sources)) ?? [:]
+            metrics.setSources(writer.config.sources, states: states)
+            metrics.markCycle(at: Date())
+            MetricsTextfile(path: path).write(metrics, logger: writer.logger)
+        }
         for source in report.sources where !source.fetched && verbose {
             Console.error(source.description)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EstuaryCore
+import EstuaryMetrics
 import EstuaryStore
 import Foundation
 import Logging
@@ -40,9 +41,15 @@ struct RunCommand: AsyncParsableCommand {
         let store = writer.store
         let systemd = SystemdNotifier()
         let progress = Heartbeat()
+        let metrics = Metrics()
+        let listener = try Wiring.metricsListener(config, metrics: metrics)
+        defer { listener?.stop() }
+        if let listener { logger.info("metrics at http://\(listener.address)/metrics") }
+        let textfile = config.metrics.textfile.map(MetricsTextfile.init(path:))
         let scheduler = Scheduler(config: config, cycle: writer.cycle, logger: logger)
         scheduler.onSource = { report in
             progress.beat()
+            metrics.observe(report)
             if report.failed || report.note != nil {
                 logger.warning("\(report.logLine)", metadata: ["source": "\(report.sourceID)"])
             } else {
@@ -52,6 +59,10 @@ struct RunCommand: AsyncParsableCommand {
         scheduler.onStatus = { status in
             progress.beat()
             systemd.notify("STATUS=\(status.description)")
+            metrics.setSources(total: status.sources, failing: status.failing, gone: status.gone)
+            metrics.setSchedulerLag(status.lag)
+            metrics.markCycle(at: Date())
+            textfile?.write(metrics, logger: logger)
         }
         scheduler.onOutputs = { outputs in
             for output in outputs {
@@ -104,6 +115,9 @@ struct RunCommand: AsyncParsableCommand {
                 "reload rejected, the running config stays: state_dir or max_state_bytes changed (restart estuary to apply them)"
             )
             return nil
+        }
+        if config.metrics != current.metrics {
+            logger.warning("[metrics] changed: restart estuary to apply it; the rest of the new config applies now")
         }
         let cycle = Wiring.cycle(config: config, store: store, logger: logger)
         let (old, new) = (Set(current.sources.map(\.id)), Set(config.sources.map(\.id)))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EstuaryCore
 import EstuaryFetch
+import EstuaryMetrics
 import EstuaryParse
 import EstuaryStore
 import Logging
@@ -60,6 +61,18 @@ enum Wiring {
             throw ExitCode(ExitStatus.outputFailed)
         }
         return (cycle(config: config, store: store, logger: logger), store)
+    }
+
+    /// The `[metrics] listen` listener serving `metrics`, or nil when none is configured;
+    /// exits 78 (EX_CONFIG) when the address cannot be used.
+    static func metricsListener(_ config: Config, metrics: Metrics) throws -> MetricsListener? {
+        guard let address = config.metrics.listen else { return nil }
+        do {
+            return try MetricsListener(address: address, metrics: metrics)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(ExitStatus.configError)
+        }
     }
 
     /// A cycle fetching with `config`'s [fetch] settings into `store`.

@@ -158,7 +158,8 @@ import Testing
             """
             [[sources]]
             id = "a"
-            """, #"estuary.toml:1: unknown top-level key "sources" (expected [estuary], [fetch], [[source]] or [[output]])"#
+            """,
+            #"estuary.toml:1: unknown top-level key "sources" (expected [estuary], [fetch], [[source]], [[output]] or [metrics])"#
         ),
         (
             """

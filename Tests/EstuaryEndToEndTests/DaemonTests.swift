@@ -128,4 +128,72 @@ import Testing
         #expect(wrong.status == 64)
         #expect(wrong.stderr.contains("--log-level loud must be one of"), "\(wrong.stderr)")
     }
+
+    /// Lines a process writes to a pipe, gathered as they come.
+    final class LineCollector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var text = ""
+
+        init(_ pipe: Pipe) {
+            pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                self?.lock.withLock { self?.text += String(decoding: data, as: UTF8.self) }
+            }
+        }
+
+        var all: String { lock.withLock { text } }
+    }
+
+    @Test func servesPrometheusMetricsAndStopsWithinStopTimeoutWhenAFetchIsStuck() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let stalled = try TestHTTPServer { _ in
+            Thread.sleep(forTimeInterval: 30)
+            return .init(status: 500)
+        }
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(
+            in: folder, server: server, extraSources: "\n[[source]]\nid = \"stuck\"\nurl = \"\(stalled.baseURL)/feed\"\n")
+        let text =
+            try String(contentsOf: config, encoding: .utf8)
+            .replacingOccurrences(of: "[estuary]\n", with: "[estuary]\nstop_timeout = \"1s\"\n")
+            + "\n[metrics]\nlisten = \"127.0.0.1:0\"\n"
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        let stderr = Pipe()
+        let log = LineCollector(stderr)
+        let process = try EstuaryBinary.start(["run", "--config", config.path], stderr: stderr)
+        EstuaryBinary.wait(upTo: 10) { log.all.contains("metrics at http://") && stalled.requests.count == 1 }
+        let url = try #require(
+            log.all.split(whereSeparator: { $0 == " " || $0 == "\n" }).first {
+                $0.hasPrefix("http://127.0.0.1:") && $0.contains("/metrics")
+            })
+        // The two good sources are stored while the third hangs.
+        var scraped = ""
+        EstuaryBinary.wait(upTo: 10) {
+            let (_, body) =
+                (try? ExternalTool.run(
+                    "/usr/bin/env",
+                    [
+                        "python3", "-c",
+                        "import sys,urllib.request;sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                        String(url),
+                    ])) ?? (1, Data())
+            scraped = String(decoding: body, as: UTF8.self)
+            return scraped.contains("estuary_fetches_total{result=\"stored\"} 2")
+        }
+        #expect(scraped.contains("estuary_fetches_total{result=\"stored\"} 2"), "\(url) \(log.all) \(scraped)")
+        #expect(scraped.contains("estuary_items_new_total 2"), "\(scraped)")
+        #expect(scraped.contains("estuary_fetch_duration_seconds_count 2"), "\(scraped)")
+
+        let stopped = Date()
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        // stop_timeout (1 s) and the way out, not the stuck server's 30 s.
+        #expect(Date().timeIntervalSince(stopped) < 10)
+        #expect(process.terminationStatus == 0)
+        #expect(log.all.contains("warning fetches still under way after stop_timeout are cancelled"), "\(log.all)")
+        // Nothing was recorded against the stuck source: it stays due, without an error.
+        let status = try EstuaryBinary.run(["status", "--json", "--config", config.path])
+        #expect(!status.stdout.contains("\"errors\":1"), "\(status.stdout)")
+        #expect(try OnceEndToEndTests.items(folder).count == 1)
+    }
 }

@@ -319,6 +319,24 @@ import Testing
         #expect(busy.requests.count == 2)
     }
 
+    @Test func writesTheMetricsTextfileForNodeExporter() throws {
+        let server = try Self.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.writeConfig(in: folder, server: server)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("metrics"), withIntermediateDirectories: true)
+        try (String(contentsOf: config, encoding: .utf8) + "\n[metrics]\ntextfile = \"metrics/estuary.prom\"\n")
+            .write(to: config, atomically: true, encoding: .utf8)
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let text = try String(contentsOf: folder.appendingPathComponent("metrics/estuary.prom"), encoding: .utf8)
+        #expect(text.contains("estuary_fetches_total{result=\"stored\"} 2"), "\(text)")
+        #expect(text.contains("estuary_sources 2"), "\(text)")
+        #expect(text.contains("estuary_sources_failing 0"), "\(text)")
+        // A run with nothing due counts its sources as skipped.
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let again = try String(contentsOf: folder.appendingPathComponent("metrics/estuary.prom"), encoding: .utf8)
+        #expect(again.contains("estuary_fetches_total{result=\"skipped\"} 2"), "\(again)")
+    }
+
     @Test func aBadConfigExits78AndNamesTheFileLineAndKey() throws {
         let folder = try Fixtures.temporaryFolder()
         let config = folder.appendingPathComponent("estuary.toml")

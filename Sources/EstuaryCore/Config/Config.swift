@@ -34,6 +34,8 @@ public struct Config: Sendable, Equatable {
     public var logLevel: String?
     /// swift-log's levels, least severe first.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    /// `[metrics]`: the Prometheus listener and textfile (docs/metrics.md).
+    public var metrics = MetricsConfig()
     public var sources: [SourceConfig]
     public var outputs: [OutputConfig]
 

@@ -50,8 +50,8 @@ public struct ConfigLoader {
     }
 }
 
-/// Walks the parsed table, keeping what it needs to locate errors.
-private struct Reader {
+/// Walks the parsed table, keeping what it needs to locate errors (extended per section in `ConfigLoader+*.swift`).
+struct Reader {
     let file: String
     let folder: URL
     /// The text, scanned for line numbers only when an error needs one.
@@ -82,8 +82,8 @@ private struct Reader {
     }
 
     mutating func config(from root: TOMLTable) throws(ConfigError) -> Config {
-        for key in root.keys where !["estuary", "fetch", "source", "output"].contains(key) {
-            let message = "unknown top-level key \"\(key)\" (expected [estuary], [fetch], [[source]] or [[output]])"
+        for key in root.keys where !["estuary", "fetch", "source", "output", "metrics"].contains(key) {
+            let message = "unknown top-level key \"\(key)\" (expected [estuary], [fetch], [[source]], [[output]] or [metrics])"
             let locator = self.locator
             let line = locator.line(header: "", key: key) ?? locator.line(header: key)
             throw ConfigError(file: file, line: line, message: message)
@@ -198,6 +198,7 @@ private struct Reader {
         config.coldStartSpread = schedule.coldStartSpread
         config.outputDelay = schedule.outputDelay
         config.stopTimeout = schedule.stopTimeout
+        config.metrics = try metricsConfig(root)
         return config
     }
 
@@ -409,7 +410,7 @@ private struct Reader {
 }
 
 /// Typed access to one table's keys, with errors that name the key's line.
-private struct TableReader {
+struct TableReader {
     let reader: Reader
     let table: TOMLTable
     let header: String
