@@ -319,6 +319,23 @@ import Testing
         #expect(busy.requests.count == 2)
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func showsAProgressBarOnATerminalAndNeverInAPipe() throws {
+        let server = try Self.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.writeConfig(in: folder, server: server)
+        // script(1) gives the run a pseudo-terminal, as an operator's shell would.
+        let command = "\(EstuaryBinary.url.path) once --force --config \(config.path)"
+        let (status, output) = try ExternalTool.run("/usr/bin/script", ["-qefc", command, "/dev/null"])
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("2/2 sources"), "\(text)")
+        #expect(text.contains("[##############################]"), "\(text)")
+        // Through a pipe (cron's mail) there is no bar, and a good run prints nothing.
+        let piped = try EstuaryBinary.run(["once", "--force", "--config", config.path])
+        #expect(piped.stderr.isEmpty, "\(piped.stderr)")
+    }
+
     @Test func writesTheMetricsTextfileForNodeExporter() throws {
         let server = try Self.makeServer()
         let folder = try Fixtures.temporaryFolder()
