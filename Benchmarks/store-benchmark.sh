@@ -2,7 +2,7 @@
 # Store benchmark: one `estuary once` ingesting 50,000 new items (1000 bundled
 # feeds x 50 items, file: sources, so the network is out of the picture), then
 # a second run in which nothing changed. Reports the share of the run spent in
-# the store (target: under 25%) and whether the quiet run wrote anything.
+# the store (target: under 25%) and whether the quiet runs changed any item.
 #
 #   Benchmarks/store-benchmark.sh [--feeds N] [--binary PATH]
 set -eu
@@ -54,16 +54,23 @@ rm -rf "$WORK/state" "$WORK/output"
 full=$(grep '^cycle ' "$WORK/full.stderr" | tail -1)
 new=$(grep -o '([0-9]* new' "$WORK/full.stderr" | awk '{ gsub(/\(/, ""); s += $1 } END { print s + 0 }')
 db="$WORK/state/estuary.sqlite"
-before=$(cat "$db" "$db-wal" 2>/dev/null | cksum)
-"$BINARY" once --verbose --config "$WORK/estuary.toml" 2>"$WORK/quiet.stderr" >/dev/null
+# The items, whole: a quiet run may move each source's next fetch, never an item.
+items() {
+    python3 -c 'import sqlite3, sys, hashlib
+rows = sqlite3.connect(sys.argv[1]).execute("SELECT * FROM item ORDER BY source_id, key").fetchall()
+print(len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()[:16])' "$db"
+}
+before=$(items)
+# --force: the sources are not due again yet; the quiet runs fetch them all anyway.
+"$BINARY" once --force --verbose --config "$WORK/estuary.toml" 2>"$WORK/quiet.stderr" >/dev/null
 quiet=$(grep '^cycle ' "$WORK/quiet.stderr" | tail -1)
-"$BINARY" once --verbose --config "$WORK/estuary.toml" 2>"$WORK/quiet2.stderr" >/dev/null
-after=$(cat "$db" "$db-wal" 2>/dev/null | cksum)
+"$BINARY" once --force --verbose --config "$WORK/estuary.toml" 2>"$WORK/quiet2.stderr" >/dev/null
+after=$(items)
 share=$(echo "$full" | sed -n 's/.*state transactions [0-9.]* sec* (\([0-9]*\)% of the run).*/\1/p')
 
 echo "---- summary ----"
 echo "Store benchmark (Benchmarks/store-benchmark.sh --feeds $FEEDS): $new new items in one run"
 echo "full run: $full [store share target < 25%: $( [ "${share:-100}" -lt 25 ] && echo met || echo missed)]"
 echo "quiet run: $quiet"
-echo "quiet runs wrote to the database: $( [ "$before" = "$after" ] && echo "nothing (file and WAL byte for byte)" || echo "something")"
+echo "quiet runs changed items: $( [ "$before" = "$after" ] && echo "none ($before)" || echo "some ($before -> $after)")"
 echo "-----------------"

@@ -80,7 +80,7 @@ struct OnceCommand: AsyncParsableCommand {
             let share = total > .zero ? Int((stored / total) * 100) : 0
             let fetched = report.sources.filter(\.fetched).count
             Console.error(
-                "\(fetched) of \(report.sources.count) sources fetched; \(report.timings); state transactions \(stored.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2)))) (\(share)% of the run)"
+                "\(report.timings); state transactions \(stored.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2)))) (\(share)% of the run); \(fetched) of \(report.sources.count) sources fetched"
             )
         }
         let status = report.exitStatus

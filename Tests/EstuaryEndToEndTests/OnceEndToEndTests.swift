@@ -336,6 +336,22 @@ import Testing
         #expect(piped.stderr.isEmpty, "\(piped.stderr)")
     }
 
+    @Test func theSameStateGivesByteIdenticalOutputs() throws {
+        let server = try Self.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try Self.writeConfig(in: folder, server: server)
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let names = ["river.atom", "river.rss", "river.feed.json", "river.json", "river.opml"]
+        let outputFolder = folder.appendingPathComponent("public")
+        let first = try names.map { try Data(contentsOf: outputFolder.appendingPathComponent($0)) }
+        // Removed files are written again (nothing is due, so the state is the same) a second later.
+        Thread.sleep(forTimeInterval: 1.1)
+        for name in names { try FileManager.default.removeItem(at: outputFolder.appendingPathComponent(name)) }
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let second = try names.map { try Data(contentsOf: outputFolder.appendingPathComponent($0)) }
+        for (index, name) in names.enumerated() { #expect(first[index] == second[index], "\(name)") }
+    }
+
     @Test func writesTheMetricsTextfileForNodeExporter() throws {
         let server = try Self.makeServer()
         let folder = try Fixtures.temporaryFolder()

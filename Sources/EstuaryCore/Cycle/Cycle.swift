@@ -282,9 +282,11 @@ public struct Cycle: Sendable {
                 articles = Array(articles.prefix(output.maxItems))
             }
             let statuses = try store.statuses(of: sources)
+            // The time of the state the files show, not of the write: the same state gives the same bytes.
+            let generated = (statuses.compactMap(\.lastFetch) + articles.map(\.firstSeen)).max() ?? time
             let files = try writer.write(
                 output: output, articles: articles, sources: sources, statuses: statuses,
-                directory: config.outputDirectory, generated: now())
+                directory: config.outputDirectory, generated: generated)
             return OutputReport(name: output.name, files: files, error: nil)
         } catch {
             logger.error("output \"\(output.name)\" was not written: \(error)")
