@@ -42,6 +42,16 @@ import Testing
         #expect(state.nextFetch == now.addingTimeInterval(1800))
     }
 
+    @Test func aFailureToStoreRetriesAfterTheMinimumIntervalWithoutAnError() {
+        var p = policy()
+        p.minInterval = .seconds(300)
+        let state = p.retryAfterLocalFailure(FetchState(), now: now)
+        #expect(state.nextFetch == now + 300)
+        #expect(state.errorCount == 0)
+        #expect(p.skipReason(for: Self.source, state: state, now: now + 299) != nil)
+        #expect(p.skipReason(for: Self.source, state: state, now: now + 300) == nil)
+    }
+
     @Test func forceSkipsTheBackoffButNeverARetryAfterNorAGone() {
         let p = policy()
         let backoff = p.failed(FetchState(), source: Self.source, failure: FetchFailure(status: 500, message: "x"), now: now)

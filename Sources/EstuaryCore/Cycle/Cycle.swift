@@ -244,7 +244,10 @@ public struct Cycle: Sendable {
             report.note = note
             return report
         } catch {
-            return fail("store", status: body.status, "could not save to the state database: \(error)", next: state)
+            // Not the server's fault: no backoff, but not again before min_interval either.
+            return fail(
+                "store", status: body.status, "could not save to the state database: \(error)",
+                next: policy.retryAfterLocalFailure(state, now: now()))
         }
     }
 

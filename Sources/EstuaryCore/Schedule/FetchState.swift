@@ -203,6 +203,15 @@ public struct FetchPolicy: Sendable {
         return next
     }
 
+    /// After a failure on this side (the state could not be written): the source is due again
+    /// after `min_interval`, without counting an error against the server.
+    public func retryAfterLocalFailure(_ state: FetchState, now: Date) -> FetchState {
+        var next = state
+        next.nextFetch = now.addingTimeInterval(minInterval.seconds)
+        next.notBeforeReason = "retry after the state could not be written"
+        return next
+    }
+
     /// The source's interval × 2^errors, capped at `maxBackoff`, with ±10% jitter.
     public func backoff(errors: Int, source: SourceConfig? = nil) -> TimeInterval {
         let base = max(min((source?.interval ?? interval).seconds, maxInterval.seconds), minInterval.seconds)

@@ -44,6 +44,9 @@ public final class Scheduler: @unchecked Sendable {
     private var batch: Task<[SourceReport], Never>?
     /// Due times that replace the state's: a cold start's spread, sources changed by a reload.
     private var overrides: [String: Date] = [:]
+    /// No source is fetched again before its last attempt plus `min_interval`, whatever the state
+    /// says: a state that cannot be written (a full disk) must not turn into a loop of fetches.
+    private var earliest: [String: Date] = [:]
     private var outputsPendingSince: Date?
     private var lastLag: TimeInterval = 0
 
@@ -102,9 +105,13 @@ public final class Scheduler: @unchecked Sendable {
         }
         if cancelled { task.cancel() }
         let reports = await task.value
+        let floor = clock.now().addingTimeInterval(config.minInterval.seconds)
         lock.withLock {
             batch = nil
-            for report in reports { overrides[report.sourceID] = nil }
+            for report in reports {
+                overrides[report.sourceID] = nil
+                earliest[report.sourceID] = floor
+            }
         }
         return reports
     }
@@ -213,13 +220,22 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
-    /// The state's fetch states with the overrides applied (a Retry-After still wins).
+    /// The state's fetch states with the overrides and the `min_interval` floor applied (a Retry-After still wins).
     private func effectiveStates(config: Config, cycle: Cycle) -> [String: FetchState] {
         var states = cycle.fetchStates(config)
-        let overrides = lock.withLock { self.overrides }
+        let now = clock.now()
+        let (overrides, earliest) = lock.withLock { () -> ([String: Date], [String: Date]) in
+            self.earliest = self.earliest.filter { $0.value > now }
+            return (self.overrides, self.earliest)
+        }
         for (id, time) in overrides {
             var state = states[id] ?? FetchState()
             state.nextFetch = time
+            states[id] = state
+        }
+        for (id, floor) in earliest {
+            var state = states[id] ?? FetchState()
+            if (state.dueTime ?? .distantPast) < floor { state.nextFetch = floor }
             states[id] = state
         }
         return states
