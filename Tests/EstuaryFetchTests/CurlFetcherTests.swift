@@ -356,8 +356,11 @@ extension FetchResult {
         #expect(order == ["fast", "stalled"])
     }
 
-    /// What SIGTERM relies on: a cancelled listener aborts the transfers under way and drops the queued ones.
-    @Test func cancellingTheListenerAbortsTheTransfersUnderWay() async throws {
+    /// What SIGTERM relies on: a cancelled batch aborts its transfer under way and drops its queued ones.
+    /// On the engine itself, from plain threads: the test does not depend on Swift's pool, which other
+    /// tests keep busy. (CurlFetcher cancels the batch when its stream's listener is cancelled; the
+    /// scheduler and daemon tests cover that path.)
+    @Test func cancellingABatchAbortsTheTransferUnderWayAndDropsTheQueuedOnes() throws {
         let stalled = try TestHTTPServer { _ in
             Thread.sleep(forTimeInterval: 10)
             return .init(body: CurlFetcherTests.feed)
@@ -365,26 +368,38 @@ extension FetchResult {
         let fast = try TestHTTPServer { _ in .init(body: CurlFetcherTests.feed) }
         var settings = CurlFetcherTests.local
         settings.maxConnections = 1
-        let fetcher = CurlFetcher(settings: settings, logger: Logger(label: "test"))
-        let requests = (1...3).map { FetchRequest(sourceID: "s\($0)", url: URL(string: "\(stalled.baseURL)/feed\($0)")!) }
-        let listener = Task {
-            var results: [String] = []
-            for await (request, result) in fetcher.fetch(requests) { results.append("\(request.sourceID): \(result)") }
-            return results
+        let engine = MultiEngine(settings: settings)
+        defer { engine.shutdown() }
+        let results = Results()
+        let batch = MultiEngine.Batch()
+        for n in 1...3 {
+            let request = FetchRequest(sourceID: "s\(n)", url: URL(string: "\(stalled.baseURL)/feed\(n)")!)
+            engine.submit(MultiEngine.Job(request: request, batch: batch) { results.append("s\(n)", $0) })
         }
-        await EstuaryBinary.wait(upTo: 5) { stalled.requests.count == 1 }
+        #expect(EstuaryBinary.wait(upTo: 10) { stalled.requests.count == 1 })
         let cancelled = Date()
-        listener.cancel()
-        let delivered = await listener.value
-        // A cancelled transfer may still report, as cancelled; none finished.
-        #expect(delivered.allSatisfy { $0.hasSuffix("failure(cancelled: estuary is stopping)") }, "\(delivered)")
+        batch.cancel()
+        engine.cancelCancelledBatches()
+        #expect(EstuaryBinary.wait(upTo: 5) { results.count == 3 })
         #expect(Date().timeIntervalSince(cancelled) < 5, "the stalled transfer was left to run")
+        #expect(results.all.allSatisfy { $0.hasSuffix("failure(cancelled: estuary is stopping)") }, "\(results.all)")
         // The queued ones never started, and the engine goes on working.
         #expect(stalled.requests.count == 1)
-        var answered = false
-        for await (_, result) in fetcher.fetch([FetchRequest(sourceID: "fast", url: URL(string: "\(fast.baseURL)/feed")!)]) {
-            if case .body = result { answered = true }
-        }
-        #expect(answered)
+        let other = MultiEngine.Batch()
+        engine.submit(
+            MultiEngine.Job(request: FetchRequest(sourceID: "fast", url: URL(string: "\(fast.baseURL)/feed")!), batch: other) {
+                results.append("fast", $0)
+            })
+        #expect(EstuaryBinary.wait(upTo: 10) { results.count == 4 })
+        #expect(results.all.last?.hasPrefix("fast: body") == true, "\(results.all)")
+    }
+
+    /// Results gathered from the engine's thread.
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func append(_ id: String, _ result: FetchResult) { lock.withLock { lines.append("\(id): \(result)") } }
+        var all: [String] { lock.withLock { lines } }
+        var count: Int { all.count }
     }
 }
