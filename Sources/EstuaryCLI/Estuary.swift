@@ -16,14 +16,15 @@ struct EstuaryCommand: AsyncParsableCommand {
               estuary once --config /etc/estuary/estuary.toml
               estuary check --config config/demo.toml
               estuary parse --jsonl feed.xml
+              estuary import-opml subscriptions.opml
 
             Exit status: 0 success; 1 some sources failed (outputs were written); \
-            64 bad usage; 74 the state or an output could not be written; 75 another estuary process holds the state; 78 invalid config.
+            64 bad usage; 65 import-opml's file cannot be read or is not OPML; 74 the state or an output could not be written; 75 another estuary process holds the state; 78 invalid config.
             """,
         version: Estuary.version,
         subcommands: [
             OnceCommand.self, RunCommand.self, CheckCommand.self, StatusCommand.self, ParseCommand.self,
-            ExportOPMLCommand.self,
+            ExportOPMLCommand.self, ImportOPMLCommand.self,
         ]
     )
 }

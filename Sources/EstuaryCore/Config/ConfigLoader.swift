@@ -8,8 +8,15 @@ import TOMLKit
 public struct ConfigLoader {
     public init() {}
 
-    /// Loads the file at `path`; relative paths inside it are resolved against its folder.
+    /// Loads the file at `path` and its drop-in folder (``dropInFolder(of:)``); relative paths
+    /// inside a file are resolved against that file's folder.
     public func load(path: String) throws(ConfigError) -> Config {
+        try load(path: path, dropIns: nil)
+    }
+
+    /// Loads the file at `path` with `dropIns` in place of its drop-in folder's files (nil: read
+    /// them); `requireSources` false accepts a config without any source, as `import-opml` may start from.
+    public func load(path: String, dropIns: [DropIn]?, requireSources: Bool = true) throws(ConfigError) -> Config {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -22,24 +29,39 @@ public struct ConfigLoader {
             throw ConfigError(file: path, message: "the config file is not valid UTF-8")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
-        return try parse(text: text, file: path, folder: folder)
+        let files: [DropIn]
+        if let dropIns { files = dropIns } else { files = try Self.readDropIns(of: path) }
+        return try parse(text: text, file: path, folder: folder, dropIns: files, requireSources: requireSources)
     }
 
-    /// Parses config text; `folder` is where relative paths are resolved from.
-    public func parse(text: String, file: String, folder: URL) throws(ConfigError) -> Config {
-        let table: TOMLTable
+    /// Parses config text; `folder` is where relative paths are resolved from. The
+    /// sources of `dropIns` follow the text's own.
+    public func parse(
+        text: String, file: String, folder: URL, dropIns: [DropIn] = [], requireSources: Bool = true
+    ) throws(ConfigError) -> Config {
+        let table = try Self.table(text, file: file)
+        var reader = Reader(file: file, folder: folder, text: text)
+        var config = try reader.config(from: table)
+        config.sources += try reader.sources(of: dropIns, after: config.sources)
+        if requireSources && config.sources.isEmpty {
+            throw ConfigError(
+                file: file, message: "no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)")
+        }
+        return config
+    }
+
+    /// The TOML table of `text`, or a syntax error at the line TOMLKit gives.
+    static func table(_ text: String, file: String) throws(ConfigError) -> TOMLTable {
         do {
-            table = try TOMLTable(string: text)
+            return try TOMLTable(string: text)
         } catch let error as TOMLParseError {
             throw ConfigError(file: file, line: error.source.begin.line, message: "TOML syntax error: \(error.description)")
         } catch {
             throw ConfigError(file: file, message: "TOML syntax error: \(error)")
         }
-        var reader = Reader(file: file, folder: folder, text: text)
-        return try reader.config(from: table)
     }
 
-    private static func reason(_ error: any Error) -> String {
+    static func reason(_ error: any Error) -> String {
         let ns = error as NSError
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
             let code = POSIXErrorCode(rawValue: Int32(underlying.code))
@@ -168,9 +190,6 @@ struct Reader {
                     header: "source", index: index, key: "id", section: "[[source]] \"\(source.id)\"")
             }
             sources.append(source)
-        }
-        if sources.isEmpty {
-            throw error("no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)")
         }
 
         var outputs: [OutputConfig] = []

@@ -25,6 +25,8 @@ public enum ExitStatus {
     public static let success: Int32 = 0
     /// Some sources failed; outputs were written from everything else.
     public static let someSourcesFailed: Int32 = 1
+    /// EX_DATAERR: an input file (`import-opml`'s OPML) cannot be read or used.
+    public static let dataError: Int32 = 65
     /// EX_IOERR: the state or an output could not be written.
     public static let outputFailed: Int32 = 74
     /// EX_TEMPFAIL: another estuary process holds the state; try again later.
