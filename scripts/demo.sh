@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 swift build --product estuary
-.build/debug/estuary once --config config/demo.toml
+.build/debug/estuary once --verbose --config config/demo.toml
 echo "demo outputs: $(pwd)/out/demo/output (state: $(pwd)/out/demo/state)"
