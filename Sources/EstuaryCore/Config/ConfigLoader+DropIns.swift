@@ -64,9 +64,11 @@ extension Reader {
     /// The sources of `dropIns`, in order, checked as the main file's are; an id already
     /// used by `main` or an earlier drop-in is an error naming both places.
     func sources(of dropIns: [ConfigLoader.DropIn], after main: [SourceConfig]) throws(ConfigError) -> [SourceConfig] {
-        var places: [String: String] = [:]
+        guard !dropIns.isEmpty else { return [] }
+        // Where each id was defined, located only when an error names it (a locator scans the whole text).
+        var places: [String: (reader: Reader, index: Int)] = [:]
         for (index, source) in main.enumerated() where places[source.id] == nil {
-            places[source.id] = place(ofSource: index)
+            places[source.id] = (self, index)
         }
         var sources: [SourceConfig] = []
         for dropIn in dropIns {
@@ -82,11 +84,12 @@ extension Reader {
             for (index, table) in try reader.tables(root, "source").enumerated() {
                 let source = try reader.source(table, index: index)
                 if let first = places[source.id] {
+                    let place = first.reader.place(ofSource: first.index)
                     throw reader.error(
-                        "duplicate source id \"\(source.id)\" (also at \(first); each [[source]] needs its own id)",
+                        "duplicate source id \"\(source.id)\" (also at \(place); each [[source]] needs its own id)",
                         header: "source", index: index, key: "id", section: "[[source]] \"\(source.id)\"")
                 }
-                places[source.id] = reader.place(ofSource: index)
+                places[source.id] = (reader, index)
                 sources.append(source)
             }
         }
