@@ -109,9 +109,10 @@ timed() { # label, command...: prints "label seconds peak-KiB"
 }
 
 curl_line=$(timed curl curl --parallel --parallel-max 50 -s -K "$WORK/curl.conf")
-full_line=$(timed full "$BINARY" once --config "$WORK/estuary.toml")
-# --force: the sources are not due again yet; revalidate them all anyway.
-reval_line=$(timed revalidate "$BINARY" once --force --config "$WORK/estuary.toml")
+full_line=$(timed full "$BINARY" once --verbose --config "$WORK/estuary.toml")
+# --verbose: a line per source, counted below. --force: the sources are not due again
+# yet; revalidate them all anyway.
+reval_line=$(timed revalidate "$BINARY" once --force --verbose --config "$WORK/estuary.toml")
 
 ok200=$(grep -c ': 200, 5 items (5 new' "$WORK/full.stderr" || true)
 ok304=$(grep -c ': 304, not modified' "$WORK/revalidate.stderr" || true)

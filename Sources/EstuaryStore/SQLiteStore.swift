@@ -197,20 +197,25 @@ public final class SQLiteStore: ArticleStore {
         }
     }
 
-    public func recordUnchanged(source: SourceConfig, status: Int, fetchState: FetchState, at time: Date) throws {
+    public func recordUnchanged(_ answers: [UnchangedAnswer], at time: Date) throws {
+        guard !answers.isEmpty else { return }
         try write { db in
-            // Nothing changed and nothing new to remember: write nothing at all, so a quiet cycle
-            // leaves the database file untouched (`last_fetch` is the last fetch that changed something).
-            if let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT last_result, last_status, url FROM source WHERE id = ?"), arguments: [source.id]),
-                row["last_result"] as String? == "ok", row["last_status"] as Int? == status,
-                row["url"] as String? == source.url.absoluteString,
-                try Self.fetchState(db, id: source.id) == fetchState
-            {
-                return
+            for answer in answers {
+                let (source, status) = (answer.source, answer.status)
+                // Nothing changed and nothing new to remember: write nothing for it (`last_fetch` is the
+                // last fetch that changed something).
+                if let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT last_result, last_status, url FROM source WHERE id = ?"),
+                    arguments: [source.id]),
+                    row["last_result"] as String? == "ok", row["last_status"] as Int? == status,
+                    row["url"] as String? == source.url.absoluteString,
+                    try Self.fetchState(db, id: source.id) == answer.fetchState
+                {
+                    continue
+                }
+                try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
+                try save(answer.fetchState, of: source, in: db)
             }
-            try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
-            try save(fetchState, of: source, in: db)
         }
     }
 

@@ -134,7 +134,7 @@ import Testing
         #expect(try store.fetchStates(of: [Self.source])["blog"] == state)
         var cleared = state
         cleared.errorCount = 0
-        try store.recordUnchanged(source: Self.source, status: 304, fetchState: cleared, at: Date())
+        try store.recordUnchanged([UnchangedAnswer(source: Self.source, status: 304, fetchState: cleared)], at: Date())
         #expect(try store.fetchStates(of: [Self.source])["blog"] == cleared)
         #expect(try store.statuses(of: [Self.source]).first?.lastResult == "ok")
     }

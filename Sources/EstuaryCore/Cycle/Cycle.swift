@@ -96,9 +96,22 @@ public struct Cycle: Sendable {
         return await withTaskGroup(of: SourceReport.self) { group in
             var reports: [SourceReport] = []
             var inFlight = 0
+            // 304s need no parsing: their new schedules are written together, a few hundred per transaction.
+            var notModified: [(UnchangedAnswer, Duration)] = []
             for await (request, result) in fetcher.fetch(requests) {
                 guard let source = byID[request.sourceID] else { continue }
                 let state = states[source.id] ?? FetchState()
+                if case .notModified(let answer) = result {
+                    let next = policy.succeeded(
+                        state, source: source, validators: answer.validators, bodyHash: nil,
+                        permanentTarget: answer.permanentTarget, now: now(), cacheLifetime: answer.cacheLifetime)
+                    notModified.append((UnchangedAnswer(source: source, status: 304, fetchState: next), answer.elapsed))
+                    if notModified.count >= Self.unchangedBatch {
+                        reports += recordNotModified(notModified, onSource: onSource)
+                        notModified.removeAll(keepingCapacity: true)
+                    }
+                    continue
+                }
                 // Parsing and storing use the cores; more tasks than that only hold bodies in memory.
                 if inFlight >= Self.processingWidth, let report = await group.next() {
                     reports.append(report)
@@ -113,8 +126,35 @@ public struct Cycle: Sendable {
                     return report
                 }
             }
+            reports += recordNotModified(notModified, onSource: onSource)
             for await report in group { reports.append(report) }
             return reports
+        }
+    }
+
+    /// 304s written per transaction.
+    static let unchangedBatch = 256
+
+    /// Writes the new schedules of sources that answered 304, in one transaction, and reports them.
+    private func recordNotModified(_ answers: [(UnchangedAnswer, Duration)], onSource: (SourceReport) -> Void)
+        -> [SourceReport]
+    {
+        guard !answers.isEmpty else { return [] }
+        let problem: String?
+        do {
+            try timings.measure(\.store) { try store.recordUnchanged(answers.map(\.0), at: now()) }
+            problem = nil
+        } catch {
+            problem = "could not save to the state database: \(error)"
+        }
+        return answers.map { answer, elapsed in
+            var outcome = SourceReport.Outcome.unchanged(status: 304, reason: "not modified")
+            if let problem {
+                outcome = .failed(stage: "store", status: 304, message: problem, next: answer.fetchState)
+            }
+            let report = SourceReport(sourceID: answer.source.id, outcome: outcome, elapsed: elapsed)
+            onSource(report)
+            return report
         }
     }
 
@@ -161,7 +201,7 @@ public struct Cycle: Sendable {
         func unchanged(status: Int, reason: String, next: FetchState) -> SourceReport {
             do {
                 try timings.measure(\.store) {
-                    try store.recordUnchanged(source: source, status: status, fetchState: next, at: now())
+                    try store.recordUnchanged([UnchangedAnswer(source: source, status: status, fetchState: next)], at: now())
                 }
                 return finish(.unchanged(status: status, reason: reason))
             } catch {

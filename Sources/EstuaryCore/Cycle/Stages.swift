@@ -296,6 +296,19 @@ extension ArticleStore {
     }
 }
 
+/// A source that answered without new items, and its new fetch state.
+public struct UnchangedAnswer: Sendable {
+    public var source: SourceConfig
+    public var status: Int
+    public var fetchState: FetchState
+
+    public init(source: SourceConfig, status: Int, fetchState: FetchState) {
+        self.source = source
+        self.status = status
+        self.fetchState = fetchState
+    }
+}
+
 /// Keeps sources and items across runs.
 public protocol ArticleStore: Sendable {
     /// Stores a fetched document's items and the source's new fetch state in one
@@ -305,8 +318,9 @@ public protocol ArticleStore: Sendable {
         source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, dedupe: DedupeContext,
         at time: Date
     ) throws -> StoreOutcome
-    /// Notes an answer without new items (304, or the same body again) and the new fetch state.
-    func recordUnchanged(source: SourceConfig, status: Int, fetchState: FetchState, at time: Date) throws
+    /// Notes answers without new items (304, or the same body again) and the sources' new fetch
+    /// states, all in one transaction.
+    func recordUnchanged(_ answers: [UnchangedAnswer], at time: Date) throws
     /// Notes that a source failed at `stage`, keeping everything already stored.
     func recordFailure(source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date)
         throws
