@@ -7,9 +7,11 @@ set -eu
 PACKAGES="libcurl4-openssl-dev libxml2-dev libsqlite3-dev pkg-config"
 # --test: what the test suite needs besides (brotli and gzip make compressed
 # fixtures at test time; python3 runs the conformance harness; systemd brings
-# systemd-analyze, which scores and verifies the units).
+# systemd-analyze, which scores and verifies the units; xmllint and jing validate
+# the Atom output against RFC 4287's RELAX NG schema, which scripts/atom-schema.sh
+# takes from lxml's source distribution, whose metadata needs libxslt1-dev).
 if [ "${1:-}" = "--test" ]; then
-    PACKAGES="$PACKAGES brotli gzip python3 systemd"
+    PACKAGES="$PACKAGES brotli gzip python3 systemd libxml2-utils jing libxslt1-dev"
 fi
 
 missing=""
