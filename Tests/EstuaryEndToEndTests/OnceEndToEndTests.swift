@@ -416,7 +416,59 @@ import Testing
         let items = try #require(index["items"] as? [[String: Any]])
         // Six items in four feeds, two of them the same article (the seed post and its planet copy).
         #expect(items.count == 5)
+        try Self.expectTheSeedArticleOnceInEveryFormat(in: output.deletingLastPathComponent())
         try? FileManager.default.removeItem(at: folder.appendingPathComponent("../out").standardizedFileURL)
+    }
+
+    /// Every output format of `folder` carries the seed article exactly once, with title, author,
+    /// categories and (in the feeds) body text byte-exact against article.txt.
+    static func expectTheSeedArticleOnceInEveryFormat(in folder: URL) throws {
+        let article = try Fixtures.seedArticle()
+        let categories = ["Cambodia", "Human rights", "NGO"]
+        let paragraphs = Array(article.paragraphs.prefix(10))
+        for (file, format) in [("river.atom", FeedFormat.atom10), ("river.rss", .rss20), ("river.feed.json", .json11)] {
+            let bytes = Array(try Data(contentsOf: folder.appendingPathComponent(file)))
+            let feed = try FeedParser().parse(bytes, documentURL: nil, contentType: nil).get()
+            #expect(feed.format == format, "\(file)")
+            let copies = feed.items.filter { $0.title == article.title }
+            #expect(copies.count == 1, "\(file)")
+            let copy = try #require(copies.first)
+            #expect(copy.author == "Joakim Persson", "\(file)")
+            #expect(copy.categories == categories, "\(file)")
+            #expect(VisibleText.paragraphs(try #require(copy.content)) == paragraphs, "\(file)")
+        }
+        let index = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("river.json")))
+                as? [String: Any])
+        let posts = (index["items"] as? [[String: Any]] ?? []).filter { $0["title"] as? String == article.title }
+        #expect(posts.count == 1)
+        #expect(posts.first?["author"] as? String == "Joakim Persson")
+        #expect(posts.first?["categories"] as? [String] == categories)
+        #expect(VisibleText.paragraphs(posts.first?["content"] as? String ?? "") == paragraphs)
+        // The river page shows text excerpts: the title once (escaped as HTML), the author, the start of the body.
+        let page = try String(contentsOf: folder.appendingPathComponent("river.html"), encoding: .utf8)
+        let title = VisibleText.decode(page).components(separatedBy: article.title).count - 1
+        #expect(title == 1, "the title appears \(title) times on the page")
+        #expect(page.contains("Joakim Persson"))
+        #expect(VisibleText.decode(page).contains(String(paragraphs[0].prefix(60))))
+
+        // JSON Feed 1.1, structurally: version, title, items with an id and a body, authors as
+        // objects, attachments with url and mime_type, the _estuary extension naming the source.
+        let feed = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("river.feed.json")))
+                as? [String: Any])
+        #expect(feed["version"] as? String == "https://jsonfeed.org/version/1.1")
+        #expect(feed["title"] is String)
+        for item in feed["items"] as? [[String: Any]] ?? [] {
+            #expect(item["id"] is String)
+            #expect(item["content_html"] is String || item["content_text"] is String)
+            for author in item["authors"] as? [[String: Any]] ?? [] { #expect(author["name"] is String) }
+            for attachment in item["attachments"] as? [[String: Any]] ?? [] {
+                #expect(attachment["url"] is String && attachment["mime_type"] is String)
+            }
+            #expect((item["_estuary"] as? [String: Any])?["source"] is String)
+            #expect(item["author"] == nil, "JSON Feed 1.1 uses authors, not author")
+        }
     }
 }
 
