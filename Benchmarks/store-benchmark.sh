@@ -66,6 +66,11 @@ before=$(items)
 quiet=$(grep '^cycle ' "$WORK/quiet.stderr" | tail -1)
 "$BINARY" once --force --verbose --config "$WORK/estuary.toml" 2>"$WORK/quiet2.stderr" >/dev/null
 after=$(items)
+# Without --force nothing is due: the run must not write at all (database file and WAL byte for byte).
+"$BINARY" once --config "$WORK/estuary.toml" 2>/dev/null >/dev/null
+bytes_before=$(cat "$db" "$db-wal" 2>/dev/null | cksum)
+"$BINARY" once --config "$WORK/estuary.toml" 2>/dev/null >/dev/null
+bytes_after=$(cat "$db" "$db-wal" 2>/dev/null | cksum)
 share=$(echo "$full" | sed -n 's/.*state transactions [0-9.]* sec* (\([0-9]*\)% of the run).*/\1/p')
 
 echo "---- summary ----"
@@ -73,4 +78,5 @@ echo "Store benchmark (Benchmarks/store-benchmark.sh --feeds $FEEDS): $new new i
 echo "full run: $full [store share target < 25%: $( [ "${share:-100}" -lt 25 ] && echo met || echo missed)]"
 echo "quiet run: $quiet"
 echo "quiet runs changed items: $( [ "$before" = "$after" ] && echo "none ($before)" || echo "some ($before -> $after)")"
+echo "a run with nothing due wrote to the database: $( [ "$bytes_before" = "$bytes_after" ] && echo "nothing (file and WAL byte for byte)" || echo "something")"
 echo "-----------------"

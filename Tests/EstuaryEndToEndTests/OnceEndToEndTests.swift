@@ -151,11 +151,19 @@ import Testing
         let indexFile = folder.appendingPathComponent("public/river.json").path
         let writtenBefore = try FileManager.default.attributesOfItem(atPath: indexFile)[.modificationDate] as? Date
 
-        // Not due yet: a plain run fetches nothing and says nothing.
+        // Not due yet: a plain run fetches nothing, says nothing and writes nothing, not even to the
+        // database: its file and WAL stay byte for byte. (A run may still checkpoint what the previous
+        // process left in the WAL, so compare two such runs.)
+        let database = folder.appendingPathComponent("state/estuary.sqlite")
+        let wal = folder.appendingPathComponent("state/estuary.sqlite-wal")
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let snapshot = (try Data(contentsOf: database), try? Data(contentsOf: wal))
         let notDue = try EstuaryBinary.run(["once", "--config", config.path])
         #expect(notDue.status == 0)
         #expect(notDue.stderr.isEmpty, "\(notDue.stderr)")
         #expect(server.requests.count == 2)
+        #expect(try Data(contentsOf: database) == snapshot.0)
+        #expect((try? Data(contentsOf: wal)) == snapshot.1)
 
         let second = try EstuaryBinary.run(["once", "--force", "--verbose", "--config", config.path])
         #expect(second.status == 0, "stderr: \(second.stderr)")
