@@ -64,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
             metrics.markCycle(at: Date())
             textfile?.write(metrics, logger: logger)
         }
+        scheduler.onIdle = { progress.beat() }
         scheduler.onOutputs = { outputs in
             for output in outputs {
                 if let error = output.error {

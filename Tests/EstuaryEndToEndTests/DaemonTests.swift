@@ -57,6 +57,11 @@ import Testing
         #expect(status.contains { $0.contains("failing, next fetch in") }, "\(status)")
         let watchdog = notify.wait(for: "WATCHDOG=1", timeout: 5)
         #expect(watchdog.contains { $0.contains("WATCHDOG=1") }, "\(watchdog)")
+        // Waiting half an hour for the next fetch is progress too: the watchdog keeps being fed
+        // (every 0.2 s here) long after the last source finished.
+        Thread.sleep(forTimeInterval: 2)
+        let idle = notify.wait(for: "no such message", timeout: 2)
+        #expect(idle.filter { $0.contains("WATCHDOG=1") }.count >= 5, "\(idle)")
 
         kill(process.processIdentifier, SIGTERM)
         let stopping = notify.wait(for: "STOPPING=1", timeout: 10)

@@ -56,6 +56,9 @@ public final class Scheduler: @unchecked Sendable {
     public var onBatch: @Sendable (Int) -> Void = { _ in }
     /// Hears the status whenever the loop goes to sleep.
     public var onStatus: @Sendable (Status) -> Void = { _ in }
+    /// Hears, about once a second, that the loop is alive while it waits for the next due time
+    /// (the daemon feeds systemd's watchdog from it, and from `onSource` while a batch runs).
+    public var onIdle: @Sendable () -> Void = {}
     /// Hears about each round of outputs written.
     public var onOutputs: @Sendable ([OutputReport]) -> Void = { _ in }
 
@@ -273,13 +276,21 @@ public final class Scheduler: @unchecked Sendable {
         if !outputs.isEmpty { onOutputs(outputs) }
     }
 
-    /// Sleeps until `deadline`, a reload or a stop.
+    /// Sleeps until `deadline`, a reload or a stop, telling `onIdle` every second (real time) that it waits.
     private func pause(until deadline: Date) async {
         let clock = self.clock
         let wakeup = self.wakeup
+        let onIdle = self.onIdle
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await clock.sleep(until: deadline) }
             group.addTask { await wakeup.wait() }
+            group.addTask {
+                // Never ends by itself: cancelled when the sleep or the wakeup ends.
+                while !Task.isCancelled {
+                    onIdle()
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
             await group.next()
             group.cancelAll()
         }
