@@ -234,7 +234,24 @@ public final class SQLiteStore: ArticleStore {
     public func fetchStates(of sources: [SourceConfig]) throws -> [String: FetchState] {
         try pool.read { db in
             var states: [String: FetchState] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM source") { states[row["id"]] = Self.fetchState(row) }
+            // A few sources (the daemon after a batch): by id. Many: one scan is cheaper.
+            if sources.count <= 2000 {
+                for chunk in stride(from: 0, to: sources.count, by: 500) {
+                    let ids = sources[chunk..<min(chunk + 500, sources.count)].map(\.id)
+                    let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+                    for row in try Row.fetchAll(
+                        db, sql: "SELECT * FROM source WHERE id IN (\(marks))", arguments: StatementArguments(ids))
+                    {
+                        states[row["id"]] = Self.fetchState(row)
+                    }
+                }
+                return states
+            }
+            let wanted = Set(sources.map(\.id))
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM source") {
+                let id: String = row["id"]
+                if wanted.contains(id) { states[id] = Self.fetchState(row) }
+            }
             return states
         }
     }

@@ -65,7 +65,8 @@ import Testing
             }
         }
         let store = try SQLiteStore(directory: folder.path)
-        let states = try store.fetchStates(of: [])
+        let states = try store.fetchStates(
+            of: ["a", "b", "c"].map { SourceConfig(id: $0, url: URL(string: "https://\($0).example/feed")!) })
         #expect(states["a"]?.nextFetch == Date(timeIntervalSince1970: 5000))
         #expect(states["a"]?.notBefore == nil)
         #expect(states["a"]?.errorCount == 2)

@@ -114,6 +114,20 @@ import Testing
         }
     }
 
+    @Test func fetchStatesReadsTheSourcesAskedForFewOrMany() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let sources = (0..<2500).map { SourceConfig(id: "s\($0)", url: URL(string: "https://s\($0).example/feed")!) }
+        var state = FetchState()
+        state.errorCount = 1
+        for source in sources.prefix(3) + sources.suffix(3) {
+            try store.recordFailure(source: source, stage: "http", status: 500, message: "m", fetchState: state, at: Date())
+        }
+        // By id (a batch), and by one scan (every source of a big config): the same answer.
+        #expect(Set(try store.fetchStates(of: Array(sources.prefix(10))).keys) == ["s0", "s1", "s2"])
+        #expect(Set(try store.fetchStates(of: sources).keys) == ["s0", "s1", "s2", "s2497", "s2498", "s2499"])
+        #expect(try store.fetchStates(of: [sources[1]]).keys.sorted() == ["s1"])
+    }
+
     @Test func fetchStateRoundTrips() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         #expect(try store.fetchStates(of: [Self.source]).isEmpty)

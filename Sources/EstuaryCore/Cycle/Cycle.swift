@@ -42,10 +42,11 @@ public struct Cycle: Sendable {
         return policy
     }
 
-    /// What the state remembers about fetching each source, by id (empty, logged, when it cannot be read).
-    public func fetchStates(_ config: Config) -> [String: FetchState] {
+    /// What the state remembers about fetching each of `sources` (every source of `config` when nil),
+    /// by id; empty, logged, when it cannot be read.
+    public func fetchStates(_ config: Config, sources: [SourceConfig]? = nil) -> [String: FetchState] {
         do {
-            return try store.fetchStates(of: config.sources)
+            return try store.fetchStates(of: sources ?? config.sources)
         } catch {
             logger.error("could not read the fetch state; every source counts as due: \(error)")
             return [:]

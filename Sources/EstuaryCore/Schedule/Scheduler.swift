@@ -48,6 +48,9 @@ public final class Scheduler: @unchecked Sendable {
     /// says: a state that cannot be written (a full disk) must not turn into a loop of fetches.
     private var earliest: [String: Date] = [:]
     private var outputsPendingSince: Date?
+    /// The daemon's copy of every source's fetch state: read whole at the start and on a reload,
+    /// then only for the sources of each batch, so a wake costs the batch, not the whole state.
+    private var known: [String: FetchState]?
     private var lastLag: TimeInterval = 0
 
     /// Hears about each source as soon as it is done (logging, metrics).
@@ -109,11 +112,16 @@ public final class Scheduler: @unchecked Sendable {
         if cancelled { task.cancel() }
         let reports = await task.value
         let floor = clock.now().addingTimeInterval(config.minInterval.seconds)
+        // The daemon's copy of the state is brought up to date for this batch's sources (`once` keeps none).
+        let fetched = Set(reports.map(\.sourceID))
+        let fresh =
+            lock.withLock({ known == nil }) ? [:] : cycle.fetchStates(config, sources: sources.filter { fetched.contains($0.id) })
         lock.withLock {
             batch = nil
             for report in reports {
                 overrides[report.sourceID] = nil
                 earliest[report.sourceID] = floor
+                known?[report.sourceID] = fresh[report.sourceID]
             }
         }
         return reports
@@ -204,6 +212,7 @@ public final class Scheduler: @unchecked Sendable {
                 overrides[source.id] = now
             }
             outputsPendingSince = outputsPendingSince ?? now
+            known = nil
         }
         spreadFirstFetches(at: now)
         wakeup.signal()
@@ -225,7 +234,13 @@ public final class Scheduler: @unchecked Sendable {
 
     /// The state's fetch states with the overrides and the `min_interval` floor applied (a Retry-After still wins).
     private func effectiveStates(config: Config, cycle: Cycle) -> [String: FetchState] {
-        var states = cycle.fetchStates(config)
+        var states: [String: FetchState]
+        if let known = lock.withLock({ self.known }) {
+            states = known
+        } else {
+            states = cycle.fetchStates(config)
+            lock.withLock { known = states }
+        }
         let now = clock.now()
         let (overrides, earliest) = lock.withLock { () -> ([String: Date], [String: Date]) in
             self.earliest = self.earliest.filter { $0.value > now }
