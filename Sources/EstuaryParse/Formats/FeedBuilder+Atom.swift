@@ -95,7 +95,7 @@ extension FeedBuilder {
 
     private func atomLink(href: String?, rel: String?, type: String?, length: String?) {
         guard let href, !href.isEmpty else { return }
-        switch rel?.trimmingCharacters(in: .whitespaces) ?? "alternate" {
+        switch rel?.trimmedWhitespace ?? "alternate" {
         case "alternate", "http://www.iana.org/assignments/relation/alternate":
             // Prefer the HTML page among several alternates.
             let isHTML = type == nil || type == "text/html" || type == "application/xhtml+xml"
@@ -109,7 +109,7 @@ extension FeedBuilder {
 
     /// Atom's `type` (1.0: text, html, xhtml or a MIME type) and 0.3's `mode` (xml, escaped, base64).
     static func textType(type: String?, mode: String?) -> TextType {
-        let mime = type?.lowercased().trimmingCharacters(in: .whitespaces)
+        let mime = type?.lowercased().trimmedWhitespace
         let html = mime == "html" || mime == "text/html"
         switch mode?.lowercased() {
         case "escaped": return .html

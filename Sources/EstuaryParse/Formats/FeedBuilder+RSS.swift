@@ -44,7 +44,7 @@ extension FeedBuilder {
         case (.none, "category"), (.dc, "subject"), (.media, "category"): begin(.category, .guess)
         case (.none, "tags"): begin(.categoryList, .text)
         case (.itunes, "category"):
-            if let text = attribute("text")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+            if let text = attribute("text")?.trimmedWhitespace, !text.isEmpty {
                 item?.categories.append(text)
             }
         case (.itunes, "keywords"): begin(.categoryList, .text)

@@ -187,8 +187,8 @@ final class FeedBuilder: SAXReceiver {
     }
 
     func addEnclosure(url: String, type: String?, length: String?) {
-        let size = length.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let enclosure = Enclosure(url: resolve(url), type: type?.trimmingCharacters(in: .whitespaces).nonEmpty, length: size)
+        let size = length.flatMap { Int($0.trimmedWhitespace) }
+        let enclosure = Enclosure(url: resolve(url), type: type?.trimmedWhitespace.nonEmpty, length: size)
         // media:content often repeats the RSS enclosure.
         if item?.enclosures.contains(where: { $0.url == enclosure.url }) == false { item?.enclosures.append(enclosure) }
     }
@@ -248,13 +248,13 @@ final class FeedBuilder: SAXReceiver {
         case .content: if let html = body(capture) { item?.content = html }
         case .categoryList:
             for term in capture.rawText().split(separator: ",") {
-                let trimmed = term.trimmingCharacters(in: .whitespacesAndNewlines)
+                let trimmed = String(term).trimmedWhitespace
                 if !trimmed.isEmpty { item?.categories.append(trimmed) }
             }
         case .category:
             // A category wrapping other elements (an image): its own text only.
             let text = capture.hasChildren ? capture.rawText().components(separatedBy: "\n").first : capture.plainText()
-            if let term = text?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty { item?.categories.append(term) }
+            if let term = text?.trimmedWhitespace.nonEmpty { item?.categories.append(term) }
         }
     }
 

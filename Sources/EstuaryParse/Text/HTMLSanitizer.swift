@@ -97,22 +97,32 @@ enum HTMLSanitizer {
 
     /// The URL to keep for an attribute value, nil when it must go.
     static func safeURL(_ value: String, base: URL?) -> String? {
-        // What a browser would see: ASCII white space and controls are ignored inside a scheme.
-        let compact = String(String.UnicodeScalarView(value.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }))
-        if let colon = compact.firstIndex(of: ":") {
-            let prefix = compact[..<colon]
-            let looksLikeScheme = !prefix.isEmpty && !prefix.contains(where: { "/?#".contains($0) })
-            if looksLikeScheme {
-                guard allowedSchemes.contains(prefix.lowercased()) else { return nil }
-                return value.trimmed
-            }
+        if let scheme = scheme(of: value) {
+            guard allowedSchemes.contains(scheme) else { return nil }
+            return value.trimmed
         }
         let trimmed = value.trimmed
         guard let base else { return trimmed }
-        guard let resolved = URL(string: trimmed, relativeTo: base)?.absoluteString else { return trimmed }
         // A base that is itself dangerous must not turn a relative URL into one.
-        if let scheme = URL(string: resolved)?.scheme?.lowercased(), !allowedSchemes.contains(scheme) { return nil }
-        return resolved
+        guard allowedSchemes.contains(base.scheme?.lowercased() ?? "") else { return nil }
+        return URL(string: trimmed, relativeTo: base)?.absoluteString ?? trimmed
+    }
+
+    /// The scheme of `value` lowercased, as a browser reads it (ASCII white space and control
+    /// characters ignored, so `jav&#x09;ascript:` is `javascript`); nil for a relative URL.
+    /// On the bytes: no String per attribute.
+    static func scheme(of value: String) -> String? {
+        var scheme: [UInt8] = []
+        for byte in value.utf8 {
+            switch byte {
+            case 0...0x20, 0x7F: continue
+            case UInt8(ascii: ":"): return scheme.isEmpty ? nil : String(decoding: scheme, as: UTF8.self)
+            case UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#"): return nil
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): scheme.append(byte | 0x20)
+            default: scheme.append(byte)
+            }
+        }
+        return nil
     }
 }
 

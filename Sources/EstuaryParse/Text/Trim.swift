@@ -19,6 +19,14 @@ enum Trim {
 extension String {
     /// Without leading and trailing ASCII white space.
     var trimmed: String { Trim.string(utf8) }
+
+    /// Without leading and trailing white space and newlines, Unicode's included (Foundation's
+    /// `.whitespacesAndNewlines`), with a fast way out for the usual case: printable ASCII at both ends.
+    var trimmedWhitespace: String {
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        if first > 0x20, first < 0x7F, last > 0x20, last < 0x7F { return self }
+        return trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 }
 
 extension Substring {

@@ -131,7 +131,7 @@ private final class ReceiverBox {
 /// substitutes them: that is where entity attacks live). Decode them here.
 enum AttributeText {
     static func decode(_ value: String) -> String {
-        guard value.contains("&") else { return value }
+        guard value.utf8.contains(UInt8(ascii: "&")) else { return value }
         var out = ""
         var rest = Substring(value)
         while let amp = rest.firstIndex(of: "&") {
