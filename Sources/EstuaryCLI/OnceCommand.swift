@@ -60,6 +60,9 @@ struct OnceCommand: AsyncParsableCommand {
             metrics.markCycle(at: Date())
             MetricsTextfile(path: path).write(metrics, logger: writer.logger)
         }
+        if let problem = report.stateError {
+            Console.error("state: \(problem) (check state_dir in \(writer.config.file) and the disk)")
+        }
         for source in report.sources where !source.fetched && verbose {
             Console.error(source.description)
         }

@@ -77,10 +77,17 @@ struct RunCommand: AsyncParsableCommand {
         logger.info(
             "estuary \(Estuary.version) started: \(config.sources.count) sources, each every \(DurationText.format(config.interval)) unless it says otherwise"
         )
+        // A SIGHUP before the reload service listens must not kill the daemon (its default action).
+        signal(SIGHUP, SIG_IGN)
         // Config and state are loaded: ready.
         systemd.notify("READY=1\nSTATUS=\(config.sources.count) sources, starting")
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        // Stopped in reverse order: the reload service first, the scheduler, then the watchdog.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let interval = systemd.watchdogInterval {
+            services.append(.init(service: WatchdogService(systemd: systemd, interval: interval, progress: progress)))
+        }
+        services += [
             .init(service: SchedulerService(scheduler: scheduler) { systemd.notify("STOPPING=1") }),
             .init(
                 service: ReloadService {
@@ -91,9 +98,6 @@ struct RunCommand: AsyncParsableCommand {
                     systemd.notify("READY=1\nSTATUS=\(scheduler.config.sources.count) sources, config reloaded")
                 }),
         ]
-        if let interval = systemd.watchdogInterval {
-            services.append(.init(service: WatchdogService(systemd: systemd, interval: interval, progress: progress)))
-        }
         var group = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A backstop: the scheduler cancels its fetches after stop_timeout itself.

@@ -92,13 +92,22 @@ import Testing
         let sunday5 = Date(timeIntervalSince1970: 1_795_928_400)
         #expect(policy(jitter: 0).schedule(after: sunday5, interval: 1000, hints: StoredHints()) == sunday5 + 900)
         #expect(policy(jitter: 0.999_999).schedule(after: sunday5, interval: 1000, hints: StoredHints()) < sunday5 + 1100)
-        // skipHours 5 and 6: a fetch planned at 05:30 moves to 07:00.
+        // skipHours 5 and 6: a fetch planned at 05:30 moves to 07:00, spread over its first ten minutes.
         let hours = StoredHints(SchedulingHints(skipHours: [5, 6]))
-        #expect(policy().schedule(after: sunday5, interval: 1800, hints: hours) == sunday5 + 2 * 3600)
+        #expect(policy(jitter: 0).schedule(after: sunday5, interval: 1800, hints: hours) == sunday5 + 2 * 3600)
+        #expect(policy(jitter: 0.5).schedule(after: sunday5, interval: 1800, hints: hours) == sunday5 + 2 * 3600 + 300)
         // skipDays Sunday: to Monday 00:00.
         let days = StoredHints(SchedulingHints(skipDays: ["sunday"]))
         #expect(days.skipDays == [0])
-        #expect(policy().schedule(after: sunday5, interval: 1800, hints: days) == sunday5 + 19 * 3600)
+        #expect(policy(jitter: 0).schedule(after: sunday5, interval: 1800, hints: days) == sunday5 + 19 * 3600)
+        // The jitter never leaves the bounds.
+        var bounded = policy(jitter: 0)
+        bounded.minInterval = .seconds(1800)
+        #expect(bounded.schedule(after: sunday5, interval: 1800, hints: StoredHints()) == sunday5 + 1800)
+        bounded = policy(jitter: 0.999_999)
+        bounded.maxInterval = .seconds(1800)
+        #expect(bounded.schedule(after: sunday5, interval: 1800, hints: StoredHints()) == sunday5 + 1800)
+        #expect(policy(jitter: 0.999_999).backoff(errors: 20) == 86_400)
         // Every hour skipped: the hint is ignored.
         let all = StoredHints(SchedulingHints(skipHours: Set(0..<24)))
         #expect(policy().schedule(after: sunday5, interval: 1800, hints: all) == sunday5 + 1800)
@@ -121,6 +130,18 @@ import Testing
             now: now)
         #expect(state.notBefore == later)
         #expect(state.notBeforeReason == "Retry-After from the server")
+    }
+
+    @Test func aRetryAfterIsHonouredUpToAWeekAndAnAbsurdOneNeverCrashes() {
+        let p = policy()
+        let state = p.failed(
+            FetchState(), source: Self.source, failure: FetchFailure(status: 503, message: "x", retryAfter: .seconds(Int.max)),
+            now: now)
+        #expect(state.notBefore == now.addingTimeInterval(7 * 86_400))
+        #expect(p.skipReason(for: Self.source, state: state, now: now)?.contains("1970-01-19T") == true)
+        // Dates far outside the calendar print at its edge instead of trapping.
+        #expect(CivilTime.rfc3339(Date(timeIntervalSince1970: 9.2e18)) == "9999-12-31T23:59:59Z")
+        #expect(CivilTime.date(year: 999_999_999_999, month: 1, day: 1) == nil)
     }
 
     @Test func goneStaysGoneUntilTheConfigChanges() {

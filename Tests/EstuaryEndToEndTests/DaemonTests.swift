@@ -71,6 +71,25 @@ import Testing
         #expect(process.terminationReason == .exit)
     }
 
+    /// With the shipped WatchdogSec=5min the watchdog waits 150 s between messages: a stop must not wait for it.
+    @Test func aLongWatchdogIntervalDoesNotDelayTheStop() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        let notify = try NotifySocket()
+        let process = try EstuaryBinary.start(
+            ["run", "--config", config.path], environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "300000000"])
+        let status = notify.wait(for: "failing, next fetch in", timeout: 10)
+        #expect(status.contains { $0.contains("failing, next fetch in") }, "\(status)")
+        let stopped = Date()
+        kill(process.processIdentifier, SIGTERM)
+        let stopping = notify.wait(for: "STOPPING=1", timeout: 10)
+        #expect(stopping.contains { $0.contains("STOPPING=1") }, "\(stopping)")
+        process.waitUntilExit()
+        #expect(Date().timeIntervalSince(stopped) < 8, "the stop waited for the watchdog's interval")
+        #expect(process.terminationStatus == 0)
+    }
+
     @Test func sighupAppliesAValidConfigAndKeepsTheRunningOneWhenTheNewOneIsInvalid() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()

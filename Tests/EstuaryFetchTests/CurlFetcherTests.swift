@@ -286,6 +286,17 @@ extension FetchResult {
         #expect(await lifetime("/expires") == 5400)
     }
 
+    /// Hostile headers: a year no calendar has must not crash the fetcher.
+    @Test func absurdDatesInHeadersAreIgnored() {
+        #expect(HTTPDate.parse("Thu, 01 Jan 999999999999 00:00:00 GMT") == nil)
+        #expect(
+            HTTPDate.cacheLifetime(
+                cacheControl: nil, expires: "Thu, 01 Jan 999999999999 00:00:00 GMT", date: "Thu, 01 Jan 99999999999 00:00:00 GMT")
+                == nil)
+        #expect(HTTPDate.retryAfter("9223372036854775807") == .seconds(Int.max))
+        #expect(HTTPDate.retryAfter("Thu, 01 Jan 999999999999 00:00:00 GMT") == nil)
+    }
+
     @Test(arguments: [429, 503])
     func retryAfterInSecondsAndAsADate(status: Int) async throws {
         let server = try TestHTTPServer { request in

@@ -57,6 +57,29 @@ import Testing
         #expect(((index as? [String: Any])?["items"] as? [Any])?.count == 5)
     }
 
+    /// Sources falling due all the time (each fetch takes longer than the gap to the next due one)
+    /// must not hold the outputs back until the daemon stops.
+    @Test func outputsAreWrittenWhileSourcesKeepFallingDue() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let server = try TestHTTPServer { request in
+            clock.advance(by: 20)  // every fetch takes 20 s of the scheduler's time
+            return .init(
+                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
+        }
+        let folder = try Fixtures.temporaryFolder()
+        let ids = (1...60).map { "s\($0)" }
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: Self.config("cold_start_spread = \"10m\"\noutput_delay = \"30s\"", sources: ids), server: server,
+            clock: clock, folder: folder)
+        let writes = Recorder<Date>()
+        scheduler.onOutputs = { _ in writes.append(clock.now()) }
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(11 * 60))
+        // Written at the start (no files yet), then within output_delay and a batch of the first change.
+        let afterStart = writes.all.dropFirst()
+        #expect(afterStart.first.map { $0 < PolitenessTests.start + 120 } == true, "\(writes.all)")
+        #expect(afterStart.count >= 3, "\(writes.all)")
+    }
+
     @Test func aReloadSchedulesNewSourcesDropsRemovedOnesAndFetchesChangedOnesAtOnce() async throws {
         let clock = SimulatedClock(start: PolitenessTests.start)
         let log = Recorder<(String, Date)>()

@@ -38,8 +38,10 @@ struct WatchdogService: Service {
     let progress: Heartbeat
 
     func run() async throws {
+        // Listed first, so the service group stops it last: it feeds the watchdog through the stop.
+        // Its wait ends on a graceful shutdown, or the group would wait out a whole interval.
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
+            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             if progress.isRecent(within: interval * 2) { systemd.notify("WATCHDOG=1") }
         }
     }

@@ -42,14 +42,15 @@ public struct Cycle: Sendable {
         return policy
     }
 
-    /// What the state remembers about fetching each of `sources` (every source of `config` when nil),
-    /// by id; empty, logged, when it cannot be read.
-    public func fetchStates(_ config: Config, sources: [SourceConfig]? = nil) -> [String: FetchState] {
+    /// What the state remembers about fetching each of `sources` (every source of `config` when nil), by id.
+    /// A failure is logged and thrown: fetching without the state would forget validators, Retry-After
+    /// and gone marks, so callers fetch nothing rather than everything.
+    public func fetchStates(_ config: Config, sources: [SourceConfig]? = nil) throws -> [String: FetchState] {
         do {
             return try store.fetchStates(of: sources ?? config.sources)
         } catch {
-            logger.error("could not read the fetch state; every source counts as due: \(error)")
-            return [:]
+            logger.error("could not read the fetch state from the state database: \(error)")
+            throw error
         }
     }
 
@@ -259,6 +260,9 @@ public struct Cycle: Sendable {
                 fetchState = policy.succeeded(
                     state, source: source, validators: nil, bodyHash: nil, permanentTarget: nil, now: now(),
                     hints: found.metadata.hints)
+            case .failure(let failure) where failure.stage == FetchFailure.cancelledStage:
+                // Stopped by a shutdown, not by the server: nothing is recorded and the source stays due.
+                return finish(.skipped(reason: failure.message))
             case .failure(let failure):
                 let report = fail(
                     failure.stage, status: failure.status, "\(failure.message) (the discovered feed \(feedURL.absoluteString))",
@@ -309,7 +313,10 @@ public struct Cycle: Sendable {
             }
         case .failure(let failure)?:
             return .failure(failure)
-        case .notModified?, nil:
+        case nil:
+            // The stream ended without an answer: the batch was cancelled (estuary is stopping).
+            return .failure(FetchFailure(stage: FetchFailure.cancelledStage, message: "cancelled: estuary is stopping"))
+        case .notModified?:
             return .failure(FetchFailure(stage: "http", message: "the discovered feed answered without a body"))
         }
     }

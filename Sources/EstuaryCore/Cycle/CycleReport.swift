@@ -13,8 +13,11 @@ public struct CycleReport: Sendable {
     }
 
     /// The process exit status `estuary once` uses (documented in docs/operations.md).
+    /// Why nothing was fetched: the state could not be read.
+    public var stateError: String?
+
     public var exitStatus: Int32 {
-        if outputs.contains(where: { $0.error != nil }) { return ExitStatus.outputFailed }
+        if stateError != nil || outputs.contains(where: { $0.error != nil }) { return ExitStatus.outputFailed }
         if sources.contains(where: \.failed) { return ExitStatus.someSourcesFailed }
         return ExitStatus.success
     }

@@ -105,6 +105,8 @@ public struct FetchPolicy: Sendable {
     public var maxInterval: Duration = Config.defaultMaxInterval
     /// Backoff never waits longer than this.
     public var maxBackoff: Duration = .seconds(24 * 3600)
+    /// The longest Retry-After honoured, in seconds.
+    public static let maxRetryAfter: TimeInterval = 7 * 86_400
     /// Fetches in a row that must see the same permanent redirect before the source moves.
     public var moveAfter = 3
     /// A number in 0..<1 for jitter; injected so tests are repeatable.
@@ -152,16 +154,24 @@ public struct FetchPolicy: Sendable {
     /// `now` plus `interval` with ±10% jitter, moved out of the feed's skipped hours and days
     /// (never past the longest interval).
     public func schedule(after now: Date, interval: TimeInterval, hints: StoredHints) -> Date {
-        let planned = now.addingTimeInterval(interval * (0.9 + 0.2 * random()))
+        // The jitter stays inside the bounds: never sooner than min_interval, never later than max_interval.
+        let jittered = min(max(interval * (0.9 + 0.2 * random()), minInterval.seconds), max(interval, maxInterval.seconds))
+        let planned = now.addingTimeInterval(jittered)
         guard !hints.skipHours.isEmpty || !hints.skipDays.isEmpty else { return planned }
         let limit = now.addingTimeInterval(max(interval, maxInterval.seconds))
         var candidate = planned
+        var moved = false
         // At most a week of hours: a feed skipping every hour of every day is not obeyed.
         for _ in 0..<(7 * 24) where hints.skips(candidate) {
             let hour = (candidate.timeIntervalSince1970 / 3600).rounded(.down)
             candidate = Date(timeIntervalSince1970: (hour + 1) * 3600)
+            moved = true
         }
-        return hints.skips(candidate) ? planned : min(candidate, limit)
+        if hints.skips(candidate) { return planned }
+        // Moved to an hour's start: spread over its first ten minutes, so feeds skipping the same
+        // hours do not all fire at HH:00:00.
+        if moved { candidate = candidate.addingTimeInterval(600 * random()) }
+        return min(candidate, limit)
     }
 
     /// After a response with a body or a 304: errors forgotten, validators kept, the next fetch
@@ -191,7 +201,9 @@ public struct FetchPolicy: Sendable {
             next.goneURL = source.url.absoluteString
             return next
         }
-        if let retryAfter = failure.retryAfter?.date(from: now), retryAfter > now {
+        if var retryAfter = failure.retryAfter?.date(from: now), retryAfter > now {
+            // Honoured up to a week: a typo or a hostile server must not silence a source for years.
+            retryAfter = min(retryAfter, now.addingTimeInterval(Self.maxRetryAfter))
             next.notBefore = retryAfter
             next.nextFetch = retryAfter
             next.notBeforeReason = "Retry-After from the server"
@@ -217,7 +229,7 @@ public struct FetchPolicy: Sendable {
         let base = max(min((source?.interval ?? interval).seconds, maxInterval.seconds), minInterval.seconds)
         let cap = maxBackoff.seconds
         let raw = min(cap, base * pow(2, Double(min(max(0, errors), 62))))
-        return raw * (0.9 + 0.2 * random())
+        return min(raw * (0.9 + 0.2 * random()), cap)
     }
     /// Counts a permanent redirect seen on this fetch; after `moveAfter` in a row to the same
     /// target the source moves there (never from https to http).

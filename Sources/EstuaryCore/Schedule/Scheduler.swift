@@ -51,6 +51,8 @@ public final class Scheduler: @unchecked Sendable {
     /// The daemon's copy of every source's fetch state: read whole at the start and on a reload,
     /// then only for the sources of each batch, so a wake costs the batch, not the whole state.
     private var known: [String: FetchState]?
+    /// Counts reloads: a read of the state begun before one is not kept after it.
+    private var generation = 0
     private var lastLag: TimeInterval = 0
 
     /// Hears about each source as soon as it is done (logging, metrics).
@@ -85,7 +87,14 @@ public final class Scheduler: @unchecked Sendable {
         let (config, cycle) = current
         cycle.timings.reset()
         let started = ContinuousClock.now
-        let states = cycle.fetchStates(config)
+        let states: [String: FetchState]
+        do {
+            states = try cycle.fetchStates(config)
+        } catch {
+            var report = CycleReport(sources: [], outputs: [])
+            report.stateError = "the state database could not be read: \(error); nothing was fetched"
+            return report
+        }
         let (due, skipped) = cycle.plan(config: config, states: states, at: clock.now(), force: force)
         let fetched = await fetch(due, config: config, cycle: cycle, states: states)
         let outputs = cycle.writeOutputs(config: config, changed: fetched.contains(where: \.changedItems))
@@ -101,7 +110,7 @@ public final class Scheduler: @unchecked Sendable {
     private func fetch(_ sources: [SourceConfig], config: Config, cycle: Cycle, states: [String: FetchState]) async
         -> [SourceReport]
     {
-        guard !sources.isEmpty else { return [] }
+        guard !sources.isEmpty, !isStopping else { return [] }
         onBatch(sources.count)
         let onSource = self.onSource
         let task = Task { await cycle.fetch(sources, config: config, states: states, onSource: onSource) }
@@ -112,16 +121,21 @@ public final class Scheduler: @unchecked Sendable {
         if cancelled { task.cancel() }
         let reports = await task.value
         let floor = clock.now().addingTimeInterval(config.minInterval.seconds)
-        // The daemon's copy of the state is brought up to date for this batch's sources (`once` keeps none).
+        // The daemon's copy of the state is brought up to date for this batch's sources (`once` keeps none);
+        // when that read fails, or a reload came in between, the whole state is read again next time.
         let fetched = Set(reports.map(\.sourceID))
-        let fresh =
-            lock.withLock({ known == nil }) ? [:] : cycle.fetchStates(config, sources: sources.filter { fetched.contains($0.id) })
+        let (keeping, generation) = lock.withLock { (known != nil, self.generation) }
+        let fresh = keeping ? try? cycle.fetchStates(config, sources: sources.filter { fetched.contains($0.id) }) : nil
         lock.withLock {
             batch = nil
             for report in reports {
                 overrides[report.sourceID] = nil
                 earliest[report.sourceID] = floor
-                known?[report.sourceID] = fresh[report.sourceID]
+            }
+            if let fresh, generation == self.generation {
+                for id in fetched { known?[id] = fresh[id] }
+            } else {
+                known = nil
             }
         }
         return reports
@@ -138,11 +152,33 @@ public final class Scheduler: @unchecked Sendable {
             let (config, cycle) = current
             report(outputs: cycle.writeOutputs(config: config, changed: false).filter { !$0.unchanged })
         }
+        await withTaskCancellationHandler {
+            await loop(until: end)
+        } onCancel: {
+            // A cancelled task must not spin: cancellation is a stop.
+            stop()
+        }
+        let (config, cycle) = current
+        if lock.withLock({ outputsPendingSince }) != nil { writeOutputs(config: config, cycle: cycle) }
+    }
+
+    private func loop(until end: Date?) async {
+        var lastStatus: ContinuousClock.Instant? = nil
         while !isStopping {
             let now = clock.now()
             if let end, now >= end { break }
             let (config, cycle) = current
-            let states = effectiveStates(config: config, cycle: cycle)
+            // Outputs due are written first: sources falling due all the time must not hold them back.
+            let pending = lock.withLock { outputsPendingSince }
+            if let pending, now >= pending.addingTimeInterval(config.outputDelay.seconds) {
+                writeOutputs(config: config, cycle: cycle)
+                continue
+            }
+            guard let states = try? effectiveStates(config: config, cycle: cycle) else {
+                // Never fetch without the state (it would forget validators, Retry-After, gone marks): retry soon.
+                await pause(until: now.addingTimeInterval(30))
+                continue
+            }
             let (due, _) = cycle.plan(config: config, states: states, at: now, force: false)
             if !due.isEmpty {
                 let overdue = due.compactMap { states[$0.id]?.dueTime }.min() ?? now
@@ -151,22 +187,24 @@ public final class Scheduler: @unchecked Sendable {
                 if reports.contains(where: \.changedItems) {
                     lock.withLock { outputsPendingSince = outputsPendingSince ?? clock.now() }
                 }
-                continue
-            }
-            let pending = lock.withLock { outputsPendingSince }
-            if let pending, now >= pending.addingTimeInterval(config.outputDelay.seconds) {
-                writeOutputs(config: config, cycle: cycle)
+                // A loop kept busy by batches still reports, every few seconds.
+                if lastStatus.map({ ContinuousClock.now - $0 > .seconds(5) }) ?? true {
+                    lastStatus = ContinuousClock.now
+                    if let after = try? effectiveStates(config: config, cycle: cycle) {
+                        let next = nextDueTime(config: config, states: after)
+                        onStatus(status(config: config, states: after, nextDue: next, now: clock.now()))
+                    }
+                }
                 continue
             }
             let nextDue = nextDueTime(config: config, states: states)
             var wake = nextDue ?? now.addingTimeInterval(config.maxInterval.seconds)
             if let pending { wake = min(wake, pending.addingTimeInterval(config.outputDelay.seconds)) }
             if let end { wake = min(wake, end) }
+            lastStatus = ContinuousClock.now
             onStatus(status(config: config, states: states, nextDue: nextDue, now: now))
             await pause(until: wake)
         }
-        let (config, cycle) = current
-        if lock.withLock({ outputsPendingSince }) != nil { writeOutputs(config: config, cycle: cycle) }
     }
 
     /// Ends ``run(until:)``: no new fetches; fetches under way get `stop_timeout` (real time) to
@@ -213,6 +251,7 @@ public final class Scheduler: @unchecked Sendable {
             }
             outputsPendingSince = outputsPendingSince ?? now
             known = nil
+            generation += 1
         }
         spreadFirstFetches(at: now)
         wakeup.signal()
@@ -222,7 +261,8 @@ public final class Scheduler: @unchecked Sendable {
     /// `cold_start_spread` (one interval by default), in config order, from `time`.
     private func spreadFirstFetches(at time: Date) {
         let (config, cycle) = current
-        let states = cycle.fetchStates(config)
+        // Unreadable: no spread now; the loop reads again before it fetches anything.
+        guard let states = try? cycle.fetchStates(config) else { return }
         lock.withLock {
             let fresh = config.sources.filter { states[$0.id]?.dueTime == nil && overrides[$0.id] == nil }
             let spread = (config.coldStartSpread ?? config.interval).seconds
@@ -233,13 +273,15 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// The state's fetch states with the overrides and the `min_interval` floor applied (a Retry-After still wins).
-    private func effectiveStates(config: Config, cycle: Cycle) -> [String: FetchState] {
+    private func effectiveStates(config: Config, cycle: Cycle) throws -> [String: FetchState] {
         var states: [String: FetchState]
-        if let known = lock.withLock({ self.known }) {
-            states = known
+        let (cached, generation) = lock.withLock { (self.known, self.generation) }
+        if let cached {
+            states = cached
         } else {
-            states = cycle.fetchStates(config)
-            lock.withLock { known = states }
+            states = try cycle.fetchStates(config)
+            // Kept unless a reload came in during the read (it read the old config's sources).
+            lock.withLock { if generation == self.generation { known = states } }
         }
         let now = clock.now()
         let (overrides, earliest) = lock.withLock { () -> ([String: Date], [String: Date]) in

@@ -17,7 +17,8 @@ public struct WallClock: SchedulerClock {
     public func sleep(until deadline: Date) async {
         let delay = deadline.timeIntervalSinceNow
         guard delay > 0 else { return }
-        try? await Task.sleep(for: .milliseconds(Int64(min(delay, 86_400 * 365) * 1000)))
+        // Rounded up: waking a little early would only make the caller plan again and sleep 0 ms.
+        try? await Task.sleep(for: .milliseconds(Int64((min(delay, 86_400 * 365) * 1000).rounded(.up))))
     }
 }
 

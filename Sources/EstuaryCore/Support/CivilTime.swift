@@ -34,7 +34,8 @@ public enum CivilTime {
         year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0,
         fraction: Double = 0, offsetSeconds: Int = 0
     ) -> Date? {
-        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+        // Years a calendar can mean; beyond them the arithmetic below would overflow (hostile headers).
+        guard (-99_999...99_999).contains(year), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
             (0...24).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         // 24:00:00 is the end of the day; a leap second is read as the next second.
@@ -59,7 +60,9 @@ public enum CivilTime {
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, the form used in every record and output Estuary writes.
     public static func rfc3339(_ date: Date) -> String {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        // Saturates at years 0001 and 9999 (and NaN reads as the epoch): never traps on a hostile date.
+        let raw = date.timeIntervalSince1970
+        let total = raw.isNaN ? 0 : Int(min(max(raw, -62_135_596_800), 253_402_300_799).rounded(.down))
         let dayCount = Int((Double(total) / 86_400).rounded(.down))
         let secs = total - dayCount * 86_400
         let (y, m, d) = civil(days: dayCount)

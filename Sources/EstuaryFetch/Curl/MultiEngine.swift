@@ -246,7 +246,9 @@ final class MultiEngine: @unchecked Sendable {
                     // the rest of its group waits at most maxHostPause, so a one-shot run never hangs on it.
                     var pause = max(settings.hostSpacing * 10, .seconds(2))
                     if let retryAfter = failure.retryAfter {
-                        pause = .seconds(max(0, retryAfter.date(from: Date()).timeIntervalSinceNow))
+                        // Bounded before it becomes a Duration: a hostile Retry-After can be any number.
+                        let seconds = retryAfter.date(from: Date()).timeIntervalSinceNow
+                        pause = .seconds(min(max(0, seconds.isNaN ? 0 : seconds), settings.maxHostPause.seconds))
                     }
                     pause = min(pause, settings.maxHostPause)
                     pausedUntil[group] = max(pausedUntil[group] ?? now, now + pause)
@@ -278,6 +280,7 @@ final class MultiEngine: @unchecked Sendable {
     private func failAll(_ message: String) {
         for (handle, transfer) in active {
             curl_multi_remove_handle(multi, handle)
+            if let group = transfer.group { runningByGroup[group, default: 1] -= 1 }
             transfer.completion(.failure(FetchFailure(stage: "http", message: message)))
         }
         active.removeAll()
