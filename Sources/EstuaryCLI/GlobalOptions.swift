@@ -52,8 +52,13 @@ struct GlobalOptions: ParsableArguments {
 
 /// Writing to the terminal.
 enum Console {
-    /// The progress bar on stderr while a `once` run shows one.
-    nonisolated(unsafe) static var progress: ProgressBar?
+    /// The progress bar on stderr while a `once` run shows one (set and read from several threads).
+    static var progress: ProgressBar? {
+        get { progressLock.withLock { currentProgress } }
+        set { progressLock.withLock { currentProgress = newValue } }
+    }
+    private static let progressLock = NSLock()
+    nonisolated(unsafe) private static var currentProgress: ProgressBar?
 
     /// Prints a line on stderr (one write, so lines from several tasks never interleave), above the progress bar.
     static func error(_ line: String) {
