@@ -78,10 +78,19 @@ struct JSONLine {
     /// Escapes quotes, backslashes and control characters; copies everything else as is.
     private mutating func escape(_ source: UnsafeBufferPointer<UInt8>) {
         var runStart = 0
-        for i in 0..<source.count {
+        var i = 0
+        while i < source.count {
+            // Plain words (no control character, quote or backslash) are skipped eight bytes at a time.
+            let next = ByteScan.skipPlain(source, from: i, below: 0x20, or: UInt8(ascii: "\""), UInt8(ascii: "\\"))
+            if next > i {
+                i = next
+                continue
+            }
             let byte = source[i]
+            i += 1
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<i]))
+            let at = i - 1
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<at]))
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: "\\\"".utf8)
             case UInt8(ascii: "\\"): bytes.append(contentsOf: "\\\\".utf8)
@@ -92,7 +101,7 @@ struct JSONLine {
                 let hex = String(byte, radix: 16)
                 bytes.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
             }
-            runStart = i + 1
+            runStart = at + 1
         }
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<source.count]))
     }

@@ -189,12 +189,20 @@ enum FeedDecoder {
                 break
             }
             var firstControl: Int? = nil
-            for i in start..<n {
+            var i = start
+            while i < n {
+                // Words without a byte below 0x20 are skipped eight bytes at a time.
+                let next = ByteScan.skipPlain(b, from: i, below: 0x20)
+                if next > i {
+                    i = next
+                    continue
+                }
                 let byte = b[i]
                 if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
                     firstControl = i
                     break
                 }
+                i += 1
             }
             guard let firstControl else {
                 return (start == 0 ? bytes : Array(b[start...]), junkBefore)
