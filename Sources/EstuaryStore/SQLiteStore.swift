@@ -110,9 +110,6 @@ public final class SQLiteStore: ArticleStore {
             throw DatabaseError(message: "could not put \(path) in WAL mode")
         }
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        // 16 MiB of page cache instead of SQLite's 2 MiB: the indexes a cycle looks items up in
-        // (keys, canonical links, title keys) stay in memory as the state grows to a million items.
-        try db.execute(sql: "PRAGMA cache_size = -16384")
         if let maxBytes {
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
             _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(max(16, maxBytes / pageSize))")
