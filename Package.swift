@@ -4,7 +4,7 @@
 // (see docs/architecture.md):
 //
 //   EstuaryCore     model, config, dedupe, output writers, the cycle  (no C)
-//   EstuaryFetch    libcurl multi            -> EstuaryCCurl, EstuaryCurlShims
+//   EstuaryFetch    libcurl multi            -> EstuaryCCurl, EstuaryCurlShims; libpsl -> EstuaryCPSL
 //   EstuaryParse    libxml2 SAX              -> EstuaryCLibXML2
 //   EstuaryStore    SQLite through GRDB
 //   EstuaryMetrics  Prometheus metrics       -> swift-prometheus; /metrics listener, textfile
@@ -38,6 +38,11 @@ let package = Package(
             dependencies: ["EstuaryCCurl"]
         ),
         .systemLibrary(
+            name: "EstuaryCPSL",
+            pkgConfig: "libpsl",
+            providers: [.apt(["libpsl-dev"])]
+        ),
+        .systemLibrary(
             name: "EstuaryCLibXML2",
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
@@ -55,7 +60,7 @@ let package = Package(
         .target(
             name: "EstuaryFetch",
             dependencies: [
-                "EstuaryCore", "EstuaryCCurl", "EstuaryCurlShims",
+                "EstuaryCore", "EstuaryCCurl", "EstuaryCurlShims", "EstuaryCPSL",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -4,7 +4,7 @@
 # something is actually missing.
 set -eu
 
-PACKAGES="libcurl4-openssl-dev libxml2-dev libsqlite3-dev pkg-config"
+PACKAGES="libcurl4-openssl-dev libxml2-dev libsqlite3-dev libpsl-dev pkg-config"
 # --test: what the test suite needs besides (brotli and gzip make compressed
 # fixtures at test time; python3 runs the conformance harness; systemd brings
 # systemd-analyze, which scores and verifies the units; xmllint and jing validate

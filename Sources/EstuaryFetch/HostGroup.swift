@@ -1,12 +1,15 @@
+import EstuaryCPSL
 import Foundation
 
-/// The politeness budget a URL counts against: its registrable domain.
+/// The politeness budget a URL counts against: its registrable domain, by the Public Suffix List.
 ///
-/// `a.tumblr.com` and `b.tumblr.com` are one operator's servers and share a
-/// budget. Without the Public Suffix List this is a heuristic: the last two
-/// labels, or three under the common two-level country suffixes (`co.uk`,
-/// `com.au`, `ac.jp`, ...). An IP address with its port is its own group;
-/// `file:` sources are not rate-limited.
+/// `a.tumblr.com` and `b.tumblr.com` are one operator's servers and share a budget;
+/// `news.bbc.co.uk` counts against `bbc.co.uk`; `a.blogspot.com` and `b.blogspot.com`, whose
+/// suffix `blogspot.com` is public, are two. The list is libpsl's (the same library libcurl uses
+/// for cookies): the system's copy (Debian's `publicsuffix` package, kept up to date) when it is
+/// newer than the one built into libpsl. An IP address with its port is its own group; a name
+/// that is itself a public suffix or has no dot is its own group; `file:` sources are not
+/// rate-limited.
 enum HostGroup {
     static func key(for url: URL) -> String? {
         guard !url.isFileURL, let host = url.host?.lowercased(), !host.isEmpty else { return nil }
@@ -15,14 +18,15 @@ enum HostGroup {
         if host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) {
             return url.port.map { "\(host):\($0)" } ?? host
         }
-        let labels = host.split(separator: ".")
-        guard labels.count > 2 else { return host }
-        let secondLevel: Set<Substring> = [
-            "co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "gob", "nic", "ltd", "plc",
-        ]
-        if labels[labels.count - 1].count == 2, secondLevel.contains(labels[labels.count - 2]) {
-            return labels.suffix(3).joined(separator: ".")
+        guard let list = PublicSuffixList.shared else { return host }
+        // libpsl answers with a pointer into the name it was given: read it while that name lives.
+        return host.withCString { name in
+            psl_registrable_domain(list, name).map { String(cString: $0) } ?? host
         }
-        return labels.suffix(2).joined(separator: ".")
     }
+}
+
+/// libpsl's list, loaded once for the process. libpsl owns it; it is never freed.
+private enum PublicSuffixList {
+    nonisolated(unsafe) static let shared: OpaquePointer? = psl_latest(nil) ?? psl_builtin()
 }

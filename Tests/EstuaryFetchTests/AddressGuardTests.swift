@@ -79,6 +79,13 @@ import Testing
         #expect(HostGroup.key(for: URL(string: "https://a.tumblr.com/rss")!) == "tumblr.com")
         #expect(HostGroup.key(for: URL(string: "https://b.tumblr.com/rss")!) == "tumblr.com")
         #expect(HostGroup.key(for: URL(string: "https://news.bbc.co.uk/rss")!) == "bbc.co.uk")
+        // By the Public Suffix List: suffixes a heuristic gets wrong.
+        #expect(HostGroup.key(for: URL(string: "https://a.blogspot.com/feeds/posts/default")!) == "a.blogspot.com")
+        #expect(HostGroup.key(for: URL(string: "https://b.blogspot.com/feeds/posts/default")!) == "b.blogspot.com")
+        #expect(HostGroup.key(for: URL(string: "https://someone.github.io/feed.xml")!) == "someone.github.io")
+        #expect(HostGroup.key(for: URL(string: "https://www.city.kawasaki.jp/rss")!) == "city.kawasaki.jp")
+        #expect(HostGroup.key(for: URL(string: "https://planet.debian.org/atom.xml")!) == "debian.org")
+        #expect(HostGroup.key(for: URL(string: "http://localhost:8080/feed")!) == "localhost")
         #expect(HostGroup.key(for: URL(string: "http://127.0.0.1:8080/x")!) == "127.0.0.1:8080")
         #expect(HostGroup.key(for: URL(string: "http://192.0.2.7/x")!) == "192.0.2.7")
         #expect(HostGroup.key(for: URL(fileURLWithPath: "/tmp/x.xml")) == nil)
