@@ -121,6 +121,58 @@ import Testing
     }
 }
 
+/// A real full disk: the state folder on a small tmpfs, mounted by the test. It runs where the
+/// tests may mount (root, with the capability), as in CI; elsewhere `max_state_bytes` above stands in.
+@Suite(.enabled(if: Tmpfs.canMount)) struct RealFullDiskTests {
+    @Test func onAFullTmpfsSourcesRollBackAndGrowingItRecoversEverything() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let config = try CrashSafetyTests.corpus(in: folder)
+        let state = folder.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        try Tmpfs.mount(at: state.path, size: "1m")
+        defer { Tmpfs.unmount(state.path) }
+
+        let first = try EstuaryBinary.run(["once", "--config", config.path])
+        #expect(first.status != 0, "a 1 MiB disk cannot hold 3000 items: \(first.stderr.suffix(300))")
+        #expect(first.stderr.contains("full"), "\(first.stderr.suffix(600))")
+        let (partial, integrity) = try CrashSafetyTests.snapshot(folder)
+        #expect(integrity == "ok")
+        #expect(partial.count < 120 * 25)
+        #expect(partial.count % 25 == 0, "a source was stored in part")
+
+        // The disk grows (space freed): everything arrives, nothing twice.
+        try Tmpfs.remount(at: state.path, size: "64m")
+        let second = try EstuaryBinary.run(["once", "--force", "--config", config.path])
+        #expect(second.status == 0, "\(second.stderr.suffix(400))")
+        let (final, finalIntegrity) = try CrashSafetyTests.snapshot(folder)
+        #expect(finalIntegrity == "ok")
+        #expect(final.count == 120 * 25)
+        #expect(Set(partial).isSubset(of: Set(final)))
+    }
+}
+
+/// Mounting a tmpfs with mount(8), for the full-disk test.
+enum Tmpfs {
+    static let canMount: Bool = {
+        guard getuid() == 0, let probe = try? Fixtures.temporaryFolder() else { return false }
+        guard (try? mount(at: probe.path, size: "64k")) != nil else { return false }
+        unmount(probe.path)
+        return true
+    }()
+
+    static func mount(at path: String, size: String) throws {
+        let (status, output) = try ExternalTool.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path])
+        guard status == 0 else { throw POSIXError(.EPERM, userInfo: ["output": String(decoding: output, as: UTF8.self)]) }
+    }
+
+    static func remount(at path: String, size: String) throws {
+        let (status, _) = try ExternalTool.run("/bin/mount", ["-o", "remount,size=\(size)", path])
+        guard status == 0 else { throw POSIXError(.EPERM) }
+    }
+
+    static func unmount(_ path: String) { _ = try? ExternalTool.run("/bin/umount", [path]) }
+}
+
 /// Outputs are never torn: 200 runs killed at random moments, each followed by a reader
 /// that parses every output file.
 @Suite struct OutputAtomicityTests {
