@@ -38,7 +38,13 @@ public enum TitleKey {
         var out = ""
         var pendingSpace = false
         for scalar in title.lowercased().unicodeScalars {
-            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+            // ASCII (most titles) without Unicode's property tables: letters (lowercased by now) and digits.
+            let v = scalar.value
+            let kept =
+                v < 0x80
+                ? (0x61...0x7A).contains(v) || (0x30...0x39).contains(v)
+                : scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+            if kept {
                 if pendingSpace && !out.isEmpty { out.append(" ") }
                 pendingSpace = false
                 out.unicodeScalars.append(scalar)
