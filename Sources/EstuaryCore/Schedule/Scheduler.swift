@@ -114,9 +114,9 @@ public final class Scheduler: @unchecked Sendable {
         onBatch(sources.count)
         let onSource = self.onSource
         let task = Task { await cycle.fetch(sources, config: config, states: states, onSource: onSource) }
-        let cancelled = lock.withLock { () -> Bool in
+        let (cancelled, startGeneration) = lock.withLock { () -> (Bool, Int) in
             batch = task
-            return stopping && cancelNow
+            return (stopping && cancelNow, self.generation)
         }
         if cancelled { task.cancel() }
         let reports = await task.value
@@ -129,7 +129,8 @@ public final class Scheduler: @unchecked Sendable {
         lock.withLock {
             batch = nil
             for report in reports {
-                overrides[report.sourceID] = nil
+                // An override set by a reload during the batch (a changed source: due at once) stays.
+                if startGeneration == self.generation { overrides[report.sourceID] = nil }
                 earliest[report.sourceID] = floor
             }
             if let fresh, generation == self.generation {
