@@ -26,13 +26,16 @@ struct CheckCommand: AsyncParsableCommand {
         )
         print("state:   \(config.stateDirectory)")
         print("outputs: \(config.outputDirectory)")
-        print("interval: \(DurationText.format(config.interval))")
+        print(
+            "interval: \(DurationText.format(config.interval)) (between \(DurationText.format(config.minInterval)) and \(DurationText.format(config.maxInterval)); first fetches spread over \(DurationText.format(config.coldStartSpread ?? config.interval)))"
+        )
         print("sources:")
         let width = config.sources.map(\.id.count).max() ?? 0
         for source in config.sources {
             var line = "  " + source.id.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + source.url.absoluteString
             if let title = source.title { line += "  \"\(title)\"" }
             if !source.tags.isEmpty { line += "  [" + source.tags.joined(separator: ", ") + "]" }
+            if let interval = source.interval { line += "  every \(DurationText.format(interval))" }
             print(line)
         }
         if config.outputs.isEmpty {
