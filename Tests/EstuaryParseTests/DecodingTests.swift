@@ -51,6 +51,18 @@ import Testing
         #expect(doc.wellFormed)
     }
 
+    /// Curly quotes, dashes and the euro sign from windows-1252 in a feed that says ISO-8859-1:
+    /// read as the writer meant them (as browsers and feedparser do), not dropped as control characters.
+    @Test func windows1252PunctuationInAFeedThatSaysLatin1() throws {
+        var bytes = Array(
+            #"<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>T</title><item><title>"#.utf8)
+        bytes += [0x93] + Array("Quoted".utf8) + [0x94, 0x20, 0x96, 0x20, 0x80, 0x35, 0x20, 0xE9]
+        bytes += Array("</title></item></channel></rss>".utf8)
+        let document = try parse(bytes)
+        #expect(document.encoding == "iso-8859-1")
+        #expect(document.items.first?.title == "\u{201C}Quoted\u{201D} \u{2013} \u{20AC}5 \u{E9}")
+    }
+
     @Test func theHTTPCharsetOutranksTheDeclaration() throws {
         let xml =
             "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss version=\"2.0\"><channel><title>\u{41F}</title></channel></rss>"

@@ -37,9 +37,18 @@ enum FeedDecoder {
         candidates += ["utf-8", "windows-1252", "iso-8859-2"]
 
         let payload = sniffed.bomLength == 0 ? body : Array(body[sniffed.bomLength...])
+        // Bytes 0x80-0x9F are control characters in ISO-8859-1 and never text: a document saying
+        // ISO-8859-1 that has them was written in windows-1252 (curly quotes, dashes, the euro sign),
+        // as browsers and feedparser read it. 0x81, 0x8D, 0x8F, 0x90 and 0x9D, undefined there,
+        // leave it ISO-8859-1.
+        let hasC1 = payload.contains { (0x80...0x9F).contains($0) }
         for (index, name) in candidates.enumerated() {
             let encoding = normalize(name)
-            guard let utf8 = transcode(payload, from: encoding, family: sniffed.family, last: index == candidates.count - 1)
+            let last = index == candidates.count - 1
+            let asWindows1252 =
+                encoding == "iso-8859-1" && hasC1
+                ? transcode(payload, from: "windows-1252", family: sniffed.family, last: false) : nil
+            guard let utf8 = asWindows1252 ?? transcode(payload, from: encoding, family: sniffed.family, last: last)
             else { continue }
             // JSON Feed: no XML repairs (an `&` in a JSON string is just an `&`).
             if let first = utf8.bytes.first(where: { !isSpace($0) }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
