@@ -6,7 +6,8 @@ import UnixSignals
 
 /// The scheduler as a service: it runs until a graceful shutdown (SIGTERM, SIGINT), which stops
 /// new fetches; fetches under way get `stop_timeout`, then the pending outputs are written.
-struct SchedulerService: Service {
+struct SchedulerService: Service, CustomStringConvertible {
+    var description: String { "scheduler" }
     let scheduler: Scheduler
     let onShutdown: @Sendable () -> Void
 
@@ -21,7 +22,8 @@ struct SchedulerService: Service {
 }
 
 /// SIGHUP (`systemctl reload`) rereads the config; ends on a graceful shutdown.
-struct ReloadService: Service {
+struct ReloadService: Service, CustomStringConvertible {
+    var description: String { "reload on SIGHUP" }
     let reload: @Sendable () -> Void
 
     func run() async throws {
@@ -32,7 +34,8 @@ struct ReloadService: Service {
 }
 
 /// Feeds systemd's watchdog at half its interval, only while the scheduler loop shows progress.
-struct WatchdogService: Service {
+struct WatchdogService: Service, CustomStringConvertible {
+    var description: String { "systemd watchdog" }
     let systemd: SystemdNotifier
     let interval: Duration
     let progress: Heartbeat
