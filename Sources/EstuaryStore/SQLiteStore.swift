@@ -116,12 +116,13 @@ public final class SQLiteStore: ArticleStore {
         }
     }
 
-    public func record(
-        source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, dedupe: DedupeContext,
-        at time: Date
-    ) throws -> StoreOutcome {
-        // Everything derived from the items is computed before the transaction: the database
-        // is one serialized resource, and its time is the run's.
+    /// Everything derived from the items, computed before the transaction: the database is one
+    /// serialized resource, and its time is the run's.
+    public func prepare(_ document: FeedDocument, dedupe: DedupeContext, at time: Date) throws -> PreparedDocument {
+        PreparedDocument(try rows(of: document, dedupe: dedupe, at: time))
+    }
+
+    private func rows(of document: FeedDocument, dedupe: DedupeContext, at time: Date) throws -> [PreparedItem] {
         let keys = ItemKey.keys(for: document.items, normalize: dedupe.normalizeKeys)
         var seenKeys: Set<String> = []
         var rows: [PreparedItem] = []
@@ -129,6 +130,15 @@ public final class SQLiteStore: ArticleStore {
         for (item, key) in zip(document.items, keys) where seenKeys.insert(key).inserted {
             rows.append(try PreparedItem(item: item, key: key, firstSeen: time))
         }
+        return rows
+    }
+
+    public func record(
+        source: SourceConfig, document: FeedDocument, prepared: PreparedDocument, status: Int, fetchState: FetchState,
+        dedupe: DedupeContext, at time: Date
+    ) throws -> StoreOutcome {
+        // Prepared by this store's `prepare`; anything else is prepared now.
+        let rows = try (prepared.payload as? [PreparedItem]) ?? self.rows(of: document, dedupe: dedupe, at: time)
         let seen = time.timeIntervalSince1970
         return try write { db in
             try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
@@ -414,7 +424,7 @@ private final class BusyTime: @unchecked Sendable {
 }
 
 /// An item with everything the database needs computed ahead of the transaction.
-private struct PreparedItem {
+private struct PreparedItem: Sendable {
     let item: FeedItem
     let key: String
     let canonical: String?

@@ -17,6 +17,8 @@ public struct Cycle: Sendable {
     let random: @Sendable () -> Double
     /// Time spent in each stage during the current run (parse, store and output run on many tasks).
     let timings = StageTimings()
+    /// Store calls take turns here, suspended rather than blocking a thread (see ``StoreGate``).
+    let storeGate = StoreGate()
 
     public init(
         fetcher: any FeedFetching, parser: any FeedParsing, store: any ArticleStore,
@@ -30,6 +32,19 @@ public struct Cycle: Sendable {
         self.now = now
         self.random = random
         self.logger = logger
+    }
+
+    /// Runs a store call when the gate lets it: one at a time, the others suspended.
+    func withStore<T>(_ body: () throws -> T) async rethrows -> T {
+        await storeGate.acquire()
+        do {
+            let value = try body()
+            await storeGate.release()
+            return value
+        } catch {
+            await storeGate.release()
+            throw error
+        }
     }
 
     /// Sources parsed and stored at once.
@@ -109,7 +124,7 @@ public struct Cycle: Sendable {
                         permanentTarget: answer.permanentTarget, now: now(), cacheLifetime: answer.cacheLifetime)
                     notModified.append((UnchangedAnswer(source: source, status: 304, fetchState: next), answer.elapsed))
                     if notModified.count >= Self.unchangedBatch {
-                        reports += recordNotModified(notModified, onSource: onSource)
+                        reports += await recordNotModified(notModified, onSource: onSource)
                         notModified.removeAll(keepingCapacity: true)
                     }
                     continue
@@ -128,7 +143,7 @@ public struct Cycle: Sendable {
                     return report
                 }
             }
-            reports += recordNotModified(notModified, onSource: onSource)
+            reports += await recordNotModified(notModified, onSource: onSource)
             for await report in group { reports.append(report) }
             return reports
         }
@@ -138,13 +153,13 @@ public struct Cycle: Sendable {
     static let unchangedBatch = 256
 
     /// Writes the new schedules of sources that answered 304, in one transaction, and reports them.
-    private func recordNotModified(_ answers: [(UnchangedAnswer, Duration)], onSource: (SourceReport) -> Void)
+    private func recordNotModified(_ answers: [(UnchangedAnswer, Duration)], onSource: (SourceReport) -> Void) async
         -> [SourceReport]
     {
         guard !answers.isEmpty else { return [] }
         let problem: String?
         do {
-            try timings.measure(\.store) { try store.recordUnchanged(answers.map(\.0), at: now()) }
+            try await withStore { try timings.measure(\.store) { try store.recordUnchanged(answers.map(\.0), at: now()) } }
             problem = nil
         } catch {
             problem = "could not save to the state database: \(error)"
@@ -189,25 +204,29 @@ public struct Cycle: Sendable {
         func finish(_ outcome: SourceReport.Outcome) -> SourceReport {
             SourceReport(sourceID: source.id, outcome: outcome, elapsed: fetchTime + (ContinuousClock.now - started))
         }
-        func fail(_ stage: String, status: Int?, _ message: String, next: FetchState) -> SourceReport {
+        func fail(_ stage: String, status: Int?, _ message: String, next: FetchState) async -> SourceReport {
             do {
-                try timings.measure(\.store) {
-                    try store.recordFailure(
-                        source: source, stage: stage, status: status, message: message, fetchState: next, at: now())
+                try await withStore {
+                    try timings.measure(\.store) {
+                        try store.recordFailure(
+                            source: source, stage: stage, status: status, message: message, fetchState: next, at: now())
+                    }
                 }
             } catch {
                 log.error("could not record the failure in the state", metadata: ["error": "\(error)"])
             }
             return finish(.failed(stage: stage, status: status, message: message, next: next))
         }
-        func unchanged(status: Int, reason: String, next: FetchState) -> SourceReport {
+        func unchanged(status: Int, reason: String, next: FetchState) async -> SourceReport {
             do {
-                try timings.measure(\.store) {
-                    try store.recordUnchanged([UnchangedAnswer(source: source, status: status, fetchState: next)], at: now())
+                try await withStore {
+                    try timings.measure(\.store) {
+                        try store.recordUnchanged([UnchangedAnswer(source: source, status: status, fetchState: next)], at: now())
+                    }
                 }
                 return finish(.unchanged(status: status, reason: reason))
             } catch {
-                return fail("store", status: status, "could not save to the state database: \(error)", next: next)
+                return await fail("store", status: status, "could not save to the state database: \(error)", next: next)
             }
         }
 
@@ -218,12 +237,12 @@ public struct Cycle: Sendable {
             return finish(.skipped(reason: failure.message))
         case .failure(let failure):
             let next = policy.failed(state, source: source, failure: failure, now: now())
-            return fail(failure.stage, status: failure.status, failure.message, next: next)
+            return await fail(failure.stage, status: failure.status, failure.message, next: next)
         case .notModified(let answer):
             let next = policy.succeeded(
                 state, source: source, validators: answer.validators, bodyHash: nil, permanentTarget: answer.permanentTarget,
                 now: now(), cacheLifetime: answer.cacheLifetime)
-            return unchanged(status: 304, reason: "not modified", next: next)
+            return await unchanged(status: 304, reason: "not modified", next: next)
         case .body(let fetched):
             body = fetched
         }
@@ -233,7 +252,7 @@ public struct Cycle: Sendable {
             state, source: source, validators: body.validators, bodyHash: hash, permanentTarget: body.permanentTarget,
             now: now(), cacheLifetime: body.cacheLifetime)
         if state.bodyHash == hash {
-            return unchanged(status: body.status, reason: "body unchanged", next: next)
+            return await unchanged(status: body.status, reason: "body unchanged", next: next)
         }
         var document: FeedDocument
         var note: String? = nil
@@ -244,9 +263,9 @@ public struct Cycle: Sendable {
             // A body that does not parse is not remembered: the next fetch parses it again.
             var retry = policy.failed(state, source: source, failure: FetchFailure(message: failure.message), now: now())
             retry.validators = state.validators
-            guard failure.isHTMLPage else { return fail("parse", status: body.status, failure.message, next: retry) }
+            guard failure.isHTMLPage else { return await fail("parse", status: body.status, failure.message, next: retry) }
             guard let feedURL = parser.discoverFeed(in: body.body, documentURL: body.documentURL) else {
-                return fail(
+                return await fail(
                     "parse", status: body.status,
                     "not a feed: the url is a web page without a feed link (<link rel=\"alternate\" type=\"application/rss+xml\">)",
                     next: retry)
@@ -264,7 +283,7 @@ public struct Cycle: Sendable {
                 // Stopped by a shutdown, not by the server: nothing is recorded and the source stays due.
                 return finish(.skipped(reason: failure.message))
             case .failure(let failure):
-                let report = fail(
+                let report = await fail(
                     failure.stage, status: failure.status, "\(failure.message) (the discovered feed \(feedURL.absoluteString))",
                     next: retry)
                 return SourceReport(sourceID: report.sourceID, outcome: report.outcome, elapsed: report.elapsed, note: note)
@@ -279,10 +298,14 @@ public struct Cycle: Sendable {
             log.debug("feed is not well-formed; items were recovered")
         }
         do {
-            let stored = try timings.measure(\.store) {
-                try store.record(
-                    source: source, document: document, status: body.status, fetchState: fetchState, dedupe: dedupe,
-                    at: cycleTime)
+            // Prepared here, on this task's core; only the transaction waits for the writer's turn.
+            let prepared = try store.prepare(document, dedupe: dedupe, at: cycleTime)
+            let stored = try await withStore {
+                try timings.measure(\.store) {
+                    try store.record(
+                        source: source, document: document, prepared: prepared, status: body.status, fetchState: fetchState,
+                        dedupe: dedupe, at: cycleTime)
+                }
             }
             var report = finish(.stored(status: body.status, items: stored.items, new: stored.new))
             report.stored = stored
@@ -290,7 +313,7 @@ public struct Cycle: Sendable {
             return report
         } catch {
             // Not the server's fault: no backoff, but not again before min_interval either.
-            return fail(
+            return await fail(
                 "store", status: body.status, "could not save to the state database: \(error)",
                 next: policy.retryAfterLocalFailure(state, now: now()))
         }

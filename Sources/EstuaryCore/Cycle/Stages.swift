@@ -287,7 +287,24 @@ public struct DedupeContext: Sendable, Equatable {
     public static let none = DedupeContext()
 }
 
+/// A document made ready for the store; what it holds is the store's business.
+public struct PreparedDocument: Sendable {
+    public let payload: any Sendable
+
+    public init(_ payload: any Sendable) { self.payload = payload }
+}
+
 extension ArticleStore {
+    /// Prepares and stores a document in one call.
+    public func record(
+        source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, dedupe: DedupeContext,
+        at time: Date
+    ) throws -> StoreOutcome {
+        try record(
+            source: source, document: document, prepared: prepare(document, dedupe: dedupe, at: time), status: status,
+            fetchState: fetchState, dedupe: dedupe, at: time)
+    }
+
     /// ``record(source:document:status:fetchState:dedupe:at:)`` without cross-source matching.
     public func record(source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, at time: Date)
         throws -> StoreOutcome
@@ -311,12 +328,15 @@ public struct UnchangedAnswer: Sendable {
 
 /// Keeps sources and items across runs.
 public protocol ArticleStore: Sendable {
-    /// Stores a fetched document's items and the source's new fetch state in one
+    /// What `record` needs from a document, computed without the database (keys, canonical links,
+    /// encoded columns): callers run it in parallel, outside the one writer's turn.
+    func prepare(_ document: FeedDocument, dedupe: DedupeContext, at time: Date) throws -> PreparedDocument
+    /// Stores a prepared document's items and the source's new fetch state in one
     /// transaction: new items inserted, changed ones updated in place, and each new
     /// item checked against the other sources in `dedupe`'s scope.
     func record(
-        source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, dedupe: DedupeContext,
-        at time: Date
+        source: SourceConfig, document: FeedDocument, prepared: PreparedDocument, status: Int, fetchState: FetchState,
+        dedupe: DedupeContext, at time: Date
     ) throws -> StoreOutcome
     /// Notes answers without new items (304, or the same body again) and the sources' new fetch
     /// states, all in one transaction.
