@@ -21,20 +21,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-need=""
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx-light"
-[ -x /usr/bin/time ] || need="$need time"
-if [ -n "$need" ]; then
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO apt-get update -q >/dev/null
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $need >/dev/null
-fi
+. Benchmarks/common.sh
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || install_missing nginx-light
+install_missing time curl python3
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-if [ ! -x "$BINARY" ]; then
-    [ "$BINARY" = .build/release/estuary ] || { echo "no binary at $BINARY" >&2; exit 1; }
-    swift build -c release --product estuary
-fi
+ensure_binary "$BINARY"
 
 WORK=".build-bench/fetch-$SOURCES"
 mkdir -p "$WORK"

@@ -23,10 +23,9 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [--runs N] [--binary PATH]" >&2; exit 2 ;;
     esac
 done
-if [ ! -x "$BINARY" ]; then
-    [ "$BINARY" = .build/release/estuary ] || { echo "no binary at $BINARY" >&2; exit 1; }
-    swift build -c release --product estuary
-fi
+. Benchmarks/common.sh
+install_missing python3 time
+ensure_binary "$BINARY"
 
 WORK=".build-bench/lookup"
 rm -rf "$WORK"

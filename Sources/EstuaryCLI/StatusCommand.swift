@@ -65,7 +65,7 @@ struct StatusCommand: AsyncParsableCommand {
             items = status?.itemCount ?? 0
             errors = state.errorCount
             nextAttempt = state.dueTime.flatMap { $0 > Date() ? CivilTime.rfc3339($0) : nil }
-            gone = state.goneURL == url
+            gone = state.isGone(source)
         }
 
         private enum Key: String, CodingKey {

@@ -103,16 +103,7 @@ public final class Metrics: Sendable {
     /// Sets the source gauges from the config's sources and their fetch states (``ArticleStore/fetchStates(of:)``):
     /// failing when the last attempt failed, gone when the source's url answered 410 Gone.
     public func setSources(_ configured: [SourceConfig], states: [String: FetchState]) {
-        var failing = 0
-        var gone = 0
-        for source in configured {
-            guard let state = states[source.id] else { continue }
-            if state.goneURL == source.url.absoluteString {
-                gone += 1
-            } else if state.errorCount > 0 {
-                failing += 1
-            }
-        }
+        let (failing, gone) = FetchState.health(of: configured, states: states)
         setSources(total: configured.count, failing: failing, gone: gone)
     }
 

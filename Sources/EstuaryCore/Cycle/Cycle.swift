@@ -119,9 +119,7 @@ public struct Cycle: Sendable {
                 guard let source = byID[request.sourceID] else { continue }
                 let state = states[source.id] ?? FetchState()
                 if case .notModified(let answer) = result {
-                    let next = policy.succeeded(
-                        state, source: source, validators: answer.validators, bodyHash: nil,
-                        permanentTarget: answer.permanentTarget, now: now(), cacheLifetime: answer.cacheLifetime)
+                    let next = policy.succeeded(state, source: source, notModified: answer, now: now())
                     notModified.append((UnchangedAnswer(source: source, status: 304, fetchState: next), answer.elapsed))
                     if notModified.count >= Self.unchangedBatch {
                         reports += await recordNotModified(notModified, onSource: onSource)
@@ -239,10 +237,10 @@ public struct Cycle: Sendable {
             let next = policy.failed(state, source: source, failure: failure, now: now())
             return await fail(failure.stage, status: failure.status, failure.message, next: next)
         case .notModified(let answer):
-            let next = policy.succeeded(
-                state, source: source, validators: answer.validators, bodyHash: nil, permanentTarget: answer.permanentTarget,
-                now: now(), cacheLifetime: answer.cacheLifetime)
-            return await unchanged(status: 304, reason: "not modified", next: next)
+            // `fetch` writes 304s in batches before they get here; a direct caller is served the same way.
+            return await unchanged(
+                status: 304, reason: "not modified",
+                next: policy.succeeded(state, source: source, notModified: answer, now: now()))
         case .body(let fetched):
             body = fetched
         }

@@ -42,6 +42,24 @@ public struct FetchState: Sendable, Equatable {
 
     public init() {}
 
+    /// True when `source`'s url answered 410 Gone: not fetched again while the config keeps that url.
+    public func isGone(_ source: SourceConfig) -> Bool { goneURL == source.url.absoluteString }
+
+    /// How many of `sources` are failing (the last attempt failed) and gone; gone ones are not failing.
+    public static func health(of sources: [SourceConfig], states: [String: FetchState]) -> (failing: Int, gone: Int) {
+        var failing = 0
+        var gone = 0
+        for source in sources {
+            guard let state = states[source.id] else { continue }
+            if state.isGone(source) {
+                gone += 1
+            } else if state.errorCount > 0 {
+                failing += 1
+            }
+        }
+        return (failing, gone)
+    }
+
     /// When the source may be fetched: the later of its schedule and the server's Retry-After;
     /// nil when it was never scheduled and the server asked nothing (due at once, or spread at a cold start).
     public var dueTime: Date? {
@@ -131,7 +149,7 @@ public struct FetchPolicy: Sendable {
     /// Why `source` is not fetched now, nil when it is due. `force` fetches before the
     /// schedule and the backoff, never before a Retry-After nor after a 410.
     public func skipReason(for source: SourceConfig, state: FetchState, now: Date, force: Bool = false) -> String? {
-        if let gone = state.goneURL, gone == source.url.absoluteString {
+        if state.isGone(source) {
             return "gone: the server answered 410 Gone; remove the source from the config (or change its url)"
         }
         let waitUntil = force ? state.notBefore : state.dueTime
@@ -191,6 +209,13 @@ public struct FetchPolicy: Sendable {
         let interval = regularInterval(for: source, hints: next.hints, cacheLifetime: cacheLifetime)
         next.nextFetch = schedule(after: now, interval: interval, hints: next.hints)
         return noteRedirect(next, source: source, target: permanentTarget)
+    }
+
+    /// After a 304: the validators and hints it carries, its cache lifetime, any permanent redirect.
+    public func succeeded(_ state: FetchState, source: SourceConfig, notModified answer: NotModified, now: Date) -> FetchState {
+        succeeded(
+            state, source: source, validators: answer.validators, bodyHash: nil, permanentTarget: answer.permanentTarget,
+            now: now, cacheLifetime: answer.cacheLifetime)
     }
 
     /// After a failure: exponential backoff with jitter, Retry-After when the server gave one, gone on 410.

@@ -263,7 +263,7 @@ public final class Scheduler: @unchecked Sendable {
     private func spreadFirstFetches(at time: Date) {
         let (config, cycle) = current
         // Unreadable: no spread now; the loop reads again before it fetches anything.
-        guard let states = try? cycle.fetchStates(config) else { return }
+        guard let states = try? knownStates(config: config, cycle: cycle) else { return }
         lock.withLock {
             let fresh = config.sources.filter { states[$0.id]?.dueTime == nil && overrides[$0.id] == nil }
             let spread = (config.coldStartSpread ?? config.interval).seconds
@@ -273,17 +273,19 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
+    /// The daemon's copy of the state, read whole when there is none (at the start, after a reload).
+    private func knownStates(config: Config, cycle: Cycle) throws -> [String: FetchState] {
+        let (cached, generation) = lock.withLock { (self.known, self.generation) }
+        if let cached { return cached }
+        let states = try cycle.fetchStates(config)
+        // Kept unless a reload came in during the read (it read the old config's sources).
+        lock.withLock { if generation == self.generation { known = states } }
+        return states
+    }
+
     /// The state's fetch states with the overrides and the `min_interval` floor applied (a Retry-After still wins).
     private func effectiveStates(config: Config, cycle: Cycle) throws -> [String: FetchState] {
-        var states: [String: FetchState]
-        let (cached, generation) = lock.withLock { (self.known, self.generation) }
-        if let cached {
-            states = cached
-        } else {
-            states = try cycle.fetchStates(config)
-            // Kept unless a reload came in during the read (it read the old config's sources).
-            lock.withLock { if generation == self.generation { known = states } }
-        }
+        var states = try knownStates(config: config, cycle: cycle)
         let now = clock.now()
         let (overrides, earliest) = lock.withLock { () -> ([String: Date], [String: Date]) in
             self.earliest = self.earliest.filter { $0.value > now }
@@ -305,21 +307,12 @@ public final class Scheduler: @unchecked Sendable {
     private func nextDueTime(config: Config, states: [String: FetchState]) -> Date? {
         config.sources.compactMap { source -> Date? in
             let state = states[source.id] ?? FetchState()
-            return state.goneURL == source.url.absoluteString ? nil : state.dueTime
+            return state.isGone(source) ? nil : state.dueTime
         }.min()
     }
 
     private func status(config: Config, states: [String: FetchState], nextDue: Date?, now: Date) -> Status {
-        var failing = 0
-        var gone = 0
-        for source in config.sources {
-            guard let state = states[source.id] else { continue }
-            if state.goneURL == source.url.absoluteString {
-                gone += 1
-            } else if state.errorCount > 0 {
-                failing += 1
-            }
-        }
+        let (failing, gone) = FetchState.health(of: config.sources, states: states)
         return Status(
             sources: config.sources.count, failing: failing, gone: gone, nextDue: nextDue, lag: lock.withLock { lastLag },
             now: now)
