@@ -38,6 +38,12 @@ feeds() {
 import os, sys
 folder, round_ = sys.argv[1], int(sys.argv[2])
 os.makedirs(folder, exist_ok=True)
+def title_hash(key):
+    # Estuary's stored title hash (Dedupe.titleHash): 64-bit FNV-1a of the UTF-8 bytes, as a signed integer.
+    h = 0xcbf29ce484222325
+    for b in key.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h - (1 << 64) if h >= 1 << 63 else h
 words = "river delta estuary tide salt harbour current bank reed heron silt marsh channel mouth spit lagoon".split()
 for n in range(1000):
     items = []
@@ -83,10 +89,10 @@ with db:
             title = " ".join(words[(s * 5 + i * 11 + k) % len(words)] for k in range(8)) + f" pad {s}-{i}"
             link = f"https://pad{s}.example/{i}"
             rows.append((f"pad{s}", f"link:{link[8:]}", link, link, title, f"<p>{title}</p>", 1.7e9 + i, 1.7e9 + i,
-                         "//pad%d.example/%d" % (s, i), title.lower()))
+                         "//pad%d.example/%d" % (s, i), title.lower(), title_hash(title.lower())))
         db.executemany(
-            "INSERT INTO item (source_id, key, guid, link, title, summary, first_seen, sort_date, canonical_link, title_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO item (source_id, key, guid, link, title, summary, first_seen, sort_date, canonical_link, title_key,"
+            " title_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 print(db.execute("SELECT count(*) FROM item").fetchone()[0], "items in the big state", file=sys.stderr)
 PY

@@ -3,78 +3,149 @@ import Foundation
 import GRDB
 
 /// Cross-source deduplication: is a newly stored item an article another source already brought?
+///
+/// The copies other sources hold are looked up for all new items of a document at once (two
+/// indexed queries per document instead of two per item): the database's time is the run's.
 enum Dedupe {
     /// Two copies of one article published this far apart are still one (same normalized title).
     static let titleWindow: Double = 48 * 3600
 
-    /// Links the new item at (`source`, `key`) to the first-seen copy of the same article in
-    /// another source of the scope, if there is one. Returns true when the new item is the alternate.
-    static func link(
-        _ db: Database, source: String, key: String, canonical: String?, titleKey: String?, date: Date?,
-        firstSeen: Double, context: DedupeContext
-    ) throws -> Bool {
-        if let scope = context.scope, scope.isEmpty { return false }
-        guard
-            let primary = try findPrimary(
-                db, source: source, canonical: canonical, titleKey: titleKey, date: date, scope: context.scope)
-        else { return false }
-        let primarySource: String = primary["source_id"]
-        let primaryKey: String = primary["key"]
-        let primarySeen: Double = primary["first_seen"]
-        // Seen in the same cycle: the source listed first in the config keeps the article.
-        let rank = context.rank
-        if primarySeen == firstSeen, rank[source, default: .max] < rank[primarySource, default: .max] {
-            try db.cachedStatement(
-                sql: """
-                    UPDATE item SET duplicate_of_source = ?, duplicate_of_key = ?
-                    WHERE (source_id = ? AND key = ?) OR (duplicate_of_source = ? AND duplicate_of_key = ?)
-                    """
-            ).execute(arguments: [source, key, primarySource, primaryKey, primarySource, primaryKey])
-            return false
+    /// The indexed form of a title key: 64-bit FNV-1a of its UTF-8 bytes, the same on every machine
+    /// and in every version (it is stored). Equal hashes are confirmed on the key itself.
+    static func titleHash(_ titleKey: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in titleKey.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
         }
-        try db.cachedStatement(
-            sql: "UPDATE item SET duplicate_of_source = ?, duplicate_of_key = ? WHERE source_id = ? AND key = ?"
-        ).execute(arguments: [primarySource, primaryKey, source, key])
-        return true
+        return Int64(bitPattern: hash)
     }
 
-    private static func findPrimary(
-        _ db: Database, source: String, canonical: String?, titleKey: String?, date: Date?, scope: [String]?
-    ) throws -> Row? {
-        var scopeClause = ""
-        var scopeArguments = StatementArguments()
-        if let scope {
-            scopeClause = " AND source_id IN (" + Array(repeating: "?", count: scope.count).joined(separator: ", ") + ")"
-            scopeArguments = StatementArguments(scope)
+    /// A new item of the source being recorded, with what it is matched on.
+    struct NewItem {
+        var key: String
+        var canonical: String?
+        var titleKey: String?
+        var date: Date?
+    }
+
+    /// A stored copy that can be the first-seen one (the primary) of an article.
+    struct Copy: Hashable {
+        var source: String
+        var key: String
+        var firstSeen: Double
+
+        /// The first-seen copy wins; between copies seen at the same instant, the order is still fixed.
+        static func earlier(_ a: Copy, _ b: Copy) -> Bool {
+            (a.firstSeen, a.source, a.key) < (b.firstSeen, b.source, b.key)
         }
-        if let canonical {
-            var arguments: StatementArguments = [canonical, source]
-            arguments += scopeArguments
-            if let row = try Row.fetchOne(
+    }
+
+    /// Links each of `items` (just stored, all first seen at `firstSeen`) to the first-seen copy of the
+    /// same article in another source of the scope, if there is one. Returns how many became alternates.
+    static func link(
+        _ db: Database, source: String, items: [NewItem], firstSeen: Double, context: DedupeContext
+    ) throws -> Int {
+        if let scope = context.scope, scope.isEmpty { return 0 }
+        guard !items.isEmpty else { return 0 }
+        let scope = Scope(context.scope)
+        let candidates = try Candidates(db, source: source, items: items, scope: scope)
+        // Copies that stopped being primaries in this transaction (the new item took their place).
+        var demoted: Set<Copy> = []
+        var duplicates = 0
+        for item in items {
+            guard var primary = candidates.primary(of: item) else { continue }
+            if demoted.contains(primary) {
+                // What the lookup found has changed since: look again, for this item alone.
+                let fresh = try Candidates(db, source: source, items: [item], scope: scope)
+                guard let next = fresh.primary(of: item) else { continue }
+                primary = next
+            }
+            // Seen in the same cycle: the source listed first in the config keeps the article.
+            let rank = context.rank
+            if primary.firstSeen == firstSeen, rank[source, default: .max] < rank[primary.source, default: .max] {
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE item SET duplicate_of_source = ?, duplicate_of_key = ?
+                        WHERE (source_id = ? AND key = ?) OR (duplicate_of_source = ? AND duplicate_of_key = ?)
+                        """
+                ).execute(arguments: [source, item.key, primary.source, primary.key, primary.source, primary.key])
+                demoted.insert(primary)
+                continue
+            }
+            try db.cachedStatement(
+                sql: "UPDATE item SET duplicate_of_source = ?, duplicate_of_key = ? WHERE source_id = ? AND key = ?"
+            ).execute(arguments: [primary.source, primary.key, source, item.key])
+            duplicates += 1
+        }
+        return duplicates
+    }
+
+    /// The sources an item may match in; the set is built only when a candidate needs checking.
+    final class Scope {
+        private let ids: [String]?
+        private lazy var set: Set<String> = Set(ids ?? [])
+
+        init(_ ids: [String]?) { self.ids = ids }
+
+        func contains(_ source: String) -> Bool { ids == nil || set.contains(source) }
+    }
+
+    /// Other sources' primaries sharing a canonical link or a title key with the new items.
+    private struct Candidates {
+        var byLink: [String: Copy] = [:]
+        var byTitle: [String: [(copy: Copy, date: Double)]] = [:]
+
+        init(_ db: Database, source: String, items: [NewItem], scope: Scope) throws {
+            let links = Set(items.compactMap(\.canonical))
+            if !links.isEmpty {
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT canonical_link, source_id, key, first_seen FROM item
+                            WHERE canonical_link IN (SELECT value FROM json_each(?)) AND source_id != ?
+                                AND duplicate_of_key IS NULL
+                            """),
+                    arguments: [JSONLine.array(links), source])
+                while let row = try rows.next() {
+                    let copy = Copy(source: row[1], key: row[2], firstSeen: row[3])
+                    guard scope.contains(copy.source) else { continue }
+                    let link: String = row[0]
+                    if let best = byLink[link], !Copy.earlier(copy, best) { continue }
+                    byLink[link] = copy
+                }
+            }
+            // Else the same title, published within 48 hours of each other.
+            let titles = Set(
+                items.compactMap { item in
+                    item.date != nil && item.canonical.flatMap({ byLink[$0] }) == nil ? item.titleKey : nil
+                })
+            guard !titles.isEmpty else { return }
+            let rows = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT source_id, key, first_seen FROM item
-                        WHERE canonical_link = ? AND source_id != ? AND duplicate_of_key IS NULL\(scopeClause)
-                        ORDER BY first_seen, source_id LIMIT 1
+                        SELECT title_key, source_id, key, first_seen, coalesce(published, updated) FROM item
+                        WHERE title_hash IN (SELECT value FROM json_each(?)) AND source_id != ?
+                            AND duplicate_of_key IS NULL AND coalesce(published, updated) IS NOT NULL
                         """),
-                arguments: arguments)
-            {
-                return row
+                arguments: ["[" + titles.map { String(titleHash($0)) }.joined(separator: ",") + "]", source])
+            while let row = try rows.next() {
+                let copy = Copy(source: row[1], key: row[2], firstSeen: row[3])
+                let titleKey: String = row[0]
+                guard titles.contains(titleKey), scope.contains(copy.source) else { continue }
+                byTitle[titleKey, default: []].append((copy, row[4]))
             }
         }
-        // Else the same title, published within 48 hours of each other.
-        guard let titleKey, let date else { return nil }
-        let when = date.timeIntervalSince1970
-        var arguments: StatementArguments = [titleKey, source, when - titleWindow, when + titleWindow]
-        arguments += scopeArguments
-        return try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT source_id, key, first_seen FROM item
-                    WHERE title_key = ? AND source_id != ? AND duplicate_of_key IS NULL
-                        AND coalesce(published, updated) BETWEEN ? AND ?\(scopeClause)
-                    ORDER BY first_seen, source_id LIMIT 1
-                    """),
-            arguments: arguments)
+
+        /// The first-seen copy of `item`'s article: by canonical link, else by title and date.
+        func primary(of item: NewItem) -> Copy? {
+            if let link = item.canonical, let copy = byLink[link] { return copy }
+            guard let titleKey = item.titleKey, let date = item.date?.timeIntervalSince1970 else { return nil }
+            var best: Copy?
+            for (copy, published) in byTitle[titleKey] ?? []
+            where abs(published - date) <= titleWindow && best.map({ Copy.earlier(copy, $0) }) ?? true {
+                best = copy
+            }
+            return best
+        }
     }
 }

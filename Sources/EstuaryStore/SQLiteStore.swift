@@ -44,10 +44,17 @@ public final class SQLiteStore: ArticleStore {
     /// Runs one write transaction, turning SQLite's errors into ``WriteError``.
     private func write<T>(_ updates: (Database) throws -> T) throws -> T {
         do {
-            return try pool.write { db in
+            return try pool.writeWithoutTransaction { db in
+                // The commit too: writing the pages to the WAL (and, now and then, a checkpoint) is
+                // most of what a transaction costs.
                 let start = ContinuousClock.now
                 defer { busy.add(ContinuousClock.now - start) }
-                return try updates(db)
+                var result: T?
+                try db.inTransaction {
+                    result = try updates(db)
+                    return .commit
+                }
+                return result!
             }
         } catch {
             throw WriteError(error)
@@ -153,14 +160,16 @@ public final class SQLiteStore: ArticleStore {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO item (source_id, key, guid, link, title, author, published, updated,
-                        summary, content, categories, enclosures, first_seen, sort_date, canonical_link, title_key)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        summary, content, categories, enclosures, first_seen, sort_date, canonical_link, title_key,
+                        title_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             // Same key, changed words: updated in place; first_seen never moves.
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE item SET guid = ?, link = ?, title = ?, author = ?, published = ?, updated = ?, summary = ?,
-                        content = ?, categories = ?, enclosures = ?, updated_at = ?, canonical_link = ?, title_key = ?
+                        content = ?, categories = ?, enclosures = ?, updated_at = ?, canonical_link = ?, title_key = ?,
+                        title_hash = ?
                     WHERE source_id = ? AND key = ?
                         AND (title IS NOT ? OR summary IS NOT ? OR content IS NOT ? OR link IS NOT ?)
                     """)
@@ -171,6 +180,7 @@ public final class SQLiteStore: ArticleStore {
                     db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tombstone WHERE source_id = ?)"),
                     arguments: [source.id]) ?? false
             var outcome = StoreOutcome(items: document.items.count, new: 0)
+            var new: [Dedupe.NewItem] = []
             for row in rows {
                 let item = row.item
                 // Removed by retention once: never new again, for as long as the feed still carries it.
@@ -183,25 +193,25 @@ public final class SQLiteStore: ArticleStore {
                     source.id, row.key, item.id, item.link, item.title, item.author,
                     item.published?.timeIntervalSince1970, item.updated?.timeIntervalSince1970,
                     item.summary, item.content, row.categories, row.enclosures, seen, row.sortDate, row.canonical,
-                    row.titleKey,
+                    row.titleKey, row.titleHash,
                 ])
                 if db.changesCount > 0 {
                     outcome.new += 1
-                    if try Dedupe.link(
-                        db, source: source.id, key: row.key, canonical: row.canonical, titleKey: row.titleKey,
-                        date: item.published ?? item.updated, firstSeen: seen, context: dedupe)
-                    {
-                        outcome.duplicates += 1
-                    }
+                    new.append(
+                        Dedupe.NewItem(
+                            key: row.key, canonical: row.canonical, titleKey: row.titleKey,
+                            date: item.published ?? item.updated))
                     continue
                 }
                 try update.execute(arguments: [
                     item.id, item.link, item.title, item.author, item.published?.timeIntervalSince1970,
                     item.updated?.timeIntervalSince1970, item.summary, item.content, row.categories, row.enclosures, seen,
-                    row.canonical, row.titleKey, source.id, row.key, item.title, item.summary, item.content, item.link,
+                    row.canonical, row.titleKey, row.titleHash, source.id, row.key, item.title, item.summary, item.content,
+                    item.link,
                 ])
                 outcome.updated += db.changesCount
             }
+            outcome.duplicates = try Dedupe.link(db, source: source.id, items: new, firstSeen: seen, context: dedupe)
             try Retention.apply(db, source: source, now: seen)
             return outcome
         }
@@ -429,6 +439,7 @@ private struct PreparedItem: Sendable {
     let key: String
     let canonical: String?
     let titleKey: String?
+    let titleHash: Int64?
     let categories: String
     let enclosures: String
     let sortDate: Double
@@ -438,6 +449,7 @@ private struct PreparedItem: Sendable {
         self.key = key
         canonical = item.link.flatMap(CanonicalLink.make)
         titleKey = TitleKey.make(item.title)
+        titleHash = titleKey.map(Dedupe.titleHash)
         categories = try JSONColumn.encode(item.categories)
         enclosures = try JSONColumn.encode(item.enclosures)
         sortDate =

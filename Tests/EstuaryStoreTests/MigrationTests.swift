@@ -47,6 +47,52 @@ import Testing
         #expect(try queue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
     }
 
+    /// v6 indexes title hashes instead of title keys: items stored before it still match by title.
+    @Test(arguments: ["v3 identity and dedupe", "v4 retention", "v5 schedule"])
+    func storedTitlesStillMatchAfterTheTitleIndexBecomesHashes(version: String) throws {
+        let folder = try Fixtures.temporaryFolder()
+        let day = 1_700_000_000.0
+        do {
+            let queue = try database(upTo: version, in: folder)
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO source (id, url) VALUES ('blog', 'https://blog.example/feed')")
+                try db.execute(
+                    sql: """
+                        INSERT INTO item (source_id, key, title, link, published, first_seen, sort_date, canonical_link, title_key)
+                        VALUES ('blog', 'id:1', 'Estuaries are river mouths', 'https://blog.example/1', ?, ?, ?,
+                            '//blog.example/1', 'estuaries are river mouths')
+                        """,
+                    arguments: [day, day, day])
+            }
+        }
+        let store = try SQLiteStore(directory: folder.path)
+        let copy = FeedItem(
+            id: "x", link: "https://planet.example/x", title: "Estuaries Are River Mouths",
+            published: Date(timeIntervalSince1970: day + 3600))
+        let outcome = try store.record(
+            source: SourceConfig(id: "planet", url: URL(string: "https://planet.example/atom")!),
+            document: FeedDocument(format: .rss20, items: [copy]), status: 200, fetchState: FetchState(),
+            dedupe: DedupeContext(scope: nil, rank: ["blog": 0, "planet": 1]), at: Date(timeIntervalSince1970: day + 7200))
+        #expect(outcome.duplicates == 1)
+        let queue = try DatabaseQueue(path: folder.appendingPathComponent("estuary.sqlite").path)
+        try queue.read { db in
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+            let indexes = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'item'")
+            #expect(indexes.contains("item_by_title_hash") && !indexes.contains("item_by_title_key"))
+            #expect(
+                try Int64.fetchOne(db, sql: "SELECT title_hash FROM item WHERE key = 'id:1'")
+                    == Dedupe.titleHash("estuaries are river mouths"))
+        }
+    }
+
+    /// The stored hash must never change between versions or machines: these are FNV-1a's own test values.
+    @Test func theTitleHashIsFNV1a() {
+        #expect(Dedupe.titleHash("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325))
+        #expect(Dedupe.titleHash("a") == Int64(bitPattern: 0xaf63_dc4c_8601_ec8c))
+        #expect(Dedupe.titleHash("foobar") == Int64(bitPattern: 0x8594_4171_f739_67e8))
+    }
+
     /// Before v5 a backoff and a Retry-After both lived in not_before; from v5 the backoff is the
     /// source's next fetch (which `once --force` may skip) and only the Retry-After stays a floor.
     @Test(arguments: ["v2 fetch state", "v3 identity and dedupe", "v4 retention"])

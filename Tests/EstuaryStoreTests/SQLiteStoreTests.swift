@@ -260,6 +260,27 @@ import Testing
         #expect(articles[0].alternates.map(\.sourceID) == ["planet"])
     }
 
+    /// Matches are looked up for a whole document at once; a primary that an earlier item of the
+    /// same document took over is looked up again, as if each item had been matched alone.
+    @Test func twoItemsOfOneDocumentDoNotBothTakeOverTheSamePrimary() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let all = DedupeContext(scope: nil, rank: Self.rank)
+        let now = Date(timeIntervalSince1970: 5000)
+        let copy = FeedItem(id: "p", link: "https://blog.example/same", title: "Same article here")
+        _ = try store.record(
+            source: Self.planet, document: document([copy]), status: 200, fetchState: FetchState(), dedupe: all, at: now)
+        // Two items of the blog (listed first) with the same canonical link, in the same cycle.
+        let first = FeedItem(id: "a", link: "https://blog.example/same?utm_source=feed", title: "Same article here")
+        let second = FeedItem(id: "b", link: "https://blog.example/same?utm_medium=rss", title: "Same article, again")
+        _ = try store.record(
+            source: Self.blog, document: document([first, second]), status: 200, fetchState: FetchState(), dedupe: all,
+            at: now)
+        let articles = try store.articles(sourceIDs: ["blog", "planet"], limit: 10)
+        #expect(articles.compactMap(\.item.id).sorted() == ["a", "b"])
+        #expect(articles.first { $0.item.id == "a" }?.alternates.map(\.sourceID) == ["planet"])
+        #expect(articles.first { $0.item.id == "b" }?.alternates == [])
+    }
+
     @Test func aDateFarInTheFutureSortsAtFirstSeen() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         let now = Date(timeIntervalSince1970: 1_000_000)

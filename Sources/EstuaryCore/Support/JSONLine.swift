@@ -1,7 +1,7 @@
 /// A minimal JSON writer for hot paths (`estuary parse --jsonl` over large
 /// corpora), where Foundation's JSONEncoder and its intermediate tree cost
 /// more than the parsing. Writes UTF-8 bytes; the caller orders the keys.
-struct JSONLine {
+public struct JSONLine {
     private(set) var bytes: [UInt8] = []
     private var needsComma = false
 
@@ -69,6 +69,15 @@ struct JSONLine {
         separator()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
         needsComma = true
+    }
+
+    /// `strings` as one JSON array, e.g. for SQLite's `json_each` or a JSON text column.
+    public static func array(_ strings: some Sequence<String>) -> String {
+        var json = JSONLine(capacity: 256)
+        json.beginArray()
+        for string in strings { json.string(string) }
+        json.endArray()
+        return String(decoding: json.bytes, as: UTF8.self)
     }
 
     private mutating func separator() {
