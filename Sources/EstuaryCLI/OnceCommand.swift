@@ -82,8 +82,10 @@ struct OnceCommand: AsyncParsableCommand {
             let stored = writer.store.timeInTransactions
             let share = total > .zero ? Int((stored / total) * 100) : 0
             let fetched = report.sources.filter(\.fetched).count
+            let seconds = { (time: Duration) in time.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2))) }
+            let checkpoints = writer.store.backgroundCheckpoints
             Console.error(
-                "\(report.timings); state transactions \(stored.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2)))) (\(share)% of the run); \(fetched) of \(report.sources.count) sources fetched"
+                "\(report.timings); state transactions \(seconds(stored)) (\(share)% of the run), \(checkpoints.count) checkpoints in the background \(seconds(checkpoints.time)); \(fetched) of \(report.sources.count) sources fetched"
             )
         }
         let status = report.exitStatus

@@ -54,6 +54,7 @@ public final class SQLiteStore: ArticleStore {
                     result = try updates(db)
                     return .commit
                 }
+                checkpointer?.committed(db)
                 return result!
             }
         } catch {
@@ -64,6 +65,12 @@ public final class SQLiteStore: ArticleStore {
     /// Time spent inside write transactions since the store was opened (the database's busy time:
     /// writes are serialized, so this is wall-clock time the run spent storing).
     public var timeInTransactions: Duration { busy.total }
+
+    /// Checkpoints in the background while this store writes; nil for a read-only store.
+    private let checkpointer: Checkpointer?
+
+    /// Checkpoints of the WAL made in the background so far, and their time (not the writer's).
+    public var backgroundCheckpoints: (count: Int, time: Duration) { checkpointer?.done ?? (0, .zero) }
 
     private let busy = BusyTime()
     public let path: String
@@ -87,6 +94,8 @@ public final class SQLiteStore: ArticleStore {
         do {
             pool = try DatabaseQueue(path: path, configuration: configuration)
             try Schema.migrator.migrate(pool)
+            checkpointer = try Checkpointer(databasePath: path)
+            try pool.writeWithoutTransaction(Checkpointer.configureWriter)
         } catch {
             throw OpenError(path: path, reason: "\(error)")
         }
@@ -98,6 +107,7 @@ public final class SQLiteStore: ArticleStore {
         let path = (directory as NSString).appendingPathComponent("estuary.sqlite")
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         self.path = path
+        checkpointer = nil
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)

@@ -154,6 +154,33 @@ import Testing
     }
 }
 
+@Suite struct CheckpointTests {
+    /// The writer never checkpoints inside a commit: a background connection copies the WAL back,
+    /// and closing the store leaves no WAL behind and nothing lost.
+    @Test func theWALIsCopiedBackInTheBackground() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let body = String(repeating: "<p>An estuary is where the river meets the sea.</p>", count: 80)
+        do {
+            let store = try SQLiteStore(directory: folder.path)
+            for batch in 0..<40 {
+                let items = (0..<25).map { n in
+                    FeedItem(id: "item-\(batch)-\(n)", title: "Item \(batch) \(n)", content: body)
+                }
+                _ = try store.record(
+                    source: SQLiteStoreTests.source, document: SQLiteStoreTests.document(items), status: 200,
+                    fetchState: FetchState(), at: Date(timeIntervalSince1970: Double(batch)))
+            }
+            // 4 MB of bodies went through the WAL; the checkpoint follows its commits shortly.
+            let deadline = Date().addingTimeInterval(10)
+            while store.backgroundCheckpoints.count == 0 && Date() < deadline { usleep(20_000) }
+            #expect(store.backgroundCheckpoints.count > 0)
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("estuary.sqlite-wal").path))
+        let reopened = try SQLiteStore(directory: folder.path)
+        #expect(try reopened.statuses(of: [SQLiteStoreTests.source]).first?.itemCount == 1000)
+    }
+}
+
 @Suite struct IdentityAndDedupeTests {
     static let blog = SourceConfig(id: "blog", url: URL(string: "https://blog.example/feed")!)
     static let planet = SourceConfig(id: "planet", url: URL(string: "https://planet.example/atom")!)
