@@ -70,47 +70,79 @@ struct ParseCommand: AsyncParsableCommand {
     /// `--jsonl`: small files parsed on every core at once, written in input order; a large
     /// file streams its items out as they are parsed, so memory stays flat. Returns the failures.
     private func parseAllJSONLines(parser: FeedParser, baseURL: URL?, bytesRead: inout Int) async -> Int {
-        let width = max(1, ProcessInfo.processInfo.activeProcessorCount) * 2
         var failures = 0
         var index = 0
         while index < files.count {
-            var batch: [String] = []
-            while index < files.count, batch.count < width, Self.fileSize(files[index]) <= Self.parallelLimit {
-                batch.append(files[index])
-                index += 1
-            }
-            if batch.isEmpty {
-                let file = files[index]
-                index += 1
-                var writer = ParseRecordWriter(source: file) { Console.writeOut($0) }
-                let stream = FeedParser.Stream(start: { writer.start(format: $0, encoding: $1) }, item: { writer.item($0) })
-                let result = Self.parse(file, with: parser, baseURL: baseURL, stream: stream, bytesRead: &bytesRead)
-                writer.finish(result)
-                Console.writeOut([0x0A])
-                if (try? result.get()) == nil { failures += 1 }
+            var end = index
+            while end < files.count, Self.fileSize(files[end]) <= Self.parallelLimit { end += 1 }
+            if end > index {
+                failures += await parseInParallel(files[index..<end], parser: parser, baseURL: baseURL, bytesRead: &bytesRead)
+                index = end
                 continue
             }
-            let records = await withTaskGroup(of: (Int, [UInt8], Bool, Int).self) { group in
-                for (position, file) in batch.enumerated() {
+            let file = files[index]
+            index += 1
+            var writer = ParseRecordWriter(source: file) { Console.writeOut($0) }
+            let stream = FeedParser.Stream(start: { writer.start(format: $0, encoding: $1) }, item: { writer.item($0) })
+            let result = Self.parse(file, with: parser, baseURL: baseURL, stream: stream, bytesRead: &bytesRead)
+            writer.finish(result)
+            Console.writeOut([0x0A])
+            if (try? result.get()) == nil { failures += 1 }
+        }
+        return failures
+    }
+
+    /// One file's JSON line, ready to be written in its turn.
+    private struct ParsedFile: Sendable {
+        var position: Int
+        var line: [UInt8]
+        var failed: Bool
+        var bytes: Int
+    }
+
+    /// Parses `run` with a task per core busy at all times: each finished file starts the next,
+    /// and lines are written as soon as every earlier file's line is out (at most a few cores'
+    /// worth of finished lines wait for a slow file). Returns the failures.
+    private func parseInParallel(_ run: ArraySlice<String>, parser: FeedParser, baseURL: URL?, bytesRead: inout Int) async
+        -> Int
+    {
+        let width = max(1, ProcessInfo.processInfo.activeProcessorCount) * 2
+        let window = width * 2
+        var failures = 0
+        var total = 0
+        await withTaskGroup(of: ParsedFile.self) { group in
+            var nextToStart = run.startIndex
+            var nextToWrite = run.startIndex
+            var running = 0
+            var finished: [Int: ParsedFile] = [:]
+            func startMore() {
+                while running < width, nextToStart < run.endIndex, nextToStart - nextToWrite < window {
+                    let (position, file) = (nextToStart, run[nextToStart])
                     group.addTask {
                         var bytes = 0
                         let result = Self.parse(file, with: parser, baseURL: baseURL, stream: nil, bytesRead: &bytes)
-                        return (
-                            position, ParseRecord(source: file, result: result).jsonLineBytes() + [0x0A],
-                            (try? result.get()) == nil, bytes
-                        )
+                        return ParsedFile(
+                            position: position, line: ParseRecord(source: file, result: result).jsonLineBytes() + [0x0A],
+                            failed: (try? result.get()) == nil, bytes: bytes)
                     }
+                    nextToStart += 1
+                    running += 1
                 }
-                var done: [(Int, [UInt8], Bool, Int)] = []
-                for await record in group { done.append(record) }
-                return done.sorted { $0.0 < $1.0 }
             }
-            for (_, line, failed, bytes) in records {
-                Console.writeOut(line)
-                if failed { failures += 1 }
-                bytesRead += bytes
+            startMore()
+            for await parsed in group {
+                running -= 1
+                finished[parsed.position] = parsed
+                while let ready = finished.removeValue(forKey: nextToWrite) {
+                    Console.writeOut(ready.line)
+                    if ready.failed { failures += 1 }
+                    total += ready.bytes
+                    nextToWrite += 1
+                }
+                startMore()
             }
         }
+        bytesRead += total
         return failures
     }
 

@@ -33,4 +33,29 @@ import Testing
                 == "https://photo-journal.example.org/2017/12/04/cchr-allowed-continue-promoting-human-rights-in-cambodia/?utm_source=planet&utm_medium=rss"
         )
     }
+
+    /// Small files are parsed on every core at once, a large one streams alone: the lines still come
+    /// out in the order of the arguments, one per file.
+    @Test func manyFilesOfMixedSizesKeepTheirOrder() throws {
+        let folder = try Fixtures.temporaryFolder()
+        func feed(_ n: Int, items: Int) throws -> String {
+            let body = String(repeating: "words of item \(n) ", count: 40)
+            let entries = (0..<items).map { "<item><title>Feed \(n) item \($0)</title><description>\(body)</description></item>" }
+            let path = folder.appendingPathComponent("feed-\(n).xml").path
+            try "<rss version=\"2.0\"><channel><title>Feed \(n)</title>\(entries.joined())</channel></rss>"
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        // Sizes that finish out of order; file 20 is over the 4 MiB the parallel path takes.
+        let counts: [Int] = (0..<41).map { n in n == 20 ? 6000 : (n * 37) % 300 + 1 }
+        let paths = try counts.indices.map { n in try feed(n, items: counts[n]) }
+        let run = try EstuaryBinary.run(["parse", "--jsonl"] + paths)
+        #expect(run.status == 0)
+        let records = try run.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(records.map { $0["source"] as? String } == paths)
+        let itemCounts: [Int?] = records.map { ($0["items"] as? [Any])?.count }
+        #expect(itemCounts == counts)
+    }
 }

@@ -80,17 +80,18 @@ enum EntityRepair {
         let start = j
         while j < n, j - start < 32, isNameByte(b[j]) { j += 1 }
         guard j > start, j < n, b[j] == UInt8(ascii: ";") else { return (1, ampersand) }
-        let name = String(decoding: UnsafeBufferPointer(rebasing: b[start..<j]), as: UTF8.self)
-        switch name {
-        case "amp", "lt", "gt", "quot", "apos":
-            return (j + 1 - i, nil)
-        default:
-            guard let scalars = HTMLEntities.scalars(named: Substring(name)) else { return (1, ampersand) }
-            var replacement: [UInt8] = []
-            for scalar in scalars { replacement += Array("&#x\(String(scalar.value, radix: 16));".utf8) }
-            return (j + 1 - i, replacement)
+        let name = UnsafeBufferPointer(rebasing: b[start..<j])
+        // XML's own five (most references in a feed: escaped HTML) are compared as bytes.
+        if xmlEntities.contains(where: { $0.elementsEqual(name) }) { return (j + 1 - i, nil) }
+        guard let scalars = HTMLEntities.scalars(named: Substring(String(decoding: name, as: UTF8.self))) else {
+            return (1, ampersand)
         }
+        var replacement: [UInt8] = []
+        for scalar in scalars { replacement += Array("&#x\(String(scalar.value, radix: 16));".utf8) }
+        return (j + 1 - i, replacement)
     }
+
+    private static let xmlEntities = ["lt", "gt", "amp", "quot", "apos"].map { Array($0.utf8) }
 
     private static func isDigit(_ b: UInt8, hex: Bool) -> Bool {
         if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") { return true }
