@@ -154,10 +154,60 @@ public final class SQLiteStore: ArticleStore {
         source: SourceConfig, document: FeedDocument, prepared: PreparedDocument, status: Int, fetchState: FetchState,
         dedupe: DedupeContext, at time: Date
     ) throws -> StoreOutcome {
+        try write { db in
+            try record(
+                db, source: source, document: document, prepared: prepared, status: status, fetchState: fetchState,
+                dedupe: dedupe, at: time)
+        }
+    }
+
+    public func recordUnchanged(_ answers: [UnchangedAnswer], at time: Date) throws {
+        guard !answers.isEmpty else { return }
+        try write { db in try recordUnchanged(db, answers, at: time) }
+    }
+
+    public func recordFailure(
+        source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date
+    ) throws {
+        try write { db in
+            try recordFailure(
+                db, source: source, stage: stage, status: status, message: message, fetchState: fetchState, at: time)
+        }
+    }
+
+    /// A group commit: all of `writes` in one transaction, so the pages they share (the indexes, the
+    /// source table) go to the WAL once. Should any of them fail, the transaction is rolled back and
+    /// each write runs again in its own, so that only the one that cannot be saved fails.
+    public func write(_ writes: [StoreWrite]) -> [Result<StoreOutcome, any Error>] {
+        if writes.count > 1, let outcomes = try? write({ db in try writes.map { try apply($0, in: db) } }) {
+            return outcomes.map { .success($0) }
+        }
+        return writes.map { one in Result { try write { db in try apply(one, in: db) } } }
+    }
+
+    private func apply(_ write: StoreWrite, in db: Database) throws -> StoreOutcome {
+        switch write {
+        case .record(let source, let document, let prepared, let status, let fetchState, let dedupe, let time):
+            return try record(
+                db, source: source, document: document, prepared: prepared, status: status, fetchState: fetchState,
+                dedupe: dedupe, at: time)
+        case .unchanged(let answers, let time):
+            try recordUnchanged(db, answers, at: time)
+        case .failure(let source, let stage, let status, let message, let fetchState, let time):
+            try recordFailure(
+                db, source: source, stage: stage, status: status, message: message, fetchState: fetchState, at: time)
+        }
+        return StoreOutcome(items: 0, new: 0)
+    }
+
+    private func record(
+        _ db: Database, source: SourceConfig, document: FeedDocument, prepared: PreparedDocument, status: Int,
+        fetchState: FetchState, dedupe: DedupeContext, at time: Date
+    ) throws -> StoreOutcome {
         // Prepared by this store's `prepare`; anything else is prepared now.
         let rows = try (prepared.payload as? [PreparedItem]) ?? self.rows(of: document, dedupe: dedupe, at: time)
         let seen = time.timeIntervalSince1970
-        return try write { db in
+        do {
             try upsertSource(db, source: source, result: "ok", status: status, error: nil, at: time)
             try save(fetchState, of: source, in: db)
             try db.cachedStatement(
@@ -227,9 +277,8 @@ public final class SQLiteStore: ArticleStore {
         }
     }
 
-    public func recordUnchanged(_ answers: [UnchangedAnswer], at time: Date) throws {
-        guard !answers.isEmpty else { return }
-        try write { db in
+    private func recordUnchanged(_ db: Database, _ answers: [UnchangedAnswer], at time: Date) throws {
+        do {
             for answer in answers {
                 let (source, status) = (answer.source, answer.status)
                 // Nothing changed and nothing new to remember: write nothing for it (`last_fetch` is the
@@ -249,13 +298,12 @@ public final class SQLiteStore: ArticleStore {
         }
     }
 
-    public func recordFailure(
-        source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date
+    private func recordFailure(
+        _ db: Database, source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState,
+        at time: Date
     ) throws {
-        try write { db in
-            try upsertSource(db, source: source, result: stage, status: status, error: message, at: time)
-            try save(fetchState, of: source, in: db)
-        }
+        try upsertSource(db, source: source, result: stage, status: status, error: message, at: time)
+        try save(fetchState, of: source, in: db)
     }
 
     public func fetchStates(of sources: [SourceConfig]) throws -> [String: FetchState] {

@@ -154,6 +154,54 @@ import Testing
     }
 }
 
+@Suite struct GroupCommitTests {
+    static func source(_ id: String) -> SourceConfig { SourceConfig(id: id, url: URL(string: "https://\(id).example/feed")!) }
+
+    static func write(_ id: String, items: Int, bodyBytes: Int, in store: SQLiteStore) throws -> StoreWrite {
+        let body = String(repeating: "x", count: bodyBytes)
+        let document = FeedDocument(
+            format: .rss20, items: (0..<items).map { FeedItem(id: "\(id)-\($0)", title: "\(id) \($0)", content: body) })
+        let time = Date(timeIntervalSince1970: 1000)
+        return .record(
+            source: source(id), document: document, prepared: try store.prepare(document, dedupe: .none, at: time),
+            status: 200, fetchState: FetchState(), dedupe: .none, at: time)
+    }
+
+    /// Writes committed together still stand or fall alone: the one that does not fit in the
+    /// capped database fails, the others around it are stored.
+    @Test func aWriteThatFailsCostsTheOthersOfItsGroupNothing() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path, maxBytes: 512 * 1024)
+        let writes = [
+            try Self.write("small", items: 3, bodyBytes: 100, in: store),
+            try Self.write("huge", items: 40, bodyBytes: 20_000, in: store),
+            try Self.write("after", items: 2, bodyBytes: 100, in: store),
+        ]
+        let results = store.write(writes)
+        #expect(results.map { (try? $0.get())?.new } == [3, nil, 2])
+        #expect("\(results[1])".contains("full"))
+        let statuses = try store.statuses(of: ["small", "huge", "after"].map(Self.source))
+        #expect(statuses.map(\.itemCount) == [3, 0, 2])
+        // The failed source left nothing behind, not even a row.
+        #expect(statuses[1].lastResult == nil)
+    }
+
+    @Test func writesOfOneGroupSeeEachOther() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let all = DedupeContext(scope: nil, rank: ["a": 0, "b": 1])
+        let time = Date(timeIntervalSince1970: 5000)
+        func write(_ id: String) throws -> StoreWrite {
+            let document = FeedDocument(
+                format: .rss20, items: [FeedItem(id: "\(id)-1", link: "https://news.example/story", title: "One story told")])
+            return .record(
+                source: Self.source(id), document: document, prepared: try store.prepare(document, dedupe: all, at: time),
+                status: 200, fetchState: FetchState(), dedupe: all, at: time)
+        }
+        let results = store.write([try write("a"), try write("b")])
+        #expect(results.map { (try? $0.get())?.duplicates } == [0, 1])
+        #expect(try store.articles(sourceIDs: ["a", "b"], limit: 10).map(\.sourceID) == ["a"])
+    }
+}
+
 @Suite struct CheckpointTests {
     /// The writer never checkpoints inside a commit: a background connection copies the WAL back,
     /// and closing the store leaves no WAL behind and nothing lost.

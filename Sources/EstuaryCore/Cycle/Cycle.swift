@@ -17,8 +17,8 @@ public struct Cycle: Sendable {
     let random: @Sendable () -> Double
     /// Time spent in each stage during the current run (parse, store and output run on many tasks).
     let timings = StageTimings()
-    /// Store calls take turns here, suspended rather than blocking a thread (see ``StoreGate``).
-    let storeGate = StoreGate()
+    /// The state's one writer, with group commit (see ``StoreQueue``).
+    let storeQueue = StoreQueue()
 
     public init(
         fetcher: any FeedFetching, parser: any FeedParsing, store: any ArticleStore,
@@ -34,21 +34,13 @@ public struct Cycle: Sendable {
         self.logger = logger
     }
 
-    /// Runs a store call when the gate lets it: one at a time, the others suspended.
-    func withStore<T>(_ body: () throws -> T) async rethrows -> T {
-        await storeGate.acquire()
-        do {
-            let value = try body()
-            await storeGate.release()
-            return value
-        } catch {
-            await storeGate.release()
-            throw error
-        }
+    /// Writes to the state, in one transaction with the writes other tasks have waiting.
+    func save(_ write: StoreWrite) async -> Result<StoreOutcome, any Error> {
+        await storeQueue.perform(write, on: store) { work in timings.measure(\.store, work) }
     }
 
     /// Sources parsed and stored at once.
-    static let processingWidth = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
+    static let processingWidth = max(4, ProcessInfo.processInfo.activeProcessorCount * 8)
 
     /// The politeness rules and the schedule for `config`.
     func policy(_ config: Config) -> FetchPolicy {
@@ -155,11 +147,8 @@ public struct Cycle: Sendable {
         -> [SourceReport]
     {
         guard !answers.isEmpty else { return [] }
-        let problem: String?
-        do {
-            try await withStore { try timings.measure(\.store) { try store.recordUnchanged(answers.map(\.0), at: now()) } }
-            problem = nil
-        } catch {
+        var problem: String? = nil
+        if case .failure(let error) = await save(.unchanged(answers.map(\.0), at: now())) {
             problem = "could not save to the state database: \(error)"
         }
         return answers.map { answer, elapsed in
@@ -203,29 +192,19 @@ public struct Cycle: Sendable {
             SourceReport(sourceID: source.id, outcome: outcome, elapsed: fetchTime + (ContinuousClock.now - started))
         }
         func fail(_ stage: String, status: Int?, _ message: String, next: FetchState) async -> SourceReport {
-            do {
-                try await withStore {
-                    try timings.measure(\.store) {
-                        try store.recordFailure(
-                            source: source, stage: stage, status: status, message: message, fetchState: next, at: now())
-                    }
-                }
-            } catch {
+            let write = StoreWrite.failure(
+                source: source, stage: stage, status: status, message: message, fetchState: next, at: now())
+            if case .failure(let error) = await save(write) {
                 log.error("could not record the failure in the state", metadata: ["error": "\(error)"])
             }
             return finish(.failed(stage: stage, status: status, message: message, next: next))
         }
         func unchanged(status: Int, reason: String, next: FetchState) async -> SourceReport {
-            do {
-                try await withStore {
-                    try timings.measure(\.store) {
-                        try store.recordUnchanged([UnchangedAnswer(source: source, status: status, fetchState: next)], at: now())
-                    }
-                }
-                return finish(.unchanged(status: status, reason: reason))
-            } catch {
+            let answer = UnchangedAnswer(source: source, status: status, fetchState: next)
+            if case .failure(let error) = await save(.unchanged([answer], at: now())) {
                 return await fail("store", status: status, "could not save to the state database: \(error)", next: next)
             }
+            return finish(.unchanged(status: status, reason: reason))
         }
 
         let body: FetchedBody
@@ -295,21 +274,24 @@ public struct Cycle: Sendable {
         if !document.wellFormed {
             log.debug("feed is not well-formed; items were recovered")
         }
+        // Prepared here, on this task's core; only the transaction waits for the writer's turn.
+        let stored: Result<StoreOutcome, any Error>
         do {
-            // Prepared here, on this task's core; only the transaction waits for the writer's turn.
             let prepared = try store.prepare(document, dedupe: dedupe, at: cycleTime)
-            let stored = try await withStore {
-                try timings.measure(\.store) {
-                    try store.record(
-                        source: source, document: document, prepared: prepared, status: body.status, fetchState: fetchState,
-                        dedupe: dedupe, at: cycleTime)
-                }
-            }
+            stored = await save(
+                .record(
+                    source: source, document: document, prepared: prepared, status: body.status, fetchState: fetchState,
+                    dedupe: dedupe, at: cycleTime))
+        } catch {
+            stored = .failure(error)
+        }
+        switch stored {
+        case .success(let stored):
             var report = finish(.stored(status: body.status, items: stored.items, new: stored.new))
             report.stored = stored
             report.note = note
             return report
-        } catch {
+        case .failure(let error):
             // Not the server's fault: no backoff, but not again before min_interval either.
             return await fail(
                 "store", status: body.status, "could not save to the state database: \(error)",

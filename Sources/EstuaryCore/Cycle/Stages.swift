@@ -326,6 +326,16 @@ public struct UnchangedAnswer: Sendable {
     }
 }
 
+/// One write to the state, for ``ArticleStore/write(_:)``: what `record`, `recordUnchanged` and
+/// `recordFailure` do, as a value that can wait in a queue.
+public enum StoreWrite: Sendable {
+    case record(
+        source: SourceConfig, document: FeedDocument, prepared: PreparedDocument, status: Int, fetchState: FetchState,
+        dedupe: DedupeContext, at: Date)
+    case unchanged([UnchangedAnswer], at: Date)
+    case failure(source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at: Date)
+}
+
 /// Keeps sources and items across runs.
 public protocol ArticleStore: Sendable {
     /// What `record` needs from a document, computed without the database (keys, canonical links,
@@ -341,6 +351,10 @@ public protocol ArticleStore: Sendable {
     /// Notes answers without new items (304, or the same body again) and the sources' new fetch
     /// states, all in one transaction.
     func recordUnchanged(_ answers: [UnchangedAnswer], at time: Date) throws
+    /// Runs several writes together, each with the effect it would have alone: all or nothing for
+    /// each, in order, and one that fails costs the others nothing. The outcomes in the same order
+    /// (an empty outcome for the writes other than `record`).
+    func write(_ writes: [StoreWrite]) -> [Result<StoreOutcome, any Error>]
     /// Notes that a source failed at `stage`, keeping everything already stored.
     func recordFailure(source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date)
         throws
