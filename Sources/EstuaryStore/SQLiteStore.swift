@@ -429,22 +429,23 @@ public final class SQLiteStore: ArticleStore {
 
     public func statuses(of sources: [SourceConfig]) throws -> [SourceStatus] {
         try pool.read { db in
+            // Columns read by position (see ``stateColumns``): this runs over every source at each output.
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT source.*, (SELECT COUNT(*) FROM item WHERE item.source_id = source.id) AS item_count
+                    SELECT id, url, feed_title, feed_link, feed_id, feed_updated, last_result, last_status, last_error,
+                        last_fetch, (SELECT COUNT(*) FROM item WHERE item.source_id = source.id)
                     FROM source
                     """)
             var byID: [String: Row] = [:]
-            for row in rows { byID[row["id"]] = row }
+            for row in rows { byID[row[0]] = row }
             return sources.map { source in
                 guard let row = byID[source.id] else { return SourceStatus(id: source.id, url: source.url.absoluteString) }
                 return SourceStatus(
-                    id: source.id, url: row["url"], feedTitle: row["feed_title"], feedLink: row["feed_link"],
-                    feedID: row["feed_id"], feedUpdated: (row["feed_updated"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    lastResult: row["last_result"], lastStatus: row["last_status"], lastError: row["last_error"],
-                    lastFetch: (row["last_fetch"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    itemCount: row["item_count"])
+                    id: source.id, url: row[1], feedTitle: row[2], feedLink: row[3], feedID: row[4],
+                    feedUpdated: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)), lastResult: row[6],
+                    lastStatus: row[7], lastError: row[8], lastFetch: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    itemCount: row[10])
             }
         }
     }
