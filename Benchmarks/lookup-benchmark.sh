@@ -38,12 +38,6 @@ feeds() {
 import os, sys
 folder, round_ = sys.argv[1], int(sys.argv[2])
 os.makedirs(folder, exist_ok=True)
-def title_hash(key):
-    # Estuary's stored title hash (Dedupe.titleHash): 64-bit FNV-1a of the UTF-8 bytes, as a signed integer.
-    h = 0xcbf29ce484222325
-    for b in key.encode():
-        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return h - (1 << 64) if h >= 1 << 63 else h
 words = "river delta estuary tide salt harbour current bank reed heron silt marsh channel mouth spit lagoon".split()
 for n in range(1000):
     items = []
@@ -80,6 +74,12 @@ python3 - "$WORK/big/state/estuary.sqlite" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("PRAGMA journal_mode = WAL")
+def title_hash(key):
+    # Estuary's stored title hash (Dedupe.titleHash): 64-bit FNV-1a of the UTF-8 bytes, as a signed integer.
+    h = 0xcbf29ce484222325
+    for b in key.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h - (1 << 64) if h >= 1 << 63 else h
 words = "river delta estuary tide salt harbour current bank reed heron silt marsh channel mouth spit lagoon".split()
 with db:
     for s in range(990):
