@@ -18,18 +18,45 @@ final class Checkpointer: @unchecked Sendable {
     /// is cut back to half of it whenever it starts over, so a WAL this large is one that is behind.
     static let limit = 64 << 20
 
-    private let connection: DatabaseQueue
     private let walPath: String
     private let queue = DispatchQueue(label: "estuary.state.checkpoint")
-    private let lock = NSLock()
-    private var pending = false
-    private var total: Duration = .zero
-    private var count = 0
+    /// What the queued checkpoints use. They hold it weakly and never hold the checkpointer: its
+    /// last reference is never dropped on the queue it waits for in `deinit`, and the connection
+    /// closes with it, not when a checkpoint still waiting for its delay would have run.
+    private let shared: Shared
+
+    private final class Shared: @unchecked Sendable {
+        let connection: DatabaseQueue
+        let lock = NSLock()
+        var pending = false
+        var closed = false
+        var total: Duration = .zero
+        var count = 0
+
+        init(_ connection: DatabaseQueue) { self.connection = connection }
+
+        func checkpoint() {
+            let go = lock.withLock {
+                // Commits from now on need the next checkpoint.
+                pending = false
+                return !closed
+            }
+            guard go else { return }
+            let began = ContinuousClock.now
+            // A failure (a full disk) loses nothing: the frames stay in the WAL for the next try.
+            _ = try? connection.writeWithoutTransaction { try $0.checkpoint(.passive) }
+            let took = ContinuousClock.now - began
+            lock.withLock {
+                total += took
+                count += 1
+            }
+        }
+    }
 
     init(databasePath: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        connection = try DatabaseQueue(path: databasePath, configuration: configuration)
+        shared = Shared(try DatabaseQueue(path: databasePath, configuration: configuration))
         walPath = databasePath + "-wal"
     }
 
@@ -41,13 +68,14 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     deinit {
-        // Nothing half done when the store closes (a checkpoint still waiting for its delay is dropped:
-        // the last connection to close checkpoints anyway).
+        // Nothing half done when the store closes; a checkpoint still waiting for its delay is
+        // dropped (the last connection to close checkpoints anyway).
+        shared.lock.withLock { shared.closed = true }
         queue.sync {}
     }
 
     /// Checkpoints run on this thread so far, and the time they took.
-    var done: (count: Int, time: Duration) { lock.withLock { (count, total) } }
+    var done: (count: Int, time: Duration) { shared.lock.withLock { (shared.count, shared.total) } }
 
     /// Called by the writer after each commit, outside the transaction.
     func committed(_ writer: Database) {
@@ -57,23 +85,11 @@ final class Checkpointer: @unchecked Sendable {
             _ = try? writer.checkpoint(.passive)
             return
         }
-        let idle = lock.withLock {
-            defer { pending = true }
-            return !pending
+        let idle = shared.lock.withLock {
+            defer { shared.pending = true }
+            return !shared.pending
         }
         guard idle else { return }
-        queue.asyncAfter(deadline: .now() + Self.delay) { [weak self] in
-            guard let self else { return }
-            // Commits from now on need the next checkpoint.
-            lock.withLock { pending = false }
-            let began = ContinuousClock.now
-            // A failure (a full disk) loses nothing: the frames stay in the WAL for the next try.
-            _ = try? connection.writeWithoutTransaction { try $0.checkpoint(.passive) }
-            let took = ContinuousClock.now - began
-            lock.withLock {
-                total += took
-                count += 1
-            }
-        }
+        queue.asyncAfter(deadline: .now() + Self.delay) { [weak shared] in shared?.checkpoint() }
     }
 }

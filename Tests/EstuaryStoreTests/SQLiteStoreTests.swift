@@ -229,6 +229,23 @@ import Testing
     }
 }
 
+extension CheckpointTests {
+    /// A store closed while a checkpoint still waits for its delay closes at once: nothing keeps its
+    /// connections open, so the WAL is copied back and removed as the store goes.
+    @Test func closingWithACheckpointPendingLeavesNoWAL() throws {
+        let folder = try Fixtures.temporaryFolder()
+        do {
+            let store = try SQLiteStore(directory: folder.path)
+            _ = try store.record(
+                source: SQLiteStoreTests.source, document: SQLiteStoreTests.document([SQLiteStoreTests.item(1)]),
+                status: 200, fetchState: FetchState(), at: Date())
+            #expect(store.backgroundCheckpoints.count == 0)
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("estuary.sqlite-wal").path))
+        #expect(try SQLiteStore(directory: folder.path).statuses(of: [SQLiteStoreTests.source]).first?.itemCount == 1)
+    }
+}
+
 @Suite struct IdentityAndDedupeTests {
     static let blog = SourceConfig(id: "blog", url: URL(string: "https://blog.example/feed")!)
     static let planet = SourceConfig(id: "planet", url: URL(string: "https://planet.example/atom")!)
