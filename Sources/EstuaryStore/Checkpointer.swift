@@ -72,6 +72,9 @@ final class Checkpointer: @unchecked Sendable {
         // dropped (the last connection to close checkpoints anyway).
         shared.lock.withLock { shared.closed = true }
         queue.sync {}
+        // Closed here, not by whichever thread drops the last reference: a checkpoint that woke
+        // just now finds it closed and skips.
+        try? shared.connection.close()
     }
 
     /// Checkpoints run on this thread so far, and the time they took.

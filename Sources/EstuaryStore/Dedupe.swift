@@ -33,10 +33,13 @@ enum Dedupe {
         var source: String
         var key: String
         var firstSeen: Double
+        /// Insertion order, between copies of one source seen at the same instant: the one that came
+        /// first in its feed (what the per-item query this replaced returned).
+        var rowid: Int64
 
         /// The first-seen copy wins; between copies seen at the same instant, the order is still fixed.
         static func earlier(_ a: Copy, _ b: Copy) -> Bool {
-            (a.firstSeen, a.source, a.key) < (b.firstSeen, b.source, b.key)
+            (a.firstSeen, a.source, a.rowid) < (b.firstSeen, b.source, b.rowid)
         }
     }
 
@@ -101,13 +104,13 @@ enum Dedupe {
                 let rows = try Row.fetchCursor(
                     db.cachedStatement(
                         sql: """
-                            SELECT canonical_link, source_id, key, first_seen FROM item
+                            SELECT canonical_link, source_id, key, first_seen, rowid FROM item
                             WHERE canonical_link IN (SELECT value FROM json_each(?)) AND source_id != ?
                                 AND duplicate_of_key IS NULL
                             """),
                     arguments: [JSONLine.array(links), source])
                 while let row = try rows.next() {
-                    let copy = Copy(source: row[1], key: row[2], firstSeen: row[3])
+                    let copy = Copy(source: row[1], key: row[2], firstSeen: row[3], rowid: row[4])
                     guard scope.contains(copy.source) else { continue }
                     let link: String = row[0]
                     if let best = byLink[link], !Copy.earlier(copy, best) { continue }
@@ -123,16 +126,16 @@ enum Dedupe {
             let rows = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT title_key, source_id, key, first_seen, coalesce(published, updated) FROM item
+                        SELECT title_key, source_id, key, first_seen, rowid, coalesce(published, updated) FROM item
                         WHERE title_hash IN (SELECT value FROM json_each(?)) AND source_id != ?
                             AND duplicate_of_key IS NULL AND coalesce(published, updated) IS NOT NULL
                         """),
                 arguments: ["[" + titles.map { String(titleHash($0)) }.joined(separator: ",") + "]", source])
             while let row = try rows.next() {
-                let copy = Copy(source: row[1], key: row[2], firstSeen: row[3])
+                let copy = Copy(source: row[1], key: row[2], firstSeen: row[3], rowid: row[4])
                 let titleKey: String = row[0]
                 guard titles.contains(titleKey), scope.contains(copy.source) else { continue }
-                byTitle[titleKey, default: []].append((copy, row[4]))
+                byTitle[titleKey, default: []].append((copy, row[5]))
             }
         }
 

@@ -373,6 +373,25 @@ extension CheckpointTests {
         #expect(articles.first { $0.item.id == "b" }?.alternates == [])
     }
 
+    /// Two copies in one source, seen at the same instant: the one that came first in its feed is
+    /// the primary, whatever their keys.
+    @Test func betweenCopiesSeenTogetherTheFirstInTheFeedIsThePrimary() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let all = DedupeContext(scope: nil, rank: Self.rank)
+        let now = Date(timeIntervalSince1970: 5000)
+        let zeta = FeedItem(id: "zeta", link: "https://blog.example/same?utm_source=a", title: "One story told twice")
+        let alpha = FeedItem(id: "alpha", link: "https://blog.example/same?utm_source=b", title: "One story told twice")
+        _ = try store.record(
+            source: Self.blog, document: document([zeta, alpha]), status: 200, fetchState: FetchState(), dedupe: all, at: now)
+        let copy = FeedItem(id: "p", link: "https://blog.example/same", title: "One story told twice")
+        _ = try store.record(
+            source: Self.planet, document: document([copy]), status: 200, fetchState: FetchState(), dedupe: all,
+            at: now.addingTimeInterval(60))
+        let articles = try store.articles(sourceIDs: ["blog", "planet"], limit: 10)
+        #expect(articles.first { $0.item.id == "zeta" }?.alternates.map(\.sourceID) == ["planet"])
+        #expect(articles.first { $0.item.id == "alpha" }?.alternates == [])
+    }
+
     @Test func aDateFarInTheFutureSortsAtFirstSeen() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         let now = Date(timeIntervalSince1970: 1_000_000)

@@ -39,8 +39,10 @@ public struct Cycle: Sendable {
         await storeQueue.perform(write, on: store) { work in timings.measure(\.store, work) }
     }
 
-    /// Sources parsed and stored at once.
-    static let processingWidth = max(4, ProcessInfo.processInfo.activeProcessorCount * 8)
+    /// Sources parsed and stored at once: enough for the writer's groups to form (most of them wait
+    /// for it, holding their parsed items), and never more than one group. Each holds its body
+    /// (at most `max_feed_bytes`) and its items until its write commits.
+    static let processingWidth = min(max(4, ProcessInfo.processInfo.activeProcessorCount * 8), StoreQueue.groupLimit)
 
     /// The politeness rules and the schedule for `config`.
     func policy(_ config: Config) -> FetchPolicy {
