@@ -381,38 +381,42 @@ public final class SQLiteStore: ArticleStore {
     public func articles(sourceIDs: [String], limit: Int) throws -> [StoredArticle] {
         guard !sourceIDs.isEmpty, limit > 0 else { return [] }
         return try pool.read { db in
-            let placeholders = Array(repeating: "?", count: sourceIDs.count).joined(separator: ", ")
-            var arguments = StatementArguments(sourceIDs)
-            arguments += [limit]
-            // One copy per article: alternates (the same article from another source) are listed under it.
+            // The sources as one JSON argument: an output of every source of a large config would
+            // otherwise bind tens of thousands of parameters. A few sources: read their items by
+            // source and sort them. Many: walk the date index from the newest and stop at `limit`
+            // (`+source_id` keeps SQLite from choosing the first plan, which would read and sort
+            // every item of every source).
+            let byDate = sourceIDs.count > Self.manySources
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM item WHERE source_id IN (\(placeholders)) AND duplicate_of_key IS NULL
-                    ORDER BY sort_date DESC, first_seen DESC, source_id, key LIMIT ?
-                    """,
-                arguments: arguments)
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM item WHERE \(byDate ? "+" : "")source_id IN (SELECT value FROM json_each(?))
+                            AND duplicate_of_key IS NULL
+                        ORDER BY sort_date DESC, first_seen DESC, source_id, key LIMIT ?
+                        """),
+                arguments: [JSONLine.array(sourceIDs), limit])
             var articles = try rows.map(Self.article)
-            let alternates = try Row.fetchAll(
-                db,
+            // One copy per article: the alternates (the same article from another source of this
+            // output) are listed under it, looked up for the articles shown only.
+            let selected = Set(sourceIDs)
+            let alternates = try db.cachedStatement(
                 sql: """
-                    SELECT source_id, key, link, duplicate_of_source, duplicate_of_key FROM item
-                    WHERE duplicate_of_key IS NOT NULL AND source_id IN (\(placeholders))
+                    SELECT source_id, key, link FROM item WHERE duplicate_of_source = ? AND duplicate_of_key = ?
                     ORDER BY first_seen, source_id
-                    """,
-                arguments: StatementArguments(sourceIDs))
-            var byPrimary: [String: [StoredArticle.Alternate]] = [:]
-            for row in alternates {
-                let primary = (row["duplicate_of_source"] as String) + "\u{0}" + (row["duplicate_of_key"] as String)
-                byPrimary[primary, default: []].append(
-                    StoredArticle.Alternate(sourceID: row["source_id"], key: row["key"], link: row["link"]))
-            }
+                    """)
             for index in articles.indices {
-                articles[index].alternates = byPrimary[articles[index].sourceID + "\u{0}" + articles[index].key] ?? []
+                articles[index].alternates = try Row.fetchAll(
+                    alternates, arguments: [articles[index].sourceID, articles[index].key]
+                ).compactMap { row in
+                    selected.contains(row[0]) ? StoredArticle.Alternate(sourceID: row[0], key: row[1], link: row[2]) : nil
+                }
             }
             return articles
         }
     }
+
+    /// Outputs of more sources than this read the newest items through the date index.
+    public static let manySources = 256
 
     private static func article(_ row: Row) throws -> StoredArticle {
         let item = FeedItem(

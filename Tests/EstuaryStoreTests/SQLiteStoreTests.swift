@@ -154,6 +154,38 @@ import Testing
     }
 }
 
+@Suite struct OutputQueryTests {
+    /// Outputs of many sources walk the date index, of few sources read by source: the same newest
+    /// items either way, only from the sources asked for.
+    @Test func theNewestItemsOfManyOrFewSources() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let count = SQLiteStore.manySources + 44
+        let ids = (0..<count).map { "s\($0)" }
+        let writes = ids.enumerated().map { n, id in
+            let items = (0..<2).map { k in
+                FeedItem(
+                    id: "\(id)-\(k)", link: "https://\(id).example/\(k)", title: "Item \(k) of source \(id)",
+                    published: Date(timeIntervalSince1970: Double(n * 2 + k) * 3600))
+            }
+            let document = FeedDocument(format: .rss20, items: items)
+            // First seen after every date: none is clamped as a date from the future.
+            let time = Date(timeIntervalSince1970: 10_000_000)
+            return StoreWrite.record(
+                source: SourceConfig(id: id, url: URL(string: "https://\(id).example/feed")!), document: document,
+                prepared: PreparedDocument(()), status: 200, fetchState: FetchState(), dedupe: .none, at: time)
+        }
+        #expect(store.write(writes).allSatisfy { (try? $0.get()) != nil })
+        // All but the newest source: the newest items come from the sources asked for only.
+        let many = try store.articles(sourceIDs: Array(ids.dropLast()), limit: 5)
+        let newest: [String] = [(count - 2, 1), (count - 2, 0), (count - 3, 1), (count - 3, 0), (count - 4, 1)].map {
+            "s\($0.0)-\($0.1)"
+        }
+        #expect(many.compactMap { $0.item.id } == newest)
+        let few = try store.articles(sourceIDs: ["s3", "s1"], limit: 3)
+        #expect(few.compactMap { $0.item.id } == ["s3-1", "s3-0", "s1-1"])
+    }
+}
+
 @Suite struct GroupCommitTests {
     static func source(_ id: String) -> SourceConfig { SourceConfig(id: id, url: URL(string: "https://\(id).example/feed")!) }
 
