@@ -382,11 +382,13 @@ public final class SQLiteStore: ArticleStore {
         guard !sourceIDs.isEmpty, limit > 0 else { return [] }
         return try pool.read { db in
             // The sources as one JSON argument: an output of every source of a large config would
-            // otherwise bind tens of thousands of parameters. A few sources: read their items by
-            // source and sort them. Many: walk the date index from the newest and stop at `limit`
-            // (`+source_id` keeps SQLite from choosing the first plan, which would read and sort
-            // every item of every source).
-            let byDate = sourceIDs.count > Self.manySources
+            // otherwise bind tens of thousands of parameters. A few sources, or a small share of
+            // them: read their items by source and sort them. Many, and at least a quarter of all:
+            // walk the date index from the newest and stop at `limit` (`+source_id` keeps SQLite
+            // from choosing the first plan, which would read and sort every item of every source).
+            let byDate =
+                try sourceIDs.count > Self.manySources
+                && sourceIDs.count * 4 >= Int.fetchOne(db, sql: "SELECT count(*) FROM source") ?? 0
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
@@ -415,7 +417,8 @@ public final class SQLiteStore: ArticleStore {
         }
     }
 
-    /// Outputs of more sources than this read the newest items through the date index.
+    /// Outputs of more sources than this (and of a quarter of all at least) read the newest items
+    /// through the date index.
     public static let manySources = 256
 
     private static func article(_ row: Row) throws -> StoredArticle {
