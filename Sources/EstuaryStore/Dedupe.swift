@@ -98,44 +98,37 @@ enum Dedupe {
         var byLink: [String: Copy] = [:]
         var byTitle: [String: [(copy: Copy, date: Double)]] = [:]
 
+        /// Both lookups in one statement: copies with one of the canonical links, and copies with
+        /// one of the titles (the title of an item whose link matched is simply not asked for later).
         init(_ db: Database, source: String, items: [NewItem], scope: Scope) throws {
             let links = Set(items.compactMap(\.canonical))
-            if !links.isEmpty {
-                let rows = try Row.fetchCursor(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT canonical_link, source_id, key, first_seen, rowid FROM item
-                            WHERE canonical_link IN (SELECT value FROM json_each(?)) AND source_id != ?
-                                AND duplicate_of_key IS NULL
-                            """),
-                    arguments: [JSONLine.array(links), source])
-                while let row = try rows.next() {
-                    let copy = Copy(source: row[1], key: row[2], firstSeen: row[3], rowid: row[4])
-                    guard scope.contains(copy.source) else { continue }
-                    let link: String = row[0]
-                    if let best = byLink[link], !Copy.earlier(copy, best) { continue }
-                    byLink[link] = copy
-                }
-            }
-            // Else the same title, published within 48 hours of each other.
-            let titles = Set(
-                items.compactMap { item in
-                    item.date != nil && item.canonical.flatMap({ byLink[$0] }) == nil ? item.titleKey : nil
-                })
-            guard !titles.isEmpty else { return }
+            // Only dated items match by title (within 48 hours of each other).
+            let titles = Set(items.compactMap { $0.date != nil ? $0.titleKey : nil })
+            guard !links.isEmpty || !titles.isEmpty else { return }
             let rows = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT title_key, source_id, key, first_seen, rowid, coalesce(published, updated) FROM item
-                        WHERE title_hash IN (SELECT value FROM json_each(?)) AND source_id != ?
+                        SELECT 0, canonical_link, source_id, key, first_seen, rowid, NULL FROM item
+                        WHERE canonical_link IN (SELECT value FROM json_each(?1)) AND source_id != ?3
+                            AND duplicate_of_key IS NULL
+                        UNION ALL
+                        SELECT 1, title_key, source_id, key, first_seen, rowid, coalesce(published, updated) FROM item
+                        WHERE title_hash IN (SELECT value FROM json_each(?2)) AND source_id != ?3
                             AND duplicate_of_key IS NULL AND coalesce(published, updated) IS NOT NULL
                         """),
-                arguments: ["[" + titles.map { String(titleHash($0)) }.joined(separator: ",") + "]", source])
+                arguments: [
+                    JSONLine.array(links), "[" + titles.map { String(titleHash($0)) }.joined(separator: ",") + "]", source,
+                ])
             while let row = try rows.next() {
-                let copy = Copy(source: row[1], key: row[2], firstSeen: row[3], rowid: row[4])
-                let titleKey: String = row[0]
-                guard titles.contains(titleKey), scope.contains(copy.source) else { continue }
-                byTitle[titleKey, default: []].append((copy, row[5]))
+                let copy = Copy(source: row[2], key: row[3], firstSeen: row[4], rowid: row[5])
+                guard scope.contains(copy.source) else { continue }
+                let match: String = row[1]
+                if row[0] as Int == 0 {
+                    if let best = byLink[match], !Copy.earlier(copy, best) { continue }
+                    byLink[match] = copy
+                } else if titles.contains(match) {
+                    byTitle[match, default: []].append((copy, row[6]))
+                }
             }
         }
 

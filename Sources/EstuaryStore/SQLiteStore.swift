@@ -208,14 +208,9 @@ public final class SQLiteStore: ArticleStore {
         let rows = try (prepared.payload as? [PreparedItem]) ?? self.rows(of: document, dedupe: dedupe, at: time)
         let seen = time.timeIntervalSince1970
         do {
-            try saveSource(db, source: source, result: "ok", status: status, error: nil, state: fetchState, at: time)
-            try db.cachedStatement(
-                sql: "UPDATE source SET feed_title = ?, feed_link = ?, feed_id = ?, feed_updated = ? WHERE id = ?"
-            ).execute(
-                arguments: [
-                    document.metadata.title, document.metadata.link, document.metadata.id,
-                    document.metadata.updated?.timeIntervalSince1970, source.id,
-                ])
+            try saveSource(
+                db, source: source, result: "ok", status: status, error: nil, state: fetchState, feed: document.metadata,
+                at: time)
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO item (source_id, key, guid, link, title, author, published, updated,
@@ -353,30 +348,41 @@ public final class SQLiteStore: ArticleStore {
     }
 
     /// The source's row: the last fetch and its new fetch state, in one statement.
+    /// The source's row: the last fetch, its new fetch state and, after a parsed feed, what the
+    /// feed says about itself, in one statement.
     private func saveSource(
-        _ db: Database, source: SourceConfig, result: String, status: Int?, error: String?, state: FetchState, at time: Date
+        _ db: Database, source: SourceConfig, result: String, status: Int?, error: String?, state: FetchState,
+        feed: FeedMetadata? = nil, at time: Date
     ) throws {
-        try db.cachedStatement(sql: Self.saveSourceSQL).execute(
-            arguments: [
-                source.id, source.url.absoluteString, result, status, error, time.timeIntervalSince1970,
-                state.validators.etag, state.validators.lastModified, state.bodyHash, state.errorCount,
-                state.notBefore?.timeIntervalSince1970, state.notBeforeReason, state.goneURL, state.movedTo, state.movedFrom,
-                state.redirectTarget, state.redirectCount, state.nextFetch?.timeIntervalSince1970, state.hints.minimumInterval,
-                Self.text(state.hints.skipHours), Self.text(state.hints.skipDays),
-            ])
+        var arguments: StatementArguments = [
+            source.id, source.url.absoluteString, result, status, error, time.timeIntervalSince1970,
+            state.validators.etag, state.validators.lastModified, state.bodyHash, state.errorCount,
+            state.notBefore?.timeIntervalSince1970, state.notBeforeReason, state.goneURL, state.movedTo, state.movedFrom,
+            state.redirectTarget, state.redirectCount, state.nextFetch?.timeIntervalSince1970, state.hints.minimumInterval,
+            Self.text(state.hints.skipHours), Self.text(state.hints.skipDays),
+        ]
+        if let feed {
+            arguments += [feed.title, feed.link, feed.id, feed.updated?.timeIntervalSince1970]
+        }
+        try db.cachedStatement(sql: feed == nil ? Self.saveSourceSQL : Self.saveSourceAndFeedSQL).execute(arguments: arguments)
     }
 
-    /// ``saveSource``'s statement: its values in the order of `columns`, every one replaced on conflict.
-    private static let saveSourceSQL: String = {
-        let columns =
-            ["id", "url", "last_result", "last_status", "last_error", "last_fetch"]
-            + stateColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        return """
-            INSERT INTO source (\(columns.joined(separator: ", ")))
-            VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
-            ON CONFLICT(id) DO UPDATE SET \(columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
-            """
-    }()
+    /// ``saveSource``'s statements: the values in the order of the columns, every one replaced on conflict.
+    private static let saveSourceSQL = upsertSource(columns: sourceColumns)
+    private static let saveSourceAndFeedSQL = upsertSource(
+        columns: sourceColumns + ["feed_title", "feed_link", "feed_id", "feed_updated"])
+
+    private static let sourceColumns =
+        ["id", "url", "last_result", "last_status", "last_error", "last_fetch"]
+        + stateColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    private static func upsertSource(columns: [String]) -> String {
+        """
+        INSERT INTO source (\(columns.joined(separator: ", ")))
+        VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
+        ON CONFLICT(id) DO UPDATE SET \(columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+        """
+    }
 
     public func articles(sourceIDs: [String], limit: Int) throws -> [StoredArticle] {
         guard !sourceIDs.isEmpty, limit > 0 else { return [] }
