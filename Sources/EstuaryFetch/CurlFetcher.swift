@@ -5,24 +5,29 @@ import Logging
 /// Fetches sources over HTTP(S) and `file:` with one libcurl multi handle.
 public final class CurlFetcher: FeedFetching {
     private let engine: MultiEngine
+    private let settings: FetchSettings
     private let logger: Logger
 
     public init(settings: FetchSettings = FetchSettings(), logger: Logger) {
         self.engine = MultiEngine(settings: settings)
+        self.settings = settings
         self.logger = logger
     }
 
     deinit { engine.shutdown() }
 
-    public func fetch(_ requests: [FetchRequest]) -> AsyncStream<(FetchRequest, FetchResult)> {
+    public func fetch(_ requests: [FetchRequest]) -> FetchResults {
         let (stream, continuation) = AsyncStream.makeStream(
             of: (FetchRequest, FetchResult).self, bufferingPolicy: .unbounded)
         guard !requests.isEmpty else {
             continuation.finish()
-            return stream
+            return FetchResults(stream)
         }
         let remaining = Countdown(requests.count)
-        let batch = MultiEngine.Batch()
+        // A fetch of one request (a feed found by autodiscovery, while the reader of the batch it came
+        // from waits for it) goes ahead of its host's queue and is never held back.
+        let single = requests.count == 1
+        let batch = MultiEngine.Batch(budget: single ? nil : settings.maxUnreadBytes)
         // A caller that stops listening (its task cancelled) cancels what is still queued or under way.
         continuation.onTermination = { [engine] termination in
             guard case .cancelled = termination else { return }
@@ -32,12 +37,22 @@ public final class CurlFetcher: FeedFetching {
         for request in requests {
             logger.debug("fetch", metadata: ["source": "\(request.sourceID)", "url": "\(request.url.absoluteString)"])
             engine.submit(
-                MultiEngine.Job(request: request, batch: batch) { result in
+                MultiEngine.Job(request: request, batch: batch, urgent: single) { result in
+                    batch.delivered(Self.weight(of: result))
                     continuation.yield((request, result))
                     if remaining.decrement() { continuation.finish() }
                 })
         }
-        return stream
+        return FetchResults(stream) { [engine] _, result in
+            // Held back and now under its budget again: the engine may start its next transfers.
+            if batch.read(Self.weight(of: result)) { engine.wake() }
+        }
+    }
+
+    /// What an outcome waiting to be read costs: its body, and a little for the rest.
+    private static func weight(of result: FetchResult) -> Int {
+        guard case .body(let body) = result else { return 1024 }
+        return body.body.count + 1024
     }
 
     /// The libcurl version in use.

@@ -414,3 +414,72 @@ extension FetchResult {
         var count: Int { all.count }
     }
 }
+
+/// A reader that falls behind holds back new transfers instead of letting fetched bodies pile up,
+/// and a one-off fetch (autodiscovery) is never stuck behind a held batch.
+@Suite struct UnreadBudgetTests {
+    static func server() throws -> TestHTTPServer {
+        try TestHTTPServer { _ in .init(body: Array(repeating: UInt8(ascii: "x"), count: 16 * 1024)) }
+    }
+
+    static func settings() -> FetchSettings {
+        var settings = CurlFetcherTests.local
+        settings.maxConnections = 2
+        settings.maxUnreadBytes = 40 * 1024
+        return settings
+    }
+
+    static func requests(_ server: TestHTTPServer, count: Int) -> [FetchRequest] {
+        (0..<count).map { FetchRequest(sourceID: "s\($0)", url: URL(string: "\(server.baseURL)/feed/\($0)")!) }
+    }
+
+    /// 40 bodies of 16 KiB fetched under a 40 KiB budget, the first of them read.
+    static func startReading() async throws -> (TestHTTPServer, CurlFetcher, FetchResults.AsyncIterator) {
+        let server = try Self.server()
+        let fetcher = CurlFetcher(settings: Self.settings(), logger: Logger(label: "test"))
+        var results = fetcher.fetch(Self.requests(server, count: 40)).makeAsyncIterator()
+        _ = await results.next()
+        return (server, fetcher, results)
+    }
+
+    @Test func aReaderThatFallsBehindHoldsBackNewTransfers() async throws {
+        let (server, _, reading) = try await Self.startReading()
+        defer { server.stop() }
+        var results = reading
+        // Unread, 40 bodies of 16 KiB would all be here within this second; about 40 KiB of them are.
+        try await Task.sleep(for: .seconds(1))
+        #expect(server.requests.count <= 10, "\(server.requests.count) requests while nothing was read")
+        var read = 1
+        while await results.next() != nil { read += 1 }
+        #expect(read == 40)
+        #expect(server.requests.count == 40)
+    }
+
+    @Test func aOneOffFetchGoesAheadOfAHeldBatch() async throws {
+        let (server, fetcher, reading) = try await Self.startReading()
+        defer { server.stop() }
+        var held = reading
+        try await Task.sleep(for: .milliseconds(300))
+        let single = Task { () -> FetchResult? in
+            for await (_, result) in fetcher.fetch([
+                FetchRequest(sourceID: "found", url: URL(string: "\(server.baseURL)/discovered")!)
+            ]) {
+                return result
+            }
+            return nil
+        }
+        // The held batch is not read meanwhile: the one-off fetch must not wait for it.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while server.requests.allSatisfy({ $0.path != "/discovered" }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(server.requests.contains { $0.path == "/discovered" })
+        // Stuck (the bug this guards against): stop waiting for it, so the test fails instead of hanging.
+        if !server.requests.contains(where: { $0.path == "/discovered" }) { single.cancel() }
+        guard case .body? = await single.value else {
+            Issue.record("the one-off fetch did not complete")
+            return
+        }
+        while await held.next() != nil {}
+    }
+}

@@ -148,7 +148,34 @@ public struct FetchFailure: Error, Sendable, CustomStringConvertible {
 /// Fetches sources.
 public protocol FeedFetching: Sendable {
     /// Fetches every request concurrently and yields each outcome as soon as it is known.
-    func fetch(_ requests: [FetchRequest]) -> AsyncStream<(FetchRequest, FetchResult)>
+    func fetch(_ requests: [FetchRequest]) -> FetchResults
+}
+
+/// The outcomes of one fetch, each as soon as it is known. Taking one tells the fetcher it has
+/// been read: a fetcher may hold back new transfers while too much of what it fetched waits unread.
+public struct FetchResults: AsyncSequence, Sendable {
+    public typealias Element = (FetchRequest, FetchResult)
+
+    private let stream: AsyncStream<Element>
+    private let onRead: @Sendable (Element) -> Void
+
+    public init(_ stream: AsyncStream<Element>, onRead: @escaping @Sendable (Element) -> Void = { _ in }) {
+        self.stream = stream
+        self.onRead = onRead
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncStream<Element>.Iterator
+        let onRead: @Sendable (Element) -> Void
+
+        public mutating func next() async -> Element? {
+            guard let element = await base.next() else { return nil }
+            onRead(element)
+            return element
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: stream.makeAsyncIterator(), onRead: onRead) }
 }
 
 /// Why a body could not be read as a feed.

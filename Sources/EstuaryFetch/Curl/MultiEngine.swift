@@ -12,6 +12,19 @@ private struct JobQueue {
 
     mutating func push(_ job: MultiEngine.Job) { jobs.append(job) }
 
+    /// Puts `job` before every waiting one.
+    mutating func pushFront(_ job: MultiEngine.Job) {
+        if head > 0 {
+            head -= 1
+            jobs[head] = job
+        } else {
+            jobs.insert(job, at: 0)
+        }
+    }
+
+    /// The job `pop` would return.
+    var first: MultiEngine.Job? { head < jobs.count ? jobs[head] : nil }
+
     /// Takes out the jobs that match, keeping the others in order.
     mutating func remove(where match: (MultiEngine.Job) -> Bool) -> [MultiEngine.Job] {
         let waiting = jobs[head...]
@@ -46,15 +59,38 @@ final class MultiEngine: @unchecked Sendable {
         let request: FetchRequest
         /// The fetch call the job belongs to: cancelling it drops the job.
         let batch: Batch
+        /// Goes ahead of the jobs waiting for its host group.
+        var urgent = false
         let completion: @Sendable (FetchResult) -> Void
     }
 
-    /// The jobs of one `fetch` call, cancelled together when its caller stops listening.
+    /// The jobs of one `fetch` call, cancelled together when its caller stops listening, and held
+    /// back while more than `budget` of what they fetched waits for the caller to read it.
     final class Batch: @unchecked Sendable {
         private let lock = NSLock()
         private var cancelled = false
+        private let budget: Int?
+        private var unread = 0
+
+        init(budget: Int? = nil) { self.budget = budget }
+
         var isCancelled: Bool { lock.withLock { cancelled } }
         func cancel() { lock.withLock { cancelled = true } }
+
+        /// No new transfer of this batch starts while this is true (those under way finish).
+        var isHeld: Bool { lock.withLock { budget.map { unread >= $0 } ?? false } }
+
+        /// An outcome of `weight` was handed to the caller's stream.
+        func delivered(_ weight: Int) { lock.withLock { unread += weight } }
+
+        /// The caller took an outcome of `weight`; true when that ends a hold.
+        func read(_ weight: Int) -> Bool {
+            lock.withLock {
+                let wasHeld = budget.map { unread >= $0 } ?? false
+                unread -= weight
+                return wasHeld && !(budget.map { unread >= $0 } ?? false)
+            }
+        }
     }
 
     private let multi: UnsafeMutableRawPointer
@@ -100,6 +136,9 @@ final class MultiEngine: @unchecked Sendable {
         lock.withLock { inbox.append(job) }
         curl_multi_wakeup(multi)
     }
+
+    /// Looks at the waiting jobs again (a held batch's caller has read).
+    func wake() { curl_multi_wakeup(multi) }
 
     /// Drops the waiting jobs of cancelled batches and aborts their transfers under way
     /// (their completions hear a failure at stage "cancelled").
@@ -151,7 +190,11 @@ final class MultiEngine: @unchecked Sendable {
             queues[group] = JobQueue()
             groupOrder.append(group)
         }
-        queues[group]!.push(job)
+        if job.urgent {
+            queues[group]!.pushFront(job)
+        } else {
+            queues[group]!.push(job)
+        }
         waitingCount += 1
     }
 
@@ -163,9 +206,13 @@ final class MultiEngine: @unchecked Sendable {
         var emptied: Set<String> = []
         for group in groupOrder {
             guard active.count < settings.maxConnections else { break }
+            // The next job's batch has too much unread: the group waits (an urgent job is never held).
+            if queues[group]?.first?.batch.isHeld ?? false { continue }
             if group.isEmpty {
                 // file: sources have no host to be polite to.
-                while active.count < settings.maxConnections, let job = queues[group]?.pop() {
+                while active.count < settings.maxConnections, queues[group]?.first?.batch.isHeld == false,
+                    let job = queues[group]?.pop()
+                {
                     waitingCount -= 1
                     start(job, group: nil)
                 }
@@ -178,7 +225,7 @@ final class MultiEngine: @unchecked Sendable {
                     continue
                 }
                 while active.count < settings.maxConnections, runningByGroup[group, default: 0] < settings.maxConnectionsPerHost,
-                    let job = queues[group]?.pop()
+                    queues[group]?.first?.batch.isHeld == false, let job = queues[group]?.pop()
                 {
                     waitingCount -= 1
                     lastStart[group] = now
