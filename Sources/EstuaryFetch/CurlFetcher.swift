@@ -16,7 +16,7 @@ public final class CurlFetcher: FeedFetching {
 
     deinit { engine.shutdown() }
 
-    public func fetch(_ requests: [FetchRequest]) -> FetchResults {
+    public func fetch(_ requests: [FetchRequest], urgent: Bool) -> FetchResults {
         let (stream, continuation) = AsyncStream.makeStream(
             of: (FetchRequest, FetchResult).self, bufferingPolicy: .unbounded)
         guard !requests.isEmpty else {
@@ -24,10 +24,7 @@ public final class CurlFetcher: FeedFetching {
             return FetchResults(stream)
         }
         let remaining = Countdown(requests.count)
-        // A fetch of one request (a feed found by autodiscovery, while the reader of the batch it came
-        // from waits for it) goes ahead of its host's queue and is never held back.
-        let single = requests.count == 1
-        let batch = MultiEngine.Batch(budget: single ? nil : settings.maxUnreadBytes)
+        let batch = MultiEngine.Batch(budget: urgent ? nil : settings.maxUnreadBytes)
         // A caller that stops listening (its task cancelled) cancels what is still queued or under way.
         continuation.onTermination = { [engine] termination in
             guard case .cancelled = termination else { return }
@@ -37,7 +34,7 @@ public final class CurlFetcher: FeedFetching {
         for request in requests {
             logger.debug("fetch", metadata: ["source": "\(request.sourceID)", "url": "\(request.url.absoluteString)"])
             engine.submit(
-                MultiEngine.Job(request: request, batch: batch, urgent: single) { result in
+                MultiEngine.Job(request: request, batch: batch, urgent: urgent) { result in
                     batch.delivered(Self.weight(of: result))
                     continuation.yield((request, result))
                     if remaining.decrement() { continuation.finish() }

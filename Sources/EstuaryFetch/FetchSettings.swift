@@ -31,8 +31,9 @@ public struct FetchSettings: Sendable, Equatable {
     /// Off by default: loopback, private, link-local and similar addresses are refused (docs/security.md).
     public var allowPrivateAddresses = false
     /// Bodies a fetch has delivered that its reader has not taken yet: past this, no new transfer of
-    /// that fetch starts until it reads (those under way finish). Bounds the memory of a run whose
-    /// parsing and storing fall behind the network.
+    /// that fetch starts until it reads (those under way finish). So a run whose parsing and storing
+    /// fall behind the network holds at most this much unread, plus what the transfers under way
+    /// bring (at most `maxConnections` bodies). Zero or less: no limit.
     public var maxUnreadBytes: Int = 64 << 20
     /// Fixed name resolutions, `host:port:address` (libcurl's CURLOPT_RESOLVE), for tests and split DNS.
     public var resolve: [String] = []

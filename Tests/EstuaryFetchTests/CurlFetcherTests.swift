@@ -461,9 +461,9 @@ extension FetchResult {
         var held = reading
         try await Task.sleep(for: .milliseconds(300))
         let single = Task { () -> FetchResult? in
-            for await (_, result) in fetcher.fetch([
-                FetchRequest(sourceID: "found", url: URL(string: "\(server.baseURL)/discovered")!)
-            ]) {
+            for await (_, result) in fetcher.fetch(
+                [FetchRequest(sourceID: "found", url: URL(string: "\(server.baseURL)/discovered")!)], urgent: true)
+            {
                 return result
             }
             return nil
@@ -480,6 +480,34 @@ extension FetchResult {
             Issue.record("the one-off fetch did not complete")
             return
         }
+        while await held.next() != nil {}
+    }
+
+    /// The hold is the reader's, not the host's: another fetch's requests to the same host go on.
+    @Test func aHeldBatchDoesNotBlockAnotherBatchOnTheSameHost() async throws {
+        let (server, fetcher, reading) = try await Self.startReading()
+        defer { server.stop() }
+        var held = reading
+        try await Task.sleep(for: .milliseconds(300))
+        let other = Task { () -> Int in
+            var count = 0
+            for await _ in fetcher.fetch(
+                [
+                    FetchRequest(sourceID: "a", url: URL(string: "\(server.baseURL)/other/a")!),
+                    FetchRequest(sourceID: "b", url: URL(string: "\(server.baseURL)/other/b")!),
+                ])
+            {
+                count += 1
+            }
+            return count
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while server.requests.filter({ $0.path.hasPrefix("/other/") }).count < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // Stuck (the bug this guards against): stop waiting for it, so the test fails instead of hanging.
+        if server.requests.filter({ $0.path.hasPrefix("/other/") }).count < 2 { other.cancel() }
+        #expect(await other.value == 2)
         while await held.next() != nil {}
     }
 }

@@ -304,7 +304,8 @@ public struct Cycle: Sendable {
     /// Fetches and parses a feed a page pointed to; failures come back with their stage.
     private func discover(_ url: URL, for source: SourceConfig) async -> Result<FeedDocument, FetchFailure> {
         var result: FetchResult? = nil
-        for await (_, answer) in fetcher.fetch([FetchRequest(source: source, url: url, validators: Validators())]) {
+        // Urgent: the reader of the fetch this source came from may be waiting for this task.
+        for await (_, answer) in fetcher.fetch([FetchRequest(source: source, url: url, validators: Validators())], urgent: true) {
             result = answer
         }
         switch result {

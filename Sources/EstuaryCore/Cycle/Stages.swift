@@ -147,8 +147,15 @@ public struct FetchFailure: Error, Sendable, CustomStringConvertible {
 
 /// Fetches sources.
 public protocol FeedFetching: Sendable {
-    /// Fetches every request concurrently and yields each outcome as soon as it is known.
-    func fetch(_ requests: [FetchRequest]) -> FetchResults
+    /// Fetches every request concurrently and yields each outcome as soon as it is known. An
+    /// `urgent` fetch (feed autodiscovery, which a task the caller of a larger fetch may be waiting
+    /// for makes) goes ahead of the requests waiting for the same host and is never held back.
+    func fetch(_ requests: [FetchRequest], urgent: Bool) -> FetchResults
+}
+
+extension FeedFetching {
+    /// A fetch that takes its turn.
+    public func fetch(_ requests: [FetchRequest]) -> FetchResults { fetch(requests, urgent: false) }
 }
 
 /// The outcomes of one fetch, each as soon as it is known. Taking one tells the fetcher it has

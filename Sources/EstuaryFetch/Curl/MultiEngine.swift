@@ -12,19 +12,6 @@ private struct JobQueue {
 
     mutating func push(_ job: MultiEngine.Job) { jobs.append(job) }
 
-    /// Puts `job` before every waiting one.
-    mutating func pushFront(_ job: MultiEngine.Job) {
-        if head > 0 {
-            head -= 1
-            jobs[head] = job
-        } else {
-            jobs.insert(job, at: 0)
-        }
-    }
-
-    /// The job `pop` would return.
-    var first: MultiEngine.Job? { head < jobs.count ? jobs[head] : nil }
-
     /// Takes out the jobs that match, keeping the others in order.
     mutating func remove(where match: (MultiEngine.Job) -> Bool) -> [MultiEngine.Job] {
         let waiting = jobs[head...]
@@ -45,6 +32,47 @@ private struct JobQueue {
             }
         }
         return jobs[head]
+    }
+}
+
+/// The jobs waiting for one host group: urgent ones first, in arrival order; then one FIFO per
+/// batch, the oldest batch first, skipping a batch that is held back (its reader is behind), so a
+/// held batch never blocks another batch's jobs on the same host.
+private struct GroupQueue {
+    private var urgent = JobQueue()
+    private var batches: [(batch: MultiEngine.Batch, jobs: JobQueue)] = []
+
+    var isEmpty: Bool { urgent.isEmpty && batches.isEmpty }
+
+    mutating func push(_ job: MultiEngine.Job) {
+        if job.urgent {
+            urgent.push(job)
+        } else if let index = batches.firstIndex(where: { $0.batch === job.batch }) {
+            batches[index].jobs.push(job)
+        } else {
+            var jobs = JobQueue()
+            jobs.push(job)
+            batches.append((job.batch, jobs))
+        }
+    }
+
+    /// The next job that may start now, if any.
+    mutating func pop() -> MultiEngine.Job? {
+        if let job = urgent.pop() { return job }
+        for index in batches.indices where !batches[index].batch.isHeld {
+            guard let job = batches[index].jobs.pop() else { continue }
+            if batches[index].jobs.isEmpty { batches.remove(at: index) }
+            return job
+        }
+        return nil
+    }
+
+    /// Takes out the jobs that match, keeping the others in order.
+    mutating func remove(where match: (MultiEngine.Job) -> Bool) -> [MultiEngine.Job] {
+        var removed = urgent.remove(where: match)
+        for index in batches.indices { removed += batches[index].jobs.remove(where: match) }
+        batches.removeAll { $0.jobs.isEmpty }
+        return removed
     }
 }
 
@@ -72,7 +100,8 @@ final class MultiEngine: @unchecked Sendable {
         private let budget: Int?
         private var unread = 0
 
-        init(budget: Int? = nil) { self.budget = budget }
+        /// `budget`: the unread weight that holds the batch back; nil (or not positive) for none.
+        init(budget: Int? = nil) { self.budget = budget.flatMap { $0 > 0 ? $0 : nil } }
 
         var isCancelled: Bool { lock.withLock { cancelled } }
         func cancel() { lock.withLock { cancelled = true } }
@@ -98,12 +127,14 @@ final class MultiEngine: @unchecked Sendable {
     private let lock = NSLock()
     private var inbox: [Job] = []
     private var stopping = false
+    /// The multi handle is freed (or about to be): nothing may wake it.
+    private var closed = false
     private var cancelRequested = false
     // Engine thread only.
     private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
     private var batches: [UnsafeMutableRawPointer: Batch] = [:]
     /// Jobs waiting for their host group's turn: one FIFO queue per group ("" for `file:`).
-    private var queues: [String: JobQueue] = [:]
+    private var queues: [String: GroupQueue] = [:]
     /// Groups with waiting jobs, in the order they first had one (visited round-robin).
     private var groupOrder: [String] = []
     private var waitingCount = 0
@@ -134,23 +165,28 @@ final class MultiEngine: @unchecked Sendable {
     /// Queues a job; its completion runs on the engine thread.
     func submit(_ job: Job) {
         lock.withLock { inbox.append(job) }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
-    /// Looks at the waiting jobs again (a held batch's caller has read).
-    func wake() { curl_multi_wakeup(multi) }
+    /// Looks at the waiting jobs again (a held batch's caller has read). Never after the engine has
+    /// freed its handle: a reader may still take results after the fetcher that made them is gone.
+    func wake() {
+        lock.withLock {
+            if !closed { curl_multi_wakeup(multi) }
+        }
+    }
 
     /// Drops the waiting jobs of cancelled batches and aborts their transfers under way
     /// (their completions hear a failure at stage "cancelled").
     func cancelCancelledBatches() {
         lock.withLock { cancelRequested = true }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
     /// Ends the engine thread after the transfers under way; the handle is freed by the thread.
     func shutdown() {
         lock.withLock { stopping = true }
-        curl_multi_wakeup(multi)
+        wake()
     }
 
     private func loop() {
@@ -181,20 +217,17 @@ final class MultiEngine: @unchecked Sendable {
             var ready: Int32 = 0
             _ = curl_multi_poll(multi, nil, 0, Int32(wait.map { max(1, min(1000, Self.milliseconds($0))) } ?? 1000), &ready)
         }
+        lock.withLock { closed = true }
         curl_multi_cleanup(multi)
     }
 
     private func enqueue(_ job: Job) {
         let group = HostGroup.key(for: job.request.url) ?? ""
         if queues[group] == nil {
-            queues[group] = JobQueue()
+            queues[group] = GroupQueue()
             groupOrder.append(group)
         }
-        if job.urgent {
-            queues[group]!.pushFront(job)
-        } else {
-            queues[group]!.push(job)
-        }
+        queues[group]!.push(job)
         waitingCount += 1
     }
 
@@ -206,13 +239,9 @@ final class MultiEngine: @unchecked Sendable {
         var emptied: Set<String> = []
         for group in groupOrder {
             guard active.count < settings.maxConnections else { break }
-            // The next job's batch has too much unread: the group waits (an urgent job is never held).
-            if queues[group]?.first?.batch.isHeld ?? false { continue }
             if group.isEmpty {
                 // file: sources have no host to be polite to.
-                while active.count < settings.maxConnections, queues[group]?.first?.batch.isHeld == false,
-                    let job = queues[group]?.pop()
-                {
+                while active.count < settings.maxConnections, let job = queues[group]?.pop() {
                     waitingCount -= 1
                     start(job, group: nil)
                 }
@@ -225,7 +254,7 @@ final class MultiEngine: @unchecked Sendable {
                     continue
                 }
                 while active.count < settings.maxConnections, runningByGroup[group, default: 0] < settings.maxConnectionsPerHost,
-                    queues[group]?.first?.batch.isHeld == false, let job = queues[group]?.pop()
+                    let job = queues[group]?.pop()
                 {
                     waitingCount -= 1
                     lastStart[group] = now
