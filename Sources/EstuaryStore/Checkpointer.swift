@@ -30,8 +30,8 @@ final class Checkpointer: @unchecked Sendable {
         let lock = NSLock()
         var pending = false
         var closed = false
-        var total: Duration = .zero
-        var count = 0
+        /// The checkpoints made and their time.
+        let time = BusyTime()
 
         init(_ connection: DatabaseQueue) { self.connection = connection }
 
@@ -45,11 +45,7 @@ final class Checkpointer: @unchecked Sendable {
             let began = ContinuousClock.now
             // A failure (a full disk) loses nothing: the frames stay in the WAL for the next try.
             _ = try? connection.writeWithoutTransaction { try $0.checkpoint(.passive) }
-            let took = ContinuousClock.now - began
-            lock.withLock {
-                total += took
-                count += 1
-            }
+            time.add(ContinuousClock.now - began)
         }
     }
 
@@ -78,7 +74,7 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     /// Checkpoints run on this thread so far, and the time they took.
-    var done: (count: Int, time: Duration) { shared.lock.withLock { (shared.count, shared.total) } }
+    var done: (count: Int, time: Duration) { shared.time.tally }
 
     /// Called by the writer after each commit, outside the transaction.
     func committed(_ writer: Database) {

@@ -150,31 +150,6 @@ public final class SQLiteStore: ArticleStore {
         return rows
     }
 
-    public func record(
-        source: SourceConfig, document: FeedDocument, prepared: PreparedDocument, status: Int, fetchState: FetchState,
-        dedupe: DedupeContext, at time: Date
-    ) throws -> StoreOutcome {
-        try write { db in
-            try record(
-                db, source: source, document: document, prepared: prepared, status: status, fetchState: fetchState,
-                dedupe: dedupe, at: time)
-        }
-    }
-
-    public func recordUnchanged(_ answers: [UnchangedAnswer], at time: Date) throws {
-        guard !answers.isEmpty else { return }
-        try write { db in try recordUnchanged(db, answers, at: time) }
-    }
-
-    public func recordFailure(
-        source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date
-    ) throws {
-        try write { db in
-            try recordFailure(
-                db, source: source, stage: stage, status: status, message: message, fetchState: fetchState, at: time)
-        }
-    }
-
     /// A group commit: all of `writes` in one transaction, so the pages they share (the indexes, the
     /// source table) go to the WAL once. Should any of them fail, the transaction is rolled back and
     /// each write runs again in its own, so that only the one that cannot be saved fails.
@@ -483,12 +458,21 @@ enum JSONColumn {
 }
 
 /// A thread-safe running total.
-private final class BusyTime: @unchecked Sendable {
+final class BusyTime: @unchecked Sendable {
     private let lock = NSLock()
     private var sum: Duration = .zero
+    private var times = 0
 
-    func add(_ duration: Duration) { lock.withLock { sum += duration } }
+    func add(_ duration: Duration) {
+        lock.withLock {
+            sum += duration
+            times += 1
+        }
+    }
+
     var total: Duration { lock.withLock { sum } }
+    /// How many durations were added, and their sum.
+    var tally: (count: Int, time: Duration) { lock.withLock { (times, sum) } }
 }
 
 /// An item with everything the database needs computed ahead of the transaction.

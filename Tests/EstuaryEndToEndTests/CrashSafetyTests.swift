@@ -39,6 +39,25 @@ import Testing
     }
 
     /// Every stored item as (source, key, title, link), and the integrity check's verdict.
+    /// After a run on a full disk: the state is sound and holds whole sources only. Its items.
+    static func expectWholeSourcesOnly(_ folder: URL) throws -> [String] {
+        let (partial, integrity) = try snapshot(folder)
+        #expect(integrity == "ok")
+        #expect(partial.count < 120 * 25)
+        #expect(partial.count % 25 == 0, "a source was stored in part")
+        return partial
+    }
+
+    /// With room again, a forced run stores every item once and loses none of `partial`.
+    static func expectEverythingArrives(_ folder: URL, config: URL, keeping partial: [String]) throws {
+        let second = try EstuaryBinary.run(["once", "--force", "--config", config.path])
+        #expect(second.status == 0, "stderr: \(second.stderr.suffix(400))")
+        let (final, finalIntegrity) = try snapshot(folder)
+        #expect(finalIntegrity == "ok")
+        #expect(final.count == 120 * 25)
+        #expect(Set(partial).isSubset(of: Set(final)))
+    }
+
     static func snapshot(_ folder: URL) throws -> (items: [String], integrity: String) {
         let path = folder.appendingPathComponent("state/estuary.sqlite").path
         guard FileManager.default.fileExists(atPath: path) else { return ([], "ok") }
@@ -99,10 +118,7 @@ import Testing
         #expect(first.status == 1, "stderr: \(first.stderr.suffix(400))")
         #expect(first.stderr.contains("store failed: could not save to the state database"))
         #expect(first.stderr.contains("full"))
-        let (partial, integrity) = try CrashSafetyTests.snapshot(folder)
-        #expect(integrity == "ok")
-        #expect(partial.count < 120 * 25)
-        #expect(partial.count % 25 == 0, "a source was stored in part")
+        let partial = try CrashSafetyTests.expectWholeSourcesOnly(folder)
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("public/river.json").path) {
             let data = try Data(contentsOf: folder.appendingPathComponent("public/river.json"))
             #expect(try JSONSerialization.jsonObject(with: data) is [String: Any])
@@ -112,12 +128,7 @@ import Testing
         // wait min_interval before a plain run retries them; the operator who freed space forces it.)
         try full.replacingOccurrences(of: "max_state_bytes = 262144\n", with: "").write(
             to: config, atomically: true, encoding: .utf8)
-        let second = try EstuaryBinary.run(["once", "--force", "--config", config.path])
-        #expect(second.status == 0, "stderr: \(second.stderr.suffix(400))")
-        let (final, finalIntegrity) = try CrashSafetyTests.snapshot(folder)
-        #expect(finalIntegrity == "ok")
-        #expect(final.count == 120 * 25)
-        #expect(Set(partial).isSubset(of: Set(final)))
+        try CrashSafetyTests.expectEverythingArrives(folder, config: config, keeping: partial)
     }
 }
 
@@ -135,19 +146,11 @@ import Testing
         let first = try EstuaryBinary.run(["once", "--config", config.path])
         #expect(first.status != 0, "a 1 MiB disk cannot hold 3000 items: \(first.stderr.suffix(300))")
         #expect(first.stderr.contains("full"), "\(first.stderr.suffix(600))")
-        let (partial, integrity) = try CrashSafetyTests.snapshot(folder)
-        #expect(integrity == "ok")
-        #expect(partial.count < 120 * 25)
-        #expect(partial.count % 25 == 0, "a source was stored in part")
+        let partial = try CrashSafetyTests.expectWholeSourcesOnly(folder)
 
         // The disk grows (space freed): everything arrives, nothing twice.
         try Tmpfs.remount(at: state.path, size: "64m")
-        let second = try EstuaryBinary.run(["once", "--force", "--config", config.path])
-        #expect(second.status == 0, "\(second.stderr.suffix(400))")
-        let (final, finalIntegrity) = try CrashSafetyTests.snapshot(folder)
-        #expect(finalIntegrity == "ok")
-        #expect(final.count == 120 * 25)
-        #expect(Set(partial).isSubset(of: Set(final)))
+        try CrashSafetyTests.expectEverythingArrives(folder, config: config, keeping: partial)
     }
 }
 

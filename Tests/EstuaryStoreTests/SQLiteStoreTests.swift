@@ -285,6 +285,14 @@ extension CheckpointTests {
 
     func document(_ items: [FeedItem]) -> FeedDocument { FeedDocument(format: .rss20, items: items) }
 
+    /// Records `items` as `source`'s document, matched against every other source.
+    @discardableResult
+    func record(_ store: SQLiteStore, _ source: SourceConfig, _ items: [FeedItem], at time: Date) throws -> StoreOutcome {
+        try store.record(
+            source: source, document: document(items), status: 200, fetchState: FetchState(),
+            dedupe: DedupeContext(scope: nil, rank: Self.rank), at: time)
+    }
+
     @Test func aChangedTitleOrBodyIsUpdatedInPlaceKeepingFirstSeen() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         let t0 = Date(timeIntervalSince1970: 1000)
@@ -319,16 +327,12 @@ extension CheckpointTests {
 
     @Test func theSameArticleFromTwoSourcesAppearsOnceWithItsAlternate() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
-        let all = DedupeContext(scope: nil, rank: Self.rank)
         let t0 = Date(timeIntervalSince1970: 1_000_000)
         let original = FeedItem(id: "p1", link: "https://blog.example/post/", title: "A post about rivers")
         let copy = FeedItem(
             id: "tag:planet,1", link: "https://blog.example/post/?utm_source=planet", title: "A post about rivers")
-        _ = try store.record(
-            source: Self.blog, document: document([original]), status: 200, fetchState: FetchState(), dedupe: all, at: t0)
-        let second = try store.record(
-            source: Self.planet, document: document([copy]), status: 200, fetchState: FetchState(), dedupe: all,
-            at: t0.addingTimeInterval(60))
+        try record(store, Self.blog, [original], at: t0)
+        let second = try record(store, Self.planet, [copy], at: t0.addingTimeInterval(60))
         #expect(second.duplicates == 1)
         let articles = try store.articles(sourceIDs: ["blog", "planet"], limit: 10)
         #expect(articles.count == 1)
@@ -338,7 +342,6 @@ extension CheckpointTests {
 
     @Test func sameTitleWithin48HoursMatchesAndBeyondDoesNot() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
-        let all = DedupeContext(scope: nil, rank: Self.rank)
         let day = Date(timeIntervalSince1970: 1_700_000_000)
         let a = FeedItem(id: "a", link: "https://a.example/1", title: "Estuaries Are Rivers' Mouths", published: day)
         let b = FeedItem(
@@ -347,12 +350,8 @@ extension CheckpointTests {
         let c = FeedItem(
             id: "c", link: "https://c.example/y", title: "Estuaries are rivers’ mouths",
             published: day.addingTimeInterval(72 * 3600))
-        _ = try store.record(
-            source: Self.blog, document: document([a]), status: 200, fetchState: FetchState(), dedupe: all, at: day)
-        #expect(
-            try store.record(
-                source: Self.planet, document: document([b, c]), status: 200, fetchState: FetchState(), dedupe: all, at: day
-            ).duplicates == 1)
+        try record(store, Self.blog, [a], at: day)
+        #expect(try record(store, Self.planet, [b, c], at: day).duplicates == 1)
     }
 
     @Test func withTagScopeOnlySourcesSharingATagMatch() throws {
@@ -371,14 +370,11 @@ extension CheckpointTests {
 
     @Test func sourcesFirstSeenInTheSameCycleGoToTheOneListedFirst() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
-        let all = DedupeContext(scope: nil, rank: Self.rank)
         let now = Date(timeIntervalSince1970: 5000)
         let item = FeedItem(id: "x", link: "https://blog.example/same", title: "Same article here")
         // The planet's copy is stored first, in the same cycle.
-        _ = try store.record(
-            source: Self.planet, document: document([item]), status: 200, fetchState: FetchState(), dedupe: all, at: now)
-        _ = try store.record(
-            source: Self.blog, document: document([item]), status: 200, fetchState: FetchState(), dedupe: all, at: now)
+        try record(store, Self.planet, [item], at: now)
+        try record(store, Self.blog, [item], at: now)
         let articles = try store.articles(sourceIDs: ["blog", "planet"], limit: 10)
         #expect(articles.map(\.sourceID) == ["blog"])
         #expect(articles[0].alternates.map(\.sourceID) == ["planet"])
@@ -388,17 +384,13 @@ extension CheckpointTests {
     /// same document took over is looked up again, as if each item had been matched alone.
     @Test func twoItemsOfOneDocumentDoNotBothTakeOverTheSamePrimary() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
-        let all = DedupeContext(scope: nil, rank: Self.rank)
         let now = Date(timeIntervalSince1970: 5000)
         let copy = FeedItem(id: "p", link: "https://blog.example/same", title: "Same article here")
-        _ = try store.record(
-            source: Self.planet, document: document([copy]), status: 200, fetchState: FetchState(), dedupe: all, at: now)
+        try record(store, Self.planet, [copy], at: now)
         // Two items of the blog (listed first) with the same canonical link, in the same cycle.
         let first = FeedItem(id: "a", link: "https://blog.example/same?utm_source=feed", title: "Same article here")
         let second = FeedItem(id: "b", link: "https://blog.example/same?utm_medium=rss", title: "Same article, again")
-        _ = try store.record(
-            source: Self.blog, document: document([first, second]), status: 200, fetchState: FetchState(), dedupe: all,
-            at: now)
+        try record(store, Self.blog, [first, second], at: now)
         let articles = try store.articles(sourceIDs: ["blog", "planet"], limit: 10)
         #expect(articles.compactMap(\.item.id).sorted() == ["a", "b"])
         #expect(articles.first { $0.item.id == "a" }?.alternates.map(\.sourceID) == ["planet"])
@@ -409,16 +401,12 @@ extension CheckpointTests {
     /// the primary, whatever their keys.
     @Test func betweenCopiesSeenTogetherTheFirstInTheFeedIsThePrimary() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
-        let all = DedupeContext(scope: nil, rank: Self.rank)
         let now = Date(timeIntervalSince1970: 5000)
         let zeta = FeedItem(id: "zeta", link: "https://blog.example/same?utm_source=a", title: "One story told twice")
         let alpha = FeedItem(id: "alpha", link: "https://blog.example/same?utm_source=b", title: "One story told twice")
-        _ = try store.record(
-            source: Self.blog, document: document([zeta, alpha]), status: 200, fetchState: FetchState(), dedupe: all, at: now)
+        try record(store, Self.blog, [zeta, alpha], at: now)
         let copy = FeedItem(id: "p", link: "https://blog.example/same", title: "One story told twice")
-        _ = try store.record(
-            source: Self.planet, document: document([copy]), status: 200, fetchState: FetchState(), dedupe: all,
-            at: now.addingTimeInterval(60))
+        try record(store, Self.planet, [copy], at: now.addingTimeInterval(60))
         let articles = try store.articles(sourceIDs: ["blog", "planet"], limit: 10)
         #expect(articles.first { $0.item.id == "zeta" }?.alternates.map(\.sourceID) == ["planet"])
         #expect(articles.first { $0.item.id == "alpha" }?.alternates == [])

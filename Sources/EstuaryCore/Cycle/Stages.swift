@@ -329,6 +329,34 @@ public struct PreparedDocument: Sendable {
 }
 
 extension ArticleStore {
+    /// One `.record` write (see ``write(_:)``).
+    public func record(
+        source: SourceConfig, document: FeedDocument, prepared: PreparedDocument, status: Int, fetchState: FetchState,
+        dedupe: DedupeContext, at time: Date
+    ) throws -> StoreOutcome {
+        try write([
+            .record(
+                source: source, document: document, prepared: prepared, status: status, fetchState: fetchState,
+                dedupe: dedupe, at: time)
+        ])[0].get()
+    }
+
+    /// Notes answers without new items (304, or the same body again) and the sources' new fetch
+    /// states, all in one transaction.
+    public func recordUnchanged(_ answers: [UnchangedAnswer], at time: Date) throws {
+        guard !answers.isEmpty else { return }
+        _ = try write([.unchanged(answers, at: time)])[0].get()
+    }
+
+    /// Notes that a source failed at `stage`, keeping everything already stored.
+    public func recordFailure(
+        source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date
+    ) throws {
+        _ = try write([
+            .failure(source: source, stage: stage, status: status, message: message, fetchState: fetchState, at: time)
+        ])[0].get()
+    }
+
     /// Prepares and stores a document in one call.
     public func record(
         source: SourceConfig, document: FeedDocument, status: Int, fetchState: FetchState, dedupe: DedupeContext,
@@ -375,23 +403,12 @@ public protocol ArticleStore: Sendable {
     /// What `record` needs from a document, computed without the database (keys, canonical links,
     /// encoded columns): callers run it in parallel, outside the one writer's turn.
     func prepare(_ document: FeedDocument, dedupe: DedupeContext, at time: Date) throws -> PreparedDocument
-    /// Stores a prepared document's items and the source's new fetch state in one
-    /// transaction: new items inserted, changed ones updated in place, and each new
-    /// item checked against the other sources in `dedupe`'s scope.
-    func record(
-        source: SourceConfig, document: FeedDocument, prepared: PreparedDocument, status: Int, fetchState: FetchState,
-        dedupe: DedupeContext, at time: Date
-    ) throws -> StoreOutcome
-    /// Notes answers without new items (304, or the same body again) and the sources' new fetch
-    /// states, all in one transaction.
-    func recordUnchanged(_ answers: [UnchangedAnswer], at time: Date) throws
     /// Runs several writes together, each with the effect it would have alone: all or nothing for
     /// each, in order, and one that fails costs the others nothing. The outcomes in the same order
-    /// (an empty outcome for the writes other than `record`).
+    /// (an empty outcome for the writes other than `record`). A `.record` stores a prepared
+    /// document's items and the source's new fetch state: new items inserted, changed ones updated
+    /// in place, and each new item checked against the other sources in `dedupe`'s scope.
     func write(_ writes: [StoreWrite]) -> [Result<StoreOutcome, any Error>]
-    /// Notes that a source failed at `stage`, keeping everything already stored.
-    func recordFailure(source: SourceConfig, stage: String, status: Int?, message: String, fetchState: FetchState, at time: Date)
-        throws
     /// What is remembered about fetching each source, by id (sources never fetched are absent).
     func fetchStates(of sources: [SourceConfig]) throws -> [String: FetchState]
     /// The newest articles of the given sources, newest first.
