@@ -127,3 +127,6 @@ let package = Package(
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
 }
+for target in package.targets where ["EstuaryParse", "EstuaryCore"].contains(target.name) {
+    target.swiftSettings! += [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+}

@@ -121,6 +121,13 @@ struct Capture {
         return html.isEmpty ? nil : html
     }
 
+    /// The bytes of HTML escaped in the XML, trimmed, as ``html()`` would return them; nil for
+    /// every other kind of content (text, markup as child elements, base64).
+    func escapedHTML() -> ArraySlice<UInt8>? {
+        guard children == 0, type == .html || (type == .guess && resolvedType == .html) else { return nil }
+        return Trim.bytes(raw)
+    }
+
     private func markupText() -> String {
         if markupActive { return Trim.string(markup) }
         var escaped: [UInt8] = []

@@ -162,7 +162,7 @@ final class FeedBuilder: SAXReceiver {
     }
 
     private func finishItem() {
-        guard var finished = item else { return }
+        guard var finished = item.take() else { return }
         if let guid = itemGUID {
             if finished.id == nil { finished.id = guid.value }
             if finished.link == nil, guid.isPermaLink, Self.isWebURL(guid.value) { finished.link = guid.value }
@@ -177,7 +177,6 @@ final class FeedBuilder: SAXReceiver {
         fallbackSummary = nil
         mediaGroupDepth = nil
         if let onItem { onItem(finished) } else { items.append(finished) }
-        item = nil
         itemDepth = 0
     }
 
@@ -260,6 +259,10 @@ final class FeedBuilder: SAXReceiver {
 
     /// A body as safe HTML: sanitized, relative URLs resolved against the base in effect.
     private func body(_ capture: Capture) -> String? {
+        if sanitize, let bytes = capture.escapedHTML() {
+            // The common case, HTML escaped in the XML: sanitized from its bytes, without a String between.
+            return bytes.isEmpty ? nil : HTMLSanitizer.sanitize(bytes, base: base)
+        }
         guard let html = capture.html() else { return nil }
         return sanitize && capture.isMarkup ? HTMLSanitizer.sanitize(html, base: base) : html
     }

@@ -18,6 +18,14 @@ enum HTMLSanitizer {
     static func sanitize(_ html: String, base: URL?) -> String {
         // Nothing that could be markup or an entity: already safe as it is.
         if !html.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) { return html }
+        return sanitize(html.utf8, base: base)
+    }
+
+    /// Sanitizes the UTF-8 bytes of an HTML fragment.
+    static func sanitize<C: Collection>(_ html: C, base: URL?) -> String where C.Element == UInt8 {
+        if !html.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) {
+            return String(decoding: html, as: UTF8.self)
+        }
         LibXML2.ensureInitialized()
         // Streamed through libxml2's HTML parser in SAX mode: no tree is built,
         // allowed elements are written out as the parser reports them.
@@ -29,14 +37,14 @@ enum HTMLSanitizer {
         handler.ignorableWhitespace = SanitizingWriter.onCharacters
         let context = Unmanaged.passUnretained(writer).toOpaque()
         guard let parser = htmlCreatePushParserCtxt(&handler, context, nil, 0, nil, XML_CHAR_ENCODING_UTF8) else {
-            return escape(html)
+            return escape(String(decoding: html, as: UTF8.self))
         }
         defer { htmlFreeParserCtxt(parser) }
         htmlCtxtUseOptions(parser, options)
         // The <div> keeps libxml2 from wrapping loose text in an implied <p>.
         var wrapped = Array("<div>".utf8)
-        wrapped.reserveCapacity(html.utf8.count + 11)
-        wrapped.append(contentsOf: html.utf8)
+        wrapped.reserveCapacity(html.count + 11)
+        wrapped.append(contentsOf: html)
         wrapped.append(contentsOf: "</div>".utf8)
         wrapped.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
@@ -95,25 +103,11 @@ enum HTMLSanitizer {
 
     static let allowedSchemes: Set<String> = ["http", "https", "mailto", "ftp", "tel", "news", "nntp", "irc", "magnet"]
 
-    /// The URL to keep for an attribute value, nil when it must go.
-    static func safeURL(_ value: String, base: URL?) -> String? {
-        if let scheme = scheme(of: value) {
-            guard allowedSchemes.contains(scheme) else { return nil }
-            return value.trimmed
-        }
-        let trimmed = value.trimmed
-        guard let base else { return trimmed }
-        // A base that is itself dangerous must not turn a relative URL into one.
-        guard allowedSchemes.contains(base.scheme?.lowercased() ?? "") else { return nil }
-        return URL(string: trimmed, relativeTo: base)?.absoluteString ?? trimmed
-    }
-
-    /// The scheme of `value` lowercased, as a browser reads it (ASCII white space and control
-    /// characters ignored, so `jav&#x09;ascript:` is `javascript`); nil for a relative URL.
-    /// On the bytes: no String per attribute.
-    static func scheme(of value: String) -> String? {
+    /// The scheme of a URL attribute's value lowercased, as a browser reads it (ASCII white space and
+    /// control characters ignored, so `jav&#x09;ascript:` is `javascript`); nil for a relative URL.
+    static func scheme<C: Collection>(of value: C) -> String? where C.Element == UInt8 {
         var scheme: [UInt8] = []
-        for byte in value.utf8 {
+        for byte in value {
             switch byte {
             case 0...0x20, 0x7F: continue
             case UInt8(ascii: ":"): return scheme.isEmpty ? nil : String(decoding: scheme, as: UTF8.self)
@@ -126,9 +120,54 @@ enum HTMLSanitizer {
     }
 }
 
+/// An element or attribute name of up to 16 bytes, ASCII letters lowercased, held in two
+/// integers: a table key that costs neither a String nor reference counting.
+private struct HTMLName: Hashable {
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+
+    /// Nil when the name is longer than 16 bytes (no name on the lists is).
+    init?<C: Collection>(bytes: C) where C.Element == UInt8 {
+        var count = 0
+        for byte in bytes {
+            guard count < 16 else { return nil }
+            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            if count < 8 {
+                low |= UInt64(lower) << (8 * UInt64(count))
+            } else {
+                high |= UInt64(lower) << (8 * UInt64(count - 8))
+            }
+            count += 1
+        }
+    }
+
+    init?(_ name: String) { self.init(bytes: name.utf8) }
+
+    init?(_ name: UnsafePointer<xmlChar>) {
+        self.init(bytes: UnsafeBufferPointer(start: name, count: strlen(name)))
+    }
+
+    /// Appends the (lowercased) name.
+    func append(to out: inout [UInt8]) {
+        Self.append(low, to: &out)
+        Self.append(high, to: &out)
+    }
+
+    private static func append(_ word: UInt64, to out: inout [UInt8]) {
+        var rest = word
+        while rest != 0 {
+            out.append(UInt8(truncatingIfNeeded: rest))
+            rest >>= 8
+        }
+    }
+}
+
 /// Writes the allowed part of an HTML fragment as libxml2's HTML parser reports it.
 private final class SanitizingWriter {
     let base: URL?
+    /// Whether relative URLs may be resolved against ``base``: a base that is
+    /// itself dangerous must not turn a relative URL into one.
+    private let baseIsSafe: Bool
     var out: [UInt8] = []
 
     /// What happened to each open element, innermost last.
@@ -137,32 +176,40 @@ private final class SanitizingWriter {
     private var dropping = 0
     private var sawWrapper = false
 
+    /// What to do with an element. Plain values: the stack of them costs no reference counting.
     enum Rule {
         case drop, unwrap
-        case keep(name: [UInt8], isVoid: Bool)
+        case keep(name: HTMLName, isVoid: Bool)
     }
 
-    /// Decisions by libxml2's interned name pointer: a fragment repeats the same few names.
-    private var rules: [UnsafePointer<xmlChar>: Rule] = [:]
+    /// What to do with an attribute.
+    enum AttributeRule {
+        case keep, url
+    }
+
+    /// The lists as tables keyed by the names' bytes: no String per tag or attribute.
+    static let elementRules: [HTMLName: Rule] = {
+        var rules: [HTMLName: Rule] = [:]
+        for name in HTMLSanitizer.allowedElements {
+            let key = HTMLName(name)!
+            rules[key] = .keep(name: key, isVoid: HTMLSanitizer.voidElements.contains(name))
+        }
+        for name in HTMLSanitizer.droppedWithContent { rules[HTMLName(name)!] = .drop }
+        return rules
+    }()
+
+    static let attributeRules: [HTMLName: AttributeRule] = {
+        var rules: [HTMLName: AttributeRule] = [:]
+        for name in HTMLSanitizer.allowedAttributes {
+            rules[HTMLName(name)!] = HTMLSanitizer.urlAttributes.contains(name) ? .url : .keep
+        }
+        return rules
+    }()
 
     init(base: URL?) {
         self.base = base
+        baseIsSafe = base.map { HTMLSanitizer.allowedSchemes.contains($0.scheme?.lowercased() ?? "") } ?? true
         out.reserveCapacity(4096)
-    }
-
-    private func rule(for name: UnsafePointer<xmlChar>) -> Rule {
-        if let known = rules[name] { return known }
-        let text = String(cString: name).lowercased()
-        let rule: Rule
-        if HTMLSanitizer.droppedWithContent.contains(text) {
-            rule = .drop
-        } else if HTMLSanitizer.allowedElements.contains(text) {
-            rule = .keep(name: Array(text.utf8), isVoid: HTMLSanitizer.voidElements.contains(text))
-        } else {
-            rule = .unwrap
-        }
-        rules[name] = rule
-        return rule
     }
 
     func start(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
@@ -171,7 +218,8 @@ private final class SanitizingWriter {
             return
         }
         // The wrapper <div> and anything nested absurdly deep lose their tags.
-        var rule = rule(for: name)
+        // Names too long for any list lose their tags too.
+        var rule = HTMLName(name).flatMap { Self.elementRules[$0] } ?? .unwrap
         if !sawWrapper {
             sawWrapper = true
             rule = .unwrap
@@ -186,7 +234,7 @@ private final class SanitizingWriter {
             break
         case .keep(let tag, _):
             out.append(UInt8(ascii: "<"))
-            out.append(contentsOf: tag)
+            tag.append(to: &out)
             if let attributes {
                 var i = 0
                 while let attributeName = attributes[i] {
@@ -212,7 +260,7 @@ private final class SanitizingWriter {
         case .keep(let tag, let isVoid):
             guard !isVoid else { return }
             out.append(contentsOf: "</".utf8)
-            out.append(contentsOf: tag)
+            tag.append(to: &out)
             out.append(UInt8(ascii: ">"))
         }
     }
@@ -223,17 +271,33 @@ private final class SanitizingWriter {
     }
 
     private func attribute(_ rawName: UnsafePointer<xmlChar>, _ rawValue: UnsafePointer<xmlChar>?) {
-        let name = String(cString: rawName).lowercased()
-        guard HTMLSanitizer.allowedAttributes.contains(name) else { return }
-        var value = rawValue.map { String(cString: $0) } ?? ""
-        if HTMLSanitizer.urlAttributes.contains(name) {
-            guard let url = HTMLSanitizer.safeURL(value, base: base) else { return }
-            value = url
+        guard let name = HTMLName(rawName), let kind = Self.attributeRules[name] else { return }
+        let value =
+            rawValue.map { UnsafeBufferPointer(start: $0, count: strlen($0)) } ?? UnsafeBufferPointer(start: nil, count: 0)
+        switch kind {
+        case .keep:
+            write(name, value)
+        case .url:
+            let trimmed = Trim.bytes(value)
+            if let scheme = HTMLSanitizer.scheme(of: trimmed) {
+                guard HTMLSanitizer.allowedSchemes.contains(scheme) else { return }
+                write(name, trimmed)
+            } else if let base {
+                guard baseIsSafe else { return }
+                let relative = String(decoding: trimmed, as: UTF8.self)
+                let resolved = URL(string: relative, relativeTo: base)?.absoluteString ?? relative
+                write(name, resolved.utf8)
+            } else {
+                write(name, trimmed)
+            }
         }
+    }
+
+    private func write<C: Collection>(_ name: HTMLName, _ value: C) where C.Element == UInt8 {
         out.append(UInt8(ascii: " "))
-        out.append(contentsOf: name.utf8)
+        name.append(to: &out)
         out.append(contentsOf: "=\"".utf8)
-        HTMLEscape.append(value.utf8, to: &out, quotes: true)
+        HTMLEscape.append(value, to: &out, quotes: true)
         out.append(UInt8(ascii: "\""))
     }
 
@@ -241,17 +305,18 @@ private final class SanitizingWriter {
 
     static let onStart: startElementSAXFunc = { context, name, attributes in
         guard let context, let name else { return }
-        Unmanaged<SanitizingWriter>.fromOpaque(context).takeUnretainedValue().start(name, attributes)
+        Unmanaged<SanitizingWriter>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.start(name, attributes) }
     }
 
     static let onEnd: endElementSAXFunc = { context, _ in
         guard let context else { return }
-        Unmanaged<SanitizingWriter>.fromOpaque(context).takeUnretainedValue().end()
+        Unmanaged<SanitizingWriter>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.end() }
     }
 
     static let onCharacters: charactersSAXFunc = { context, characters, length in
         guard let context, let characters, length > 0 else { return }
-        Unmanaged<SanitizingWriter>.fromOpaque(context).takeUnretainedValue()
-            .characters(UnsafeBufferPointer(start: characters, count: Int(length)))
+        Unmanaged<SanitizingWriter>.fromOpaque(context)._withUnsafeGuaranteedRef {
+            $0.characters(UnsafeBufferPointer(start: characters, count: Int(length)))
+        }
     }
 }

@@ -6,13 +6,18 @@ enum Trim {
     @inline(__always)
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0C || b == 0x0B }
 
-    /// The bytes without leading and trailing ASCII white space, as a string.
-    static func string<C: BidirectionalCollection>(_ bytes: C) -> String where C.Element == UInt8 {
+    /// The bytes without leading and trailing ASCII white space.
+    static func bytes<C: BidirectionalCollection>(_ bytes: C) -> C.SubSequence where C.Element == UInt8 {
         var start = bytes.startIndex
         var end = bytes.endIndex
         while start != end, isSpace(bytes[start]) { start = bytes.index(after: start) }
         while end != start, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
+        return bytes[start..<end]
+    }
+
+    /// The bytes without leading and trailing ASCII white space, as a string.
+    static func string<C: BidirectionalCollection>(_ bytes: C) -> String where C.Element == UInt8 {
+        String(decoding: Self.bytes(bytes), as: UTF8.self)
     }
 }
 

@@ -50,6 +50,7 @@ final class PushParser {
         self.context = context
         self.box = box
         box.takeUnretainedValue().parser = self
+        box.takeUnretainedValue().dictionary = context.pointee.dict
     }
 
     deinit {
@@ -80,50 +81,74 @@ final class PushParser {
 
     // MARK: C callbacks (capture-less; the receiver travels as user data)
 
+    /// The box behind the user data, borrowed for one callback: no reference counting per event.
+    private static func withBox(_ ctx: UnsafeMutableRawPointer, _ body: (ReceiverBox) -> Void) {
+        Unmanaged<ReceiverBox>.fromOpaque(ctx)._withUnsafeGuaranteedRef(body)
+    }
+
     private static let onStart: startElementNsSAX2Func = { ctx, localname, _, uri, _, _, count, _, attributes in
         guard let ctx, let localname else { return }
-        let box = Unmanaged<ReceiverBox>.fromOpaque(ctx).takeUnretainedValue()
-        guard let parser = box.parser else { return }
-        var attrs: [XMLAttribute] = []
-        if let attributes, count > 0 {
-            attrs.reserveCapacity(Int(count))
-            for i in 0..<Int(count) {
-                let base = i * 5
-                guard let name = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4] else {
-                    continue
+        withBox(ctx) { box in
+            guard let parser = box.parser else { return }
+            var attrs: [XMLAttribute] = []
+            if let attributes, count > 0 {
+                attrs.reserveCapacity(Int(count))
+                for i in 0..<Int(count) {
+                    let base = i * 5
+                    guard let name = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4]
+                    else { continue }
+                    let value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+                    attrs.append(
+                        XMLAttribute(
+                            namespace: attributes[base + 2].map(box.name), name: box.name(name),
+                            value: AttributeText.decode(value)))
                 }
-                let value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
-                attrs.append(
-                    XMLAttribute(
-                        namespace: attributes[base + 2].map { String(cString: $0) },
-                        name: String(cString: name),
-                        value: AttributeText.decode(value)))
             }
+            box.receiver.startElement(
+                namespace: uri.map(box.name), name: box.name(localname), attributes: attrs, parser: parser)
         }
-        box.receiver?.startElement(
-            namespace: uri.map { String(cString: $0) }, name: String(cString: localname), attributes: attrs, parser: parser)
     }
 
     private static let onEnd: endElementNsSAX2Func = { ctx, localname, _, uri in
         guard let ctx, let localname else { return }
-        let box = Unmanaged<ReceiverBox>.fromOpaque(ctx).takeUnretainedValue()
-        box.receiver?.endElement(namespace: uri.map { String(cString: $0) }, name: String(cString: localname))
+        withBox(ctx) { box in
+            box.receiver.endElement(namespace: uri.map(box.name), name: box.name(localname))
+        }
     }
 
     private static let onCharacters: charactersSAXFunc = { ctx, chars, length in
         guard let ctx, let chars, length > 0 else { return }
-        let box = Unmanaged<ReceiverBox>.fromOpaque(ctx).takeUnretainedValue()
-        box.receiver?.characters(UnsafeBufferPointer(start: chars, count: Int(length)))
+        withBox(ctx) { box in
+            box.receiver.characters(UnsafeBufferPointer(start: chars, count: Int(length)))
+        }
     }
 }
 
-/// What the C callbacks see as user data: the receiver, and a weak link back to
-/// the parser (which owns this box) so a receiver can stop it.
+/// What the C callbacks see as user data: the receiver, a weak link back to
+/// the parser (which owns this box) so a receiver can stop it, and the names
+/// seen so far as strings.
 private final class ReceiverBox {
-    let receiver: (any SAXReceiver)?
+    /// Held strongly here; ``receiver`` is the same object, read without reference counting.
+    private let owner: any SAXReceiver
+    unowned(unsafe) let receiver: any SAXReceiver
     weak var parser: PushParser?
+    /// The parser's dictionary, where libxml2 interns element, attribute and namespace names.
+    var dictionary: xmlDictPtr?
+    /// Interned names by address: each distinct name becomes a String once per document.
+    private var names: [UnsafePointer<xmlChar>: String] = [:]
 
-    init(_ receiver: any SAXReceiver) { self.receiver = receiver }
+    init(_ receiver: any SAXReceiver) {
+        owner = receiver
+        self.receiver = receiver
+    }
+
+    func name(_ pointer: UnsafePointer<xmlChar>) -> String {
+        if let known = names[pointer] { return known }
+        let name = String(cString: pointer)
+        // Only addresses in the dictionary stay valid, and mean the same name, for the whole parse.
+        if let dictionary, xmlDictOwns(dictionary, pointer) == 1 { names[pointer] = name }
+        return name
+    }
 }
 
 /// Attribute values from libxml2's SAX2 interface keep character references
