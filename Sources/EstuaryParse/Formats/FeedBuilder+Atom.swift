@@ -18,12 +18,12 @@ extension FeedBuilder {
         }
         // Fields are direct children of feed (depth 2) or entry; an unknown
         // element's own title or id (an entry's <image><title>) is not the entry's.
-        let level = item == nil ? 2 : itemDepth + 1
-        if core, name == "entry", item == nil {
+        let level = inItem ? itemDepth + 1 : 2
+        if core, name == "entry", !inItem {
             startItem()
             return
         }
-        guard depth == level || (item != nil && inAtomMediaGroup(namespace)) else { return }
+        guard depth == level || (inItem && inAtomMediaGroup(namespace)) else { return }
         guard core else {
             startAtomForeign(namespace: namespace, name: name, attributes: attributes)
             return
@@ -34,30 +34,30 @@ extension FeedBuilder {
             // An entry's atom:source describes the feed it came from; its title and id are not the entry's.
             skip()
         case "title":
-            begin(item == nil ? .feedTitle : .title, type)
+            begin(inItem ? .title : .feedTitle, type)
         case "subtitle", "tagline":
-            if item == nil { begin(.feedSubtitle, type) }
+            if !inItem { begin(.feedSubtitle, type) }
         case "id":
-            begin(item == nil ? .feedID : .id, .text)
+            begin(inItem ? .id : .feedID, .text)
         case "updated", "modified":
-            begin(item == nil ? .feedUpdated : .updated, .text)
+            begin(inItem ? .updated : .feedUpdated, .text)
         case "published", "issued":
-            if item != nil { begin(.published, .text) }
+            if inItem { begin(.published, .text) }
         case "author":
-            if item != nil { person = (depth, nil, nil) }
+            if inItem { person = (depth, nil, nil) }
         case "icon":
-            if item == nil { begin(.feedIcon, .text) }
+            if !inItem { begin(.feedIcon, .text) }
         case "logo":
-            if item == nil { begin(.feedLogo, .text) }
+            if !inItem { begin(.feedLogo, .text) }
         case "category":
             if let term = attribute("term") ?? attribute("label"), !term.isEmpty { item?.categories.append(term) }
         case "link":
             atomLink(href: attribute("href"), rel: attribute("rel"), type: attribute("type"), length: attribute("length"))
         case "summary":
-            if item != nil { begin(.summary, type) }
+            if inItem { begin(.summary, type) }
         case "content":
             // Out-of-line content (src=) is a link to the body, not the body.
-            if item != nil, attribute("src") == nil { begin(.content, type) }
+            if inItem, attribute("src") == nil { begin(.content, type) }
         default:
             break
         }
@@ -65,7 +65,7 @@ extension FeedBuilder {
 
     /// Dublin Core, iTunes and Media RSS inside an Atom feed or entry.
     private func startAtomForeign(namespace: Namespace, name: String, attributes: [XMLAttribute]) {
-        guard item != nil else { return }
+        guard inItem else { return }
         switch (namespace, name) {
         case (.dc, "creator"), (.dc, "author"), (.itunes, "author"): begin(.author, .text)
         case (.dc, "subject"), (.media, "category"): begin(.category, .text)
@@ -101,7 +101,7 @@ extension FeedBuilder {
             let isHTML = type == nil || type == "text/html" || type == "application/xhtml+xml"
             offerLink(href, rank: isHTML ? 3 : 2)
         case "enclosure":
-            if item != nil { addEnclosure(url: href, type: type, length: length) }
+            if inItem { addEnclosure(url: href, type: type, length: length) }
         default:
             break
         }

@@ -9,16 +9,16 @@ extension FeedBuilder {
             startItem(id: attributes.first { $0.name == "about" && Namespace($0.namespace) == .rdf }?.value)
             return
         }
-        if core, ["image", "textInput", "textinput", "source", "cloud"].contains(name), item != nil || depth == 3 {
+        if core, ["image", "textInput", "textinput", "source", "cloud"].contains(name), inItem || depth == 3 {
             // Their title and link are not the channel's or the item's; the channel image is its logo.
-            if name == "image", item == nil { imageDepth = depth } else { skip() }
+            if name == "image", !inItem { imageDepth = depth } else { skip() }
             return
         }
         if let imageDepth, depth == imageDepth + 1 {
             if core, name == "url" { begin(.feedLogo, .text) }
             return
         }
-        if item != nil {
+        if inItem {
             if depth == itemDepth + 1 || inMediaGroup(namespace) {
                 startRSSItemElement(namespace: core ? .none : namespace, name: name, attributes: attributes)
             }

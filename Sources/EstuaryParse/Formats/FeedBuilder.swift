@@ -34,6 +34,8 @@ final class FeedBuilder: SAXReceiver {
     // The item being read and its depth.
     var item: FeedItem?
     var itemDepth = 0
+    /// Whether an item is being read: the same as `item != nil`, without copying the item to ask.
+    var inItem: Bool { itemDepth != 0 }
     var itemGUID: (value: String, isPermaLink: Bool)?
     var itemLinkRank = 0
     var feedLinkRank = 0
@@ -130,12 +132,12 @@ final class FeedBuilder: SAXReceiver {
         if let p = person, p.depth == depth {
             person = nil
             // Several authors: the last one named, as feedparser reports it.
-            if item != nil, let author = p.name ?? p.email { item!.author = author }
+            if inItem, let author = p.name ?? p.email { item!.author = author }
         }
         if mediaGroupDepth == depth { mediaGroupDepth = nil }
         if imageDepth == depth { imageDepth = nil }
         if skipListDepth == depth { skipListDepth = nil }
-        if item != nil, depth == itemDepth {
+        if inItem, depth == itemDepth {
             finishItem()
         }
     }
@@ -201,7 +203,7 @@ final class FeedBuilder: SAXReceiver {
 
     /// Offers a link for the item or the feed; a better-ranked one replaces a worse one, never an equal.
     func offerLink(_ href: String, rank: Int) {
-        if item != nil {
+        if inItem {
             if rank > itemLinkRank {
                 item!.link = resolve(href)
                 itemLinkRank = rank

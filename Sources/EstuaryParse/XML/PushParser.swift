@@ -31,7 +31,7 @@ final class PushParser {
     private let box: Unmanaged<ReceiverBox>
 
     /// Creates a context for `receiver`; nil when libxml2 cannot allocate one.
-    init?(receiver: any SAXReceiver) {
+    init?<Receiver: SAXReceiver>(receiver: Receiver) {
         LibXML2.ensureInitialized()
         var handler = xmlSAXHandler()
         handler.initialized = UInt32(XML_SAX2_MAGIC)
@@ -39,7 +39,7 @@ final class PushParser {
         handler.endElementNs = PushParser.onEnd
         handler.characters = PushParser.onCharacters
         handler.ignorableWhitespace = PushParser.onCharacters
-        let box = Unmanaged.passRetained(ReceiverBox(receiver))
+        let box = Unmanaged.passRetained(TypedReceiverBox(receiver) as ReceiverBox)
         guard let context = xmlCreatePushParserCtxt(&handler, box.toOpaque(), nil, 0, nil) else {
             box.release()
             return nil
@@ -104,7 +104,7 @@ final class PushParser {
                             value: AttributeText.decode(value)))
                 }
             }
-            box.receiver.startElement(
+            box.startElement(
                 namespace: uri.map(box.name), name: box.name(localname), attributes: attrs, parser: parser)
         }
     }
@@ -112,35 +112,27 @@ final class PushParser {
     private static let onEnd: endElementNsSAX2Func = { ctx, localname, _, uri in
         guard let ctx, let localname else { return }
         withBox(ctx) { box in
-            box.receiver.endElement(namespace: uri.map(box.name), name: box.name(localname))
+            box.endElement(namespace: uri.map(box.name), name: box.name(localname))
         }
     }
 
     private static let onCharacters: charactersSAXFunc = { ctx, chars, length in
         guard let ctx, let chars, length > 0 else { return }
         withBox(ctx) { box in
-            box.receiver.characters(UnsafeBufferPointer(start: chars, count: Int(length)))
+            box.characters(UnsafeBufferPointer(start: chars, count: Int(length)))
         }
     }
 }
 
-/// What the C callbacks see as user data: the receiver, a weak link back to
-/// the parser (which owns this box) so a receiver can stop it, and the names
-/// seen so far as strings.
-private final class ReceiverBox {
-    /// Held strongly here; ``receiver`` is the same object, read without reference counting.
-    private let owner: any SAXReceiver
-    unowned(unsafe) let receiver: any SAXReceiver
+/// What the C callbacks see as user data: a weak link back to the parser (which
+/// owns this box) so a receiver can stop it, the names seen so far as strings,
+/// and, in ``TypedReceiverBox``, the receiver.
+private class ReceiverBox {
     weak var parser: PushParser?
     /// The parser's dictionary, where libxml2 interns element, attribute and namespace names.
     var dictionary: xmlDictPtr?
     /// Interned names by address: each distinct name becomes a String once per document.
     private var names: [UnsafePointer<xmlChar>: String] = [:]
-
-    init(_ receiver: any SAXReceiver) {
-        owner = receiver
-        self.receiver = receiver
-    }
 
     func name(_ pointer: UnsafePointer<xmlChar>) -> String {
         if let known = names[pointer] { return known }
@@ -149,6 +141,29 @@ private final class ReceiverBox {
         if let dictionary, xmlDictOwns(dictionary, pointer) == 1 { names[pointer] = name }
         return name
     }
+
+    // The events, passed on to the receiver by the subclass.
+    func startElement(namespace: String?, name: String, attributes: [XMLAttribute], parser: PushParser) {}
+    func endElement(namespace: String?, name: String) {}
+    func characters(_ text: UnsafeBufferPointer<UInt8>) {}
+}
+
+/// The box with its receiver's type known: an event reaches the receiver through one
+/// call on the borrowed box, with no reference counting (an existential would be retained per event).
+private final class TypedReceiverBox<Receiver: SAXReceiver>: ReceiverBox {
+    let receiver: Receiver
+
+    init(_ receiver: Receiver) { self.receiver = receiver }
+
+    override func startElement(namespace: String?, name: String, attributes: [XMLAttribute], parser: PushParser) {
+        receiver.startElement(namespace: namespace, name: name, attributes: attributes, parser: parser)
+    }
+
+    override func endElement(namespace: String?, name: String) {
+        receiver.endElement(namespace: namespace, name: name)
+    }
+
+    override func characters(_ text: UnsafeBufferPointer<UInt8>) { receiver.characters(text) }
 }
 
 /// Attribute values from libxml2's SAX2 interface keep character references
