@@ -41,7 +41,7 @@ enum FeedDecoder {
         // ISO-8859-1 that has them was written in windows-1252 (curly quotes, dashes, the euro sign),
         // as browsers and feedparser read it. 0x81, 0x8D, 0x8F, 0x90 and 0x9D, undefined there,
         // leave it ISO-8859-1.
-        let hasC1 = payload.contains { (0x80...0x9F).contains($0) }
+        lazy var hasC1 = payload.contains { (0x80...0x9F).contains($0) }
         for (index, name) in candidates.enumerated() {
             let encoding = normalize(name)
             let last = index == candidates.count - 1

@@ -55,6 +55,8 @@ final class FeedBuilder: SAXReceiver {
 
     /// Whether bodies go through ``HTMLSanitizer`` (always, but for measuring the parser alone).
     private let sanitize: Bool
+    /// One for all the bodies of the document: its buffers are allocated once.
+    private let sanitizingWriter = SanitizingWriter()
 
     init(documentURL: URL?, sanitize: Bool = true) {
         self.documentURL = documentURL
@@ -263,10 +265,10 @@ final class FeedBuilder: SAXReceiver {
     private func body(_ capture: Capture) -> String? {
         if sanitize, let bytes = capture.escapedHTML() {
             // The common case, HTML escaped in the XML: sanitized from its bytes, without a String between.
-            return bytes.isEmpty ? nil : HTMLSanitizer.sanitize(bytes, base: base)
+            return bytes.isEmpty ? nil : HTMLSanitizer.sanitize(bytes, base: base, writer: sanitizingWriter)
         }
         guard let html = capture.html() else { return nil }
-        return sanitize && capture.isMarkup ? HTMLSanitizer.sanitize(html, base: base) : html
+        return sanitize && capture.isMarkup ? HTMLSanitizer.sanitize(html, base: base, writer: sanitizingWriter) : html
     }
 
     // MARK: Detection

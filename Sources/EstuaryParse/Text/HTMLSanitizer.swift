@@ -15,21 +15,23 @@ import Foundation
 ///   `jav&#x09;ascript:` and `JaVaScRiPt:` are caught.
 enum HTMLSanitizer {
     /// Sanitizes `html`; relative URLs resolve against `base`.
-    static func sanitize(_ html: String, base: URL?) -> String {
+    static func sanitize(_ html: String, base: URL?, writer: SanitizingWriter = SanitizingWriter()) -> String {
         // Nothing that could be markup or an entity: already safe as it is.
         if !html.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) { return html }
-        return sanitize(html.utf8, base: base)
+        return sanitize(html.utf8, base: base, writer: writer)
     }
 
-    /// Sanitizes the UTF-8 bytes of an HTML fragment.
-    static func sanitize<C: Collection>(_ html: C, base: URL?) -> String where C.Element == UInt8 {
+    /// Sanitizes the UTF-8 bytes of an HTML fragment. A caller sanitizing many fragments passes
+    /// one `writer` for all, so its buffers are allocated once.
+    static func sanitize<C: Collection>(_ html: C, base: URL?, writer: SanitizingWriter = SanitizingWriter()) -> String
+    where C.Element == UInt8 {
         if !html.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) {
             return String(decoding: html, as: UTF8.self)
         }
         LibXML2.ensureInitialized()
         // Streamed through libxml2's HTML parser in SAX mode: no tree is built,
         // allowed elements are written out as the parser reports them.
-        let writer = SanitizingWriter(base: base)
+        writer.reset(base: base)
         var handler = htmlSAXHandler()
         handler.startElement = SanitizingWriter.onStart
         handler.endElement = SanitizingWriter.onEnd
@@ -41,17 +43,18 @@ enum HTMLSanitizer {
         }
         defer { htmlFreeParserCtxt(parser) }
         htmlCtxtUseOptions(parser, options)
-        // The <div> keeps libxml2 from wrapping loose text in an implied <p>.
-        var wrapped = Array("<div>".utf8)
-        wrapped.reserveCapacity(html.count + 11)
-        wrapped.append(contentsOf: html)
-        wrapped.append(contentsOf: "</div>".utf8)
-        wrapped.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                _ = htmlParseChunk(parser, chars.baseAddress, Int32(clamping: chars.count), 1)
+        return withExtendedLifetime(writer) {
+            // The <div> keeps libxml2 from wrapping loose text in an implied <p>.
+            writer.input.append(contentsOf: "<div>".utf8)
+            writer.input.append(contentsOf: html)
+            writer.input.append(contentsOf: "</div>".utf8)
+            writer.input.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    _ = htmlParseChunk(parser, chars.baseAddress, Int32(clamping: chars.count), 1)
+                }
             }
+            return Trim.string(writer.out)
         }
-        return withExtendedLifetime(writer) { Trim.string(writer.out) }
     }
 
     private static let options = Int32(
@@ -163,12 +166,15 @@ private struct HTMLName: Hashable {
 }
 
 /// Writes the allowed part of an HTML fragment as libxml2's HTML parser reports it.
-private final class SanitizingWriter {
-    let base: URL?
+/// Reusable, one fragment at a time (``HTMLSanitizer/sanitize(_:base:writer:)``).
+final class SanitizingWriter {
+    private var base: URL?
     /// Whether relative URLs may be resolved against ``base``: a base that is
     /// itself dangerous must not turn a relative URL into one.
-    private let baseIsSafe: Bool
-    var out: [UInt8] = []
+    private var baseIsSafe = true
+    /// The fragment as given to libxml2, and what is written of it.
+    fileprivate var input: [UInt8] = []
+    fileprivate var out: [UInt8] = []
 
     /// What happened to each open element, innermost last.
     private var open: [Rule] = []
@@ -177,18 +183,18 @@ private final class SanitizingWriter {
     private var sawWrapper = false
 
     /// What to do with an element. Plain values: the stack of them costs no reference counting.
-    enum Rule {
+    private enum Rule {
         case drop, unwrap
         case keep(name: HTMLName, isVoid: Bool)
     }
 
     /// What to do with an attribute.
-    enum AttributeRule {
+    private enum AttributeRule {
         case keep, url
     }
 
     /// The lists as tables keyed by the names' bytes: no String per tag or attribute.
-    static let elementRules: [HTMLName: Rule] = {
+    private static let elementRules: [HTMLName: Rule] = {
         var rules: [HTMLName: Rule] = [:]
         for name in HTMLSanitizer.allowedElements {
             let key = HTMLName(name)!
@@ -198,7 +204,7 @@ private final class SanitizingWriter {
         return rules
     }()
 
-    static let attributeRules: [HTMLName: AttributeRule] = {
+    private static let attributeRules: [HTMLName: AttributeRule] = {
         var rules: [HTMLName: AttributeRule] = [:]
         for name in HTMLSanitizer.allowedAttributes {
             rules[HTMLName(name)!] = HTMLSanitizer.urlAttributes.contains(name) ? .url : .keep
@@ -206,10 +212,20 @@ private final class SanitizingWriter {
         return rules
     }()
 
-    init(base: URL?) {
+    init() {
+        input.reserveCapacity(4096)
+        out.reserveCapacity(4096)
+    }
+
+    /// Ready for a new fragment whose relative URLs resolve against `base`.
+    fileprivate func reset(base: URL?) {
         self.base = base
         baseIsSafe = base.map { HTMLSanitizer.allowedSchemes.contains($0.scheme?.lowercased() ?? "") } ?? true
-        out.reserveCapacity(4096)
+        input.removeAll(keepingCapacity: true)
+        out.removeAll(keepingCapacity: true)
+        open.removeAll(keepingCapacity: true)
+        dropping = 0
+        sawWrapper = false
     }
 
     func start(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
