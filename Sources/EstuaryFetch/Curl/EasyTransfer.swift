@@ -103,7 +103,6 @@ final class EasyTransfer {
     }
 
     /// Turns libcurl's verdict into the fetch result.
-    /// Turns libcurl's verdict into the fetch result.
     func result(code: CURLcode) -> FetchResult {
         let elapsed = ContinuousClock.now - started
         var status = 0
