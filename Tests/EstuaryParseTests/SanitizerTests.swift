@@ -45,6 +45,11 @@ import Testing
         ("a<!-- <script>x</script> -->b", "ab"),
         ("1 &lt; 2 &amp;&amp; caf&eacute; &#8217;", "1 &lt; 2 &amp;&amp; café \u{2019}"),
         ("<blink>safe</blink> text", "safe text"),
+        // A stray end tag closes nothing of the sanitizer's own: what follows it stays.
+        ("<p>one</div><p>two</p>", "<p>one</p><p>two</p>"),
+        ("</div>after <b>bold</b>", "after <b>bold</b>"),
+        // Loose text is not wrapped in an implied paragraph.
+        ("loose <b>text</b>", "loose <b>text</b>"),
     ])
     func sanitizes(input: String, expected: String) {
         #expect(clean(input) == expected)
@@ -52,6 +57,19 @@ import Testing
 
     @Test func plainTextPassesUntouched() {
         #expect(clean("No markup here") == "No markup here")
+    }
+
+    /// One writer serves every body of a document: nothing of one body may reach the next.
+    @Test func reusedWriterCarriesNothingOver() {
+        let writer = SanitizingWriter()
+        let unsafeBase = URL(string: "javascript:alert(1)//")
+        #expect(HTMLSanitizer.sanitize("<p><script>never closed", base: unsafeBase, writer: writer) == "<p></p>")
+        #expect(
+            HTMLSanitizer.sanitize("<a href=\"x\">t</a>", base: base, writer: writer)
+                == "<a href=\"https://blog.example/posts/1/x\">t</a>")
+        #expect(HTMLSanitizer.sanitize("<a href=\"x\">t</a>", base: unsafeBase, writer: writer) == "<a>t</a>")
+        #expect(HTMLSanitizer.sanitize("<svg><g>", base: base, writer: writer) == "")
+        #expect(HTMLSanitizer.sanitize("<b>x</b>", base: base, writer: writer) == "<b>x</b>")
     }
 
     @Test func deeplyNestedInputStaysBounded() {

@@ -56,7 +56,7 @@ final class FeedBuilder: SAXReceiver {
     /// Whether bodies go through ``HTMLSanitizer`` (always, but for measuring the parser alone).
     private let sanitize: Bool
     /// One for all the bodies of the document: its buffers are allocated once.
-    private let sanitizingWriter = SanitizingWriter()
+    private lazy var sanitizingWriter = SanitizingWriter()
 
     init(documentURL: URL?, sanitize: Bool = true) {
         self.documentURL = documentURL
@@ -161,6 +161,7 @@ final class FeedBuilder: SAXReceiver {
     func startItem(id: String? = nil) {
         item = FeedItem(id: id)
         itemDepth = depth
+        assert(inItem, "an item starts below the root")
         itemGUID = nil
         itemLinkRank = 0
     }
@@ -182,6 +183,7 @@ final class FeedBuilder: SAXReceiver {
         mediaGroupDepth = nil
         if let onItem { onItem(finished) } else { items.append(finished) }
         itemDepth = 0
+        assert(item == nil && !inItem)
     }
 
     static func isWebURL(_ text: String) -> Bool {

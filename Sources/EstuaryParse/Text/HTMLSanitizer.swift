@@ -8,14 +8,15 @@ import Foundation
 ///   except those whose content is code or foreign markup (script, style,
 ///   applet, SVG, MathML), which go with all they contain.
 /// - Attributes outside the allow-list go; so do every `on*` and `style`.
-/// - URL attributes keep only http, https, mailto, ftp, tel and relative URLs,
+/// - URL attributes keep only the schemes of ``allowedSchemes`` (http, https, mailto, ftp, tel,
+///   news, nntp, irc, magnet) and relative URLs,
 ///   the latter resolved against the base URL. The check runs on the value as a
 ///   browser would read it: entities decoded by the parser, then ASCII white
 ///   space and control characters removed, then lowercased; so
 ///   `jav&#x09;ascript:` and `JaVaScRiPt:` are caught.
 enum HTMLSanitizer {
     /// Sanitizes `html`; relative URLs resolve against `base`.
-    static func sanitize(_ html: String, base: URL?, writer: SanitizingWriter = SanitizingWriter()) -> String {
+    static func sanitize(_ html: String, base: URL?, writer: SanitizingWriter? = nil) -> String {
         // Nothing that could be markup or an entity: already safe as it is.
         if !html.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) { return html }
         return sanitize(html.utf8, base: base, writer: writer)
@@ -23,11 +24,12 @@ enum HTMLSanitizer {
 
     /// Sanitizes the UTF-8 bytes of an HTML fragment. A caller sanitizing many fragments passes
     /// one `writer` for all, so its buffers are allocated once.
-    static func sanitize<C: Collection>(_ html: C, base: URL?, writer: SanitizingWriter = SanitizingWriter()) -> String
+    static func sanitize<C: Collection>(_ html: C, base: URL?, writer: SanitizingWriter? = nil) -> String
     where C.Element == UInt8 {
         if !html.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) {
             return String(decoding: html, as: UTF8.self)
         }
+        let writer = writer ?? SanitizingWriter()
         LibXML2.ensureInitialized()
         // Streamed through libxml2's HTML parser in SAX mode: no tree is built,
         // allowed elements are written out as the parser reports them.
@@ -37,6 +39,7 @@ enum HTMLSanitizer {
         handler.endElement = SanitizingWriter.onEnd
         handler.characters = SanitizingWriter.onCharacters
         handler.ignorableWhitespace = SanitizingWriter.onCharacters
+        // Unretained: `withExtendedLifetime` below keeps the writer alive while libxml2 calls back.
         let context = Unmanaged.passUnretained(writer).toOpaque()
         guard let parser = htmlCreatePushParserCtxt(&handler, context, nil, 0, nil, XML_CHAR_ENCODING_UTF8) else {
             return escape(String(decoding: html, as: UTF8.self))
@@ -44,10 +47,11 @@ enum HTMLSanitizer {
         defer { htmlFreeParserCtxt(parser) }
         htmlCtxtUseOptions(parser, options)
         return withExtendedLifetime(writer) {
-            // The <div> keeps libxml2 from wrapping loose text in an implied <p>.
-            writer.input.append(contentsOf: "<div>".utf8)
+            // A wrapper element keeps libxml2 from wrapping loose text in an implied <p>. Not a <div>:
+            // a stray </div> in the body would close it, and libxml2 drops what follows the root.
+            writer.input.append(contentsOf: "<estuary-fragment>".utf8)
             writer.input.append(contentsOf: html)
-            writer.input.append(contentsOf: "</div>".utf8)
+            writer.input.append(contentsOf: "</estuary-fragment>".utf8)
             writer.input.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
                     _ = htmlParseChunk(parser, chars.baseAddress, Int32(clamping: chars.count), 1)
@@ -146,6 +150,14 @@ private struct HTMLName: Hashable {
 
     init?(_ name: String) { self.init(bytes: name.utf8) }
 
+    /// A name from the sanitizer's lists, which must all fit.
+    static func listed(_ name: String) -> HTMLName {
+        guard let key = HTMLName(name) else {
+            preconditionFailure("HTMLSanitizer lists \"\(name)\", longer than the 16 bytes an HTMLName holds")
+        }
+        return key
+    }
+
     init?(_ name: UnsafePointer<xmlChar>) {
         self.init(bytes: UnsafeBufferPointer(start: name, count: strlen(name)))
     }
@@ -197,17 +209,17 @@ final class SanitizingWriter {
     private static let elementRules: [HTMLName: Rule] = {
         var rules: [HTMLName: Rule] = [:]
         for name in HTMLSanitizer.allowedElements {
-            let key = HTMLName(name)!
+            let key = HTMLName.listed(name)
             rules[key] = .keep(name: key, isVoid: HTMLSanitizer.voidElements.contains(name))
         }
-        for name in HTMLSanitizer.droppedWithContent { rules[HTMLName(name)!] = .drop }
+        for name in HTMLSanitizer.droppedWithContent { rules[HTMLName.listed(name)] = .drop }
         return rules
     }()
 
     private static let attributeRules: [HTMLName: AttributeRule] = {
         var rules: [HTMLName: AttributeRule] = [:]
         for name in HTMLSanitizer.allowedAttributes {
-            rules[HTMLName(name)!] = HTMLSanitizer.urlAttributes.contains(name) ? .url : .keep
+            rules[HTMLName.listed(name)] = HTMLSanitizer.urlAttributes.contains(name) ? .url : .keep
         }
         return rules
     }()
@@ -233,7 +245,7 @@ final class SanitizingWriter {
             dropping += 1
             return
         }
-        // The wrapper <div> and anything nested absurdly deep lose their tags.
+        // The wrapper element and anything nested absurdly deep lose their tags.
         // Names too long for any list lose their tags too.
         var rule = HTMLName(name).flatMap { Self.elementRules[$0] } ?? .unwrap
         if !sawWrapper {

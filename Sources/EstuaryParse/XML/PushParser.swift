@@ -82,6 +82,8 @@ final class PushParser {
     // MARK: C callbacks (capture-less; the receiver travels as user data)
 
     /// The box behind the user data, borrowed for one callback: no reference counting per event.
+    /// The parser holds the box (+1) for as long as `xmlParseChunk` runs, and libxml2 makes no
+    /// callback after it returns or once the context is freed.
     private static func withBox(_ ctx: UnsafeMutableRawPointer, _ body: (ReceiverBox) -> Void) {
         Unmanaged<ReceiverBox>.fromOpaque(ctx)._withUnsafeGuaranteedRef(body)
     }
@@ -131,14 +133,18 @@ private class ReceiverBox {
     weak var parser: PushParser?
     /// The parser's dictionary, where libxml2 interns element, attribute and namespace names.
     var dictionary: xmlDictPtr?
-    /// Interned names by address: each distinct name becomes a String once per document.
+    /// Interned names by address: each distinct name becomes a String once per document. The keys
+    /// are only compared, never dereferenced; libxml2 owns what they point to.
     private var names: [UnsafePointer<xmlChar>: String] = [:]
+    /// A feed uses a few dozen names; a hostile one with millions of distinct names gets no cache
+    /// beyond this, rather than one that grows with it.
+    private static let maxNames = 1024
 
     func name(_ pointer: UnsafePointer<xmlChar>) -> String {
         if let known = names[pointer] { return known }
         let name = String(cString: pointer)
         // Only addresses in the dictionary stay valid, and mean the same name, for the whole parse.
-        if let dictionary, xmlDictOwns(dictionary, pointer) == 1 { names[pointer] = name }
+        if names.count < Self.maxNames, let dictionary, xmlDictOwns(dictionary, pointer) == 1 { names[pointer] = name }
         return name
     }
 
