@@ -121,9 +121,9 @@ struct ParseCommand: AsyncParsableCommand {
                     group.addTask {
                         var bytes = 0
                         let result = Self.parse(file, with: parser, baseURL: baseURL, stream: nil, bytesRead: &bytes)
-                        return ParsedFile(
-                            position: position, line: ParseRecord(source: file, result: result).jsonLineBytes() + [0x0A],
-                            failed: (try? result.get()) == nil, bytes: bytes)
+                        var line = ParseRecord(source: file, result: result).jsonLineBytes()
+                        line.append(0x0A)
+                        return ParsedFile(position: position, line: line, failed: (try? result.get()) == nil, bytes: bytes)
                     }
                     nextToStart += 1
                     running += 1

@@ -1,3 +1,4 @@
+import EstuaryCore
 import Foundation
 
 /// Makes `&` in a document mean what feed authors meant, before libxml2 sees it.
@@ -22,6 +23,9 @@ enum EntityRepair {
             let n = b.count
             var i = 0
             while i < n {
+                // Words holding neither byte are skipped eight bytes at a time.
+                i = ByteScan.skipPlain(b, from: i, below: 0, or: UInt8(ascii: "<"), UInt8(ascii: "&"))
+                guard i < n else { break }
                 let byte = b[i]
                 if byte != UInt8(ascii: "<") && byte != UInt8(ascii: "&") {
                     i += 1
@@ -82,7 +86,7 @@ enum EntityRepair {
         guard j > start, j < n, b[j] == UInt8(ascii: ";") else { return (1, ampersand) }
         let name = UnsafeBufferPointer(rebasing: b[start..<j])
         // XML's own five (most references in a feed: escaped HTML) are compared as bytes.
-        if xmlEntities.contains(where: { $0.elementsEqual(name) }) { return (j + 1 - i, nil) }
+        if isXMLEntity(name) { return (j + 1 - i, nil) }
         guard let scalars = HTMLEntities.scalars(named: Substring(String(decoding: name, as: UTF8.self))) else {
             return (1, ampersand)
         }
@@ -91,7 +95,18 @@ enum EntityRepair {
         return (j + 1 - i, replacement)
     }
 
-    private static let xmlEntities = ["lt", "gt", "amp", "quot", "apos"].map { Array($0.utf8) }
+    /// `lt`, `gt`, `amp`, `quot` or `apos`.
+    private static func isXMLEntity(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        func matches(_ word: StaticString) -> Bool {
+            word.withUTF8Buffer { $0.elementsEqual(name) }
+        }
+        switch name.count {
+        case 2: return name[1] == UInt8(ascii: "t") && (name[0] == UInt8(ascii: "l") || name[0] == UInt8(ascii: "g"))
+        case 3: return matches("amp")
+        case 4: return matches("quot") || matches("apos")
+        default: return false
+        }
+    }
 
     private static func isDigit(_ b: UInt8, hex: Bool) -> Bool {
         if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") { return true }
