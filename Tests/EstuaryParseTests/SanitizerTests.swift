@@ -72,6 +72,12 @@ import Testing
         #expect(HTMLSanitizer.sanitize("<b>x</b>", base: base, writer: writer) == "<b>x</b>")
     }
 
+    /// Titles as plain text: entities decoded, tags gone, and a stray end tag loses nothing after it.
+    @Test func plainTextOfHTMLTitles() {
+        #expect(HTMLText.plainText("AT&amp;T <b>news</b></div> and more") == "AT&T news and more")
+        #expect(HTMLText.plainText("caf&eacute;<script>x()</script>!") == "café!")
+    }
+
     @Test func deeplyNestedInputStaysBounded() {
         let html = String(repeating: "<div>", count: 5000) + "x" + String(repeating: "</div>", count: 5000)
         let out = clean(html)

@@ -47,11 +47,9 @@ enum HTMLSanitizer {
         defer { htmlFreeParserCtxt(parser) }
         htmlCtxtUseOptions(parser, options)
         return withExtendedLifetime(writer) {
-            // A wrapper element keeps libxml2 from wrapping loose text in an implied <p>. Not a <div>:
-            // a stray </div> in the body would close it, and libxml2 drops what follows the root.
-            writer.input.append(contentsOf: "<estuary-fragment>".utf8)
+            writer.input.append(contentsOf: fragmentOpen.utf8)
             writer.input.append(contentsOf: html)
-            writer.input.append(contentsOf: "</estuary-fragment>".utf8)
+            writer.input.append(contentsOf: fragmentClose.utf8)
             writer.input.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
                     _ = htmlParseChunk(parser, chars.baseAddress, Int32(clamping: chars.count), 1)
@@ -60,6 +58,12 @@ enum HTMLSanitizer {
             return Trim.string(writer.out)
         }
     }
+
+    /// The element a fragment is wrapped in for libxml2's HTML parser: it keeps loose text from
+    /// being wrapped in an implied <p>. Not a <div>: a stray </div> in the fragment would close it,
+    /// and libxml2 drops whatever follows the root element.
+    static let fragmentOpen = "<estuary-fragment>"
+    static let fragmentClose = "</estuary-fragment>"
 
     private static let options = Int32(
         HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue

@@ -9,7 +9,7 @@ enum HTMLText {
     static func plainText(_ html: String) -> String {
         guard html.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) else { return html }
         LibXML2.ensureInitialized()
-        let wrapped = "<div>" + html + "</div>"
+        let wrapped = HTMLSanitizer.fragmentOpen + html + HTMLSanitizer.fragmentClose
         let options = Int32(
             HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
                 | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NOIMPLIED.rawValue)
