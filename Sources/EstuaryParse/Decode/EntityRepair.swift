@@ -1,4 +1,3 @@
-import EstuaryCore
 import Foundation
 
 /// Makes `&` in a document mean what feed authors meant, before libxml2 sees it.
@@ -23,9 +22,6 @@ enum EntityRepair {
             let n = b.count
             var i = 0
             while i < n {
-                // Words holding neither byte are skipped eight bytes at a time.
-                i = ByteScan.skipPlain(b, from: i, below: 0, or: UInt8(ascii: "<"), UInt8(ascii: "&"))
-                guard i < n else { break }
                 let byte = b[i]
                 if byte != UInt8(ascii: "<") && byte != UInt8(ascii: "&") {
                     i += 1
