@@ -50,7 +50,6 @@ final class PushParser {
         self.context = context
         self.box = box
         box.takeUnretainedValue().parser = self
-        box.takeUnretainedValue().dictionary = context.pointee.dict
     }
 
     deinit {
@@ -102,19 +101,20 @@ final class PushParser {
                     let value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
                     attrs.append(
                         XMLAttribute(
-                            namespace: attributes[base + 2].map(box.name), name: box.name(name),
+                            namespace: attributes[base + 2].map { String(cString: $0) }, name: String(cString: name),
                             value: AttributeText.decode(value)))
                 }
             }
             box.startElement(
-                namespace: uri.map(box.name), name: box.name(localname), attributes: attrs, parser: parser)
+                namespace: uri.map { String(cString: $0) }, name: String(cString: localname), attributes: attrs,
+                parser: parser)
         }
     }
 
     private static let onEnd: endElementNsSAX2Func = { ctx, localname, _, uri in
         guard let ctx, let localname else { return }
         withBox(ctx) { box in
-            box.endElement(namespace: uri.map(box.name), name: box.name(localname))
+            box.endElement(namespace: uri.map { String(cString: $0) }, name: String(cString: localname))
         }
     }
 
@@ -127,26 +127,9 @@ final class PushParser {
 }
 
 /// What the C callbacks see as user data: a weak link back to the parser (which
-/// owns this box) so a receiver can stop it, the names seen so far as strings,
-/// and, in ``TypedReceiverBox``, the receiver.
+/// owns this box) so a receiver can stop it, and, in ``TypedReceiverBox``, the receiver.
 private class ReceiverBox {
     weak var parser: PushParser?
-    /// The parser's dictionary, where libxml2 interns element, attribute and namespace names.
-    var dictionary: xmlDictPtr?
-    /// Interned names by address: each distinct name becomes a String once per document. The keys
-    /// are only compared, never dereferenced; libxml2 owns what they point to.
-    private var names: [UnsafePointer<xmlChar>: String] = [:]
-    /// A feed uses a few dozen names; a hostile one with millions of distinct names gets no cache
-    /// beyond this, rather than one that grows with it.
-    private static let maxNames = 1024
-
-    func name(_ pointer: UnsafePointer<xmlChar>) -> String {
-        if let known = names[pointer] { return known }
-        let name = String(cString: pointer)
-        // Only addresses in the dictionary stay valid, and mean the same name, for the whole parse.
-        if names.count < Self.maxNames, let dictionary, xmlDictOwns(dictionary, pointer) == 1 { names[pointer] = name }
-        return name
-    }
 
     // The events, passed on to the receiver by the subclass.
     func startElement(namespace: String?, name: String, attributes: [XMLAttribute], parser: PushParser) {}
