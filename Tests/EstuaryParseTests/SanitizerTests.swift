@@ -78,9 +78,71 @@ import Testing
         #expect(HTMLText.plainText("caf&eacute;<script>x()</script>!") == "café!")
     }
 
+    /// Random tag soup (a fixed seed, so every run tests the same 3000 fragments): whatever libxml2
+    /// makes of it, nothing active comes out.
+    @Test func randomTagSoupComesOutInert() {
+        var generator = SoupGenerator(seed: 2026)
+        for _ in 0..<3000 {
+            let input = generator.fragment(depth: 0)
+            let output = clean(input).lowercased()
+            for active in [
+                "<script", "<style", "<svg", "<math", "<iframe", "<object", "<embed", "<form", "<meta",
+                "<link", "<base", "javascript:", "vbscript:", "data:", " on", "style=",
+            ] {
+                #expect(!output.contains(active), "\(active) in \(output) from \(input)")
+            }
+        }
+    }
+
     @Test func deeplyNestedInputStaysBounded() {
         let html = String(repeating: "<div>", count: 5000) + "x" + String(repeating: "</div>", count: 5000)
         let out = clean(html)
         #expect(out.utf8.count < 5000 * 11)
+    }
+}
+
+/// Deterministic tag soup for ``SanitizerTests/randomTagSoupComesOutInert()``.
+private struct SoupGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    private mutating func next(_ bound: Int) -> Int {
+        // SplitMix64: enough randomness for test inputs, the same on every run.
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(bound))
+    }
+
+    private mutating func pick(_ choices: [String]) -> String { choices[next(choices.count)] }
+
+    private static let tags = [
+        "p", "div", "span", "b", "a", "img", "br", "table", "td", "li", "script", "style", "svg", "math", "iframe",
+        "object", "form", "body", "html", "head", "title", "meta", "link", "base", "noscript", "template", "select",
+        "textarea", "pre", "frameset", "input", "button", "video", "source", "xmp", "plaintext",
+    ]
+    private static let attributes = [
+        #"href="x""#, #"href="javascript:alert(1)""#, #"href=" JaVa&#x09;script:x""#, #"src="data:text/html,x""#,
+        #"onclick="x()""#, #"onerror=x"#, #"style="c""#, #"class="k""#, #"href="https://e.example/?a=1&amp;b=2""#,
+        "autofocus",
+    ]
+    private static let words = ["alpha", "&amp;", "&lt;script&gt;", "&nbsp;", "&eacute;", "café", "<!-- c -->", "x"]
+
+    mutating func fragment(depth: Int) -> String {
+        var out = ""
+        for _ in 0..<(1 + next(5)) {
+            switch next(100) {
+            case 0..<35: out += pick(Self.words)
+            case 35..<75 where depth < 5:
+                let tag = pick(Self.tags)
+                let attribute = next(2) == 0 ? " " + pick(Self.attributes) : ""
+                out += "<\(tag)\(attribute)>" + fragment(depth: depth + 1) + (next(5) < 4 ? "</\(tag)>" : "")
+            case 75..<88: out += "</\(pick(Self.tags))>"
+            default: out += "<\(pick(Self.tags))>"
+            }
+        }
+        return out
     }
 }
