@@ -169,16 +169,17 @@ struct ParseCommand: AsyncParsableCommand {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            offset += n
+        // Read into uninitialized storage: zero-filling it first would be one more pass over the file.
+        return [UInt8](unsafeUninitializedCapacity: Int(info.st_size)) { buffer, count in
+            var offset = 0
+            while offset < buffer.count {
+                let n = read(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                offset += n
+            }
+            count = offset
         }
-        if offset < bytes.count { bytes.removeSubrange(offset...) }
-        return bytes
     }
 
     /// This process's peak resident memory (VmHWM). Not getrusage's ru_maxrss,
