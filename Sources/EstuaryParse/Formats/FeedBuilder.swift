@@ -116,7 +116,7 @@ final class FeedBuilder: SAXReceiver {
         }
     }
 
-    func endElement(namespace uri: String?, name: String) {
+    func endElement(name: String) {
         defer { stack.removeLast() }
         if var current = capture {
             if depth > current.depth {

@@ -95,7 +95,7 @@ private final class OPMLBuilder: SAXReceiver {
         open.append(Open(isOutline: true, isFeed: true))
     }
 
-    func endElement(namespace: String?, name: String) {
+    func endElement(name: String) {
         defer { depth -= 1 }
         guard let bodyDepth else { return }
         if depth == bodyDepth {

@@ -4,7 +4,8 @@ import Foundation
 /// Receives the SAX events of one document.
 protocol SAXReceiver: AnyObject {
     func startElement(namespace: String?, name: String, attributes: [XMLAttribute], parser: PushParser)
-    func endElement(namespace: String?, name: String)
+    /// An element ends (its namespace is the one its start reported).
+    func endElement(name: String)
     func characters(_ text: UnsafeBufferPointer<UInt8>)
 }
 
@@ -111,11 +112,9 @@ final class PushParser {
         }
     }
 
-    private static let onEnd: endElementNsSAX2Func = { ctx, localname, _, uri in
+    private static let onEnd: endElementNsSAX2Func = { ctx, localname, _, _ in
         guard let ctx, let localname else { return }
-        withBox(ctx) { box in
-            box.endElement(namespace: uri.map { String(cString: $0) }, name: String(cString: localname))
-        }
+        withBox(ctx) { box in box.endElement(name: String(cString: localname)) }
     }
 
     private static let onCharacters: charactersSAXFunc = { ctx, chars, length in
@@ -133,7 +132,7 @@ private class ReceiverBox {
 
     // The events, passed on to the receiver by the subclass.
     func startElement(namespace: String?, name: String, attributes: [XMLAttribute], parser: PushParser) {}
-    func endElement(namespace: String?, name: String) {}
+    func endElement(name: String) {}
     func characters(_ text: UnsafeBufferPointer<UInt8>) {}
 }
 
@@ -148,9 +147,7 @@ private final class TypedReceiverBox<Receiver: SAXReceiver>: ReceiverBox {
         receiver.startElement(namespace: namespace, name: name, attributes: attributes, parser: parser)
     }
 
-    override func endElement(namespace: String?, name: String) {
-        receiver.endElement(namespace: namespace, name: name)
-    }
+    override func endElement(name: String) { receiver.endElement(name: name) }
 
     override func characters(_ text: UnsafeBufferPointer<UInt8>) { receiver.characters(text) }
 }
