@@ -101,7 +101,7 @@ timed() { # label, command...: prints "label seconds peak-KiB"
 
 # One untimed pass first: the first requests after nginx starts read cold files, and whichever
 # tool ran first would pay for it (curl's time once doubled that way, making a ratio look met).
-curl --parallel --parallel-max 50 -s -K "$WORK/curl.conf" >/dev/null
+curl --parallel --parallel-max 50 -sS -K "$WORK/curl.conf" >/dev/null || { echo "fetch-benchmark: the warm-up curl pass failed" >&2; exit 1; }
 curl_line=$(timed curl curl --parallel --parallel-max 50 -s -K "$WORK/curl.conf")
 full_line=$(timed full "$BINARY" once --verbose --config "$WORK/estuary.toml")
 # --verbose: a line per source, counted below. --force: the sources are not due again

@@ -157,20 +157,27 @@ struct ParseCommand: AsyncParsableCommand {
         FeedDocument, ParseFailure
     > {
         // Read straight into one array: the input is the largest buffer alive.
-        guard let bytes = Self.readFile(file) else { return .failure(ParseFailure("read: cannot read the file")) }
+        // At most one byte over the limit: enough for the parser to refuse the file, without
+        // allocating what a huge (or sparse) file says its size is.
+        let cap = parser.maxBytes < Int.max ? parser.maxBytes + 1 : Int.max
+        guard let bytes = Self.readFile(file, upTo: cap) else {
+            return .failure(ParseFailure("read: cannot read the file"))
+        }
         bytesRead += bytes.count
         return parser.parse(bytes, documentURL: baseURL, contentType: nil, stream: stream)
     }
 
-    /// The whole file, read into one array without an intermediate copy; nil when unreadable.
-    static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
+    /// The file, read into one array without an intermediate copy, its first `limit` bytes at most;
+    /// nil when it is not a regular file or cannot be read.
+    static func readFile(_ path: String, upTo limit: Int = .max) -> [UInt8]? {
+        // Non-blocking: a FIFO named as a feed file must not hang the run (it is refused below).
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         // Read into uninitialized storage: zero-filling it first would be one more pass over the file.
-        return [UInt8](unsafeUninitializedCapacity: Int(info.st_size)) { buffer, count in
+        return [UInt8](unsafeUninitializedCapacity: min(Int(info.st_size), limit)) { buffer, count in
             var offset = 0
             while offset < buffer.count {
                 let n = read(fd, buffer.baseAddress! + offset, buffer.count - offset)

@@ -34,6 +34,27 @@ import Testing
         )
     }
 
+    /// A file whose size is far over the limit (sparse: 64 GiB that take no room) is refused
+    /// without reading or allocating it, and a FIFO is refused without waiting for a writer.
+    @Test func hugeFilesAndFIFOsAreRefusedNotRead() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let huge = folder.appendingPathComponent("huge.xml").path
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
+        #expect(truncate(huge, 64 << 30) == 0)
+        let fifo = folder.appendingPathComponent("fifo.xml").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+
+        let run = try EstuaryBinary.run(["parse", "--jsonl", "--max-bytes", "1000", huge, fifo])
+        #expect(run.status == 1)
+        let records = try run.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(
+            records.map { $0["error"] as? String } == [
+                "read: the document is larger than 1000 bytes; not parsed", "read: cannot read the file",
+            ])
+    }
+
     /// Small files are parsed on every core at once, a large one streams alone: the lines still come
     /// out in the order of the arguments, one per file.
     @Test func manyFilesOfMixedSizesKeepTheirOrder() throws {

@@ -67,7 +67,8 @@ public enum CivilTime {
         let secs = total - dayCount * 86_400
         let (y, m, d) = civil(days: dayCount)
         // Written as bytes into the string's own storage: one allocation, no intermediate strings
-        // (this runs twice per item in every record and output).
+        // (this runs twice per item in every record and output). The clamp above keeps every field
+        // non-negative and the year at four digits, which `put` relies on.
         return String(unsafeUninitializedCapacity: 20) { out in
             func put(_ value: Int, _ width: Int, at index: Int) {
                 var rest = value

@@ -18,7 +18,7 @@ enum FeedDiscovery {
             parser,
             Int32(
                 HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
-                    | HTML_PARSE_NOWARNING.rawValue))
+                    | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_IGNORE_ENC.rawValue))
         html.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 _ = htmlParseChunk(parser, chars.baseAddress, Int32(clamping: chars.count), 1)

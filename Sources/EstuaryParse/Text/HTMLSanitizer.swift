@@ -31,9 +31,26 @@ enum HTMLSanitizer {
         }
         let writer = writer ?? SanitizingWriter()
         LibXML2.ensureInitialized()
-        // Streamed through libxml2's HTML parser in SAX mode: no tree is built,
-        // allowed elements are written out as the parser reports them.
         writer.reset(base: base)
+        writer.input.append(contentsOf: fragmentOpen.utf8)
+        let start = writer.input.count
+        writer.input.append(contentsOf: html)
+        writer.input.append(contentsOf: fragmentClose.utf8)
+        guard parse(with: writer) else { return escape(String(decoding: html, as: UTF8.self)) }
+        if writer.closedEarly {
+            // The fragment closed the wrapper itself (a `</estuary-fragment>` of its own) and libxml2
+            // dropped what followed: once more, with those end tags disarmed. Rare; the usual
+            // fragment is parsed once and never scanned for them.
+            disarmWrapperEnds(in: &writer.input, from: start, to: writer.input.count - fragmentClose.utf8.count)
+            writer.restart()
+            guard parse(with: writer) else { return escape(String(decoding: html, as: UTF8.self)) }
+        }
+        return Trim.string(writer.out)
+    }
+
+    /// Streams `writer.input` through libxml2's HTML parser in SAX mode: no tree is built, allowed
+    /// elements are written out as the parser reports them. False when libxml2 has no memory.
+    private static func parse(with writer: SanitizingWriter) -> Bool {
         var handler = htmlSAXHandler()
         handler.startElement = SanitizingWriter.onStart
         handler.endElement = SanitizingWriter.onEnd
@@ -42,21 +59,21 @@ enum HTMLSanitizer {
         // Unretained: `withExtendedLifetime` below keeps the writer alive while libxml2 calls back.
         let context = Unmanaged.passUnretained(writer).toOpaque()
         guard let parser = htmlCreatePushParserCtxt(&handler, context, nil, 0, nil, XML_CHAR_ENCODING_UTF8) else {
-            return escape(String(decoding: html, as: UTF8.self))
+            return false
         }
         defer { htmlFreeParserCtxt(parser) }
-        htmlCtxtUseOptions(parser, options)
-        return withExtendedLifetime(writer) {
-            writer.input.append(contentsOf: fragmentOpen.utf8)
-            writer.input.append(contentsOf: html)
-            writer.input.append(contentsOf: fragmentClose.utf8)
+        htmlCtxtUseOptions(parser, fragmentOptions)
+        withExtendedLifetime(writer) {
+            // Lent to the writer for this parse only, to tell where the wrapper closed.
+            writer.parser = parser
+            defer { writer.parser = nil }
             writer.input.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
                     _ = htmlParseChunk(parser, chars.baseAddress, Int32(clamping: chars.count), 1)
                 }
             }
-            return Trim.string(writer.out)
         }
+        return true
     }
 
     /// The element a fragment is wrapped in for libxml2's HTML parser: it keeps loose text from
@@ -65,9 +82,28 @@ enum HTMLSanitizer {
     static let fragmentOpen = "<estuary-fragment>"
     static let fragmentClose = "</estuary-fragment>"
 
-    private static let options = Int32(
+    /// Turns every `</estuary-fragment` in `bytes[start..<end]` (any case) into `</estuary_fragment`,
+    /// an end tag libxml2 ignores like any stray one.
+    static func disarmWrapperEnds(in bytes: inout [UInt8], from start: Int, to end: Int) {
+        let name = Array("estuary-fragment".utf8)
+        var i = start
+        while i + 2 + name.count <= end {
+            defer { i += 1 }
+            guard bytes[i] == UInt8(ascii: "<"), bytes[i + 1] == UInt8(ascii: "/") else { continue }
+            let matches = name.indices.allSatisfy { k in
+                let byte = bytes[i + 2 + k]
+                return (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == name[k]
+            }
+            if matches { bytes[i + 2 + 7] = UInt8(ascii: "_") }
+        }
+    }
+
+    /// libxml2's HTML options for a fragment. `IGNORE_ENC`: the fragment is UTF-8 already, and a
+    /// `<meta charset>` inside it (a whole page pasted into a description) must not re-decode the
+    /// rest of it.
+    static let fragmentOptions = Int32(
         HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
-            | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NOIMPLIED.rawValue)
+            | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NOIMPLIED.rawValue | HTML_PARSE_IGNORE_ENC.rawValue)
 
     /// Plain text as HTML.
     static func escape(_ text: String) -> String {
@@ -191,6 +227,10 @@ final class SanitizingWriter {
     /// The fragment as given to libxml2, and what is written of it.
     fileprivate var input: [UInt8] = []
     fileprivate var out: [UInt8] = []
+    /// The parser at work, lent by ``HTMLSanitizer`` for one parse (the writer does not own it).
+    fileprivate var parser: htmlParserCtxtPtr?
+    /// Whether the wrapper element closed before the end of the input: the fragment closed it.
+    fileprivate private(set) var closedEarly = false
 
     /// What happened to each open element, innermost last.
     private var open: [Rule] = []
@@ -238,10 +278,16 @@ final class SanitizingWriter {
         self.base = base
         baseIsSafe = base.map { HTMLSanitizer.allowedSchemes.contains($0.scheme?.lowercased() ?? "") } ?? true
         input.removeAll(keepingCapacity: true)
+        restart()
+    }
+
+    /// Ready to parse the same input again.
+    fileprivate func restart() {
         out.removeAll(keepingCapacity: true)
         open.removeAll(keepingCapacity: true)
         dropping = 0
         sawWrapper = false
+        closedEarly = false
     }
 
     func start(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
@@ -284,6 +330,8 @@ final class SanitizingWriter {
             return
         }
         guard let rule = open.popLast() else { return }
+        // The wrapper's own end tag is the input's last bytes; ending before them, it was the fragment's.
+        if open.isEmpty, let parser, xmlByteConsumed(parser) < input.count { closedEarly = true }
         switch rule {
         case .drop:
             dropping = 0

@@ -10,16 +10,15 @@ enum HTMLText {
         guard html.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) else { return html }
         LibXML2.ensureInitialized()
         let wrapped = HTMLSanitizer.fragmentOpen + html + HTMLSanitizer.fragmentClose
-        let options = Int32(
-            HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
-                | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NOIMPLIED.rawValue)
         let document = wrapped.withCString { bytes in
-            htmlReadMemory(bytes, Int32(clamping: wrapped.utf8.count), nil, "UTF-8", options)
+            htmlReadMemory(bytes, Int32(clamping: wrapped.utf8.count), nil, "UTF-8", HTMLSanitizer.fragmentOptions)
         }
         guard let document else { return html }
         defer { xmlFreeDoc(document) }
         var out = ""
         collect(xmlDocGetRootElement(document), into: &out)
+        // After a misplaced <!DOCTYPE>, libxml2 reads the next end tag as text: the wrapper's own.
+        if out.hasSuffix(HTMLSanitizer.fragmentClose) { out.removeLast(HTMLSanitizer.fragmentClose.count) }
         return out
     }
 
