@@ -1,3 +1,9 @@
+extension UInt8 {
+    /// The byte with an ASCII capital letter made small; every other byte as it is.
+    @inline(__always)
+    public var asciiLowercased: UInt8 { self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z") ? self | 0x20 : self }
+}
+
 /// Scanning bytes eight at a time for the few that matter (SWAR: the tests of "Bit Twiddling
 /// Hacks" on a 64-bit word). Text is mostly plain, so most words are skipped whole.
 public enum ByteScan {

@@ -180,8 +180,7 @@ final class EasyTransfer {
         prefix.withUTF8Buffer { expected in
             guard line.count >= expected.count else { return false }
             for (index, byte) in expected.enumerated() {
-                let actual = caseInsensitive && line[index] >= 0x41 && line[index] <= 0x5A ? line[index] | 0x20 : line[index]
-                if actual != byte { return false }
+                if (caseInsensitive ? line[index].asciiLowercased : line[index]) != byte { return false }
             }
             return true
         }

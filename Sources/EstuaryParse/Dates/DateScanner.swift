@@ -1,3 +1,5 @@
+import EstuaryCore
+
 /// A cursor over the UTF-8 bytes of one date string, for `FeedDate`'s grammars.
 ///
 /// Borrows the string's own storage (see `FeedDate.parse(_:)`), so scanning
@@ -165,18 +167,16 @@ struct DateScanner {
     /// Whether every unread byte equals `lowercase`'s, ignoring ASCII case.
     func equalsIgnoringCase(_ lowercase: String) -> Bool {
         rest.count == lowercase.utf8.count
-            && zip(rest, lowercase.utf8).allSatisfy { Self.lowered($0) == $1 }
+            && zip(rest, lowercase.utf8).allSatisfy { $0.asciiLowercased == $1 }
     }
 
     /// Whether the unread bytes, at least `minimum` of them, begin `lowercase` (ignoring ASCII case).
     func isPrefix(of lowercase: String, minimum: Int) -> Bool {
         rest.count >= minimum && rest.count <= lowercase.utf8.count
-            && zip(rest, lowercase.utf8).allSatisfy { Self.lowered($0) == $1 }
+            && zip(rest, lowercase.utf8).allSatisfy { $0.asciiLowercased == $1 }
     }
 
     static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-
-    private static func lowered(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
 
     private static func isSeparator(_ b: UInt8) -> Bool {
         b == 0x20 || b == 0x2C || (b >= 0x09 && b <= 0x0D)

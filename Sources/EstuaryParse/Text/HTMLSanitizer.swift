@@ -1,4 +1,5 @@
 import EstuaryCLibXML2
+import EstuaryCore
 import Foundation
 
 /// Makes feed HTML safe to show: parse it with libxml2's HTML parser, then
@@ -85,16 +86,15 @@ enum HTMLSanitizer {
     /// Turns every `</estuary-fragment` in `bytes[start..<end]` (any case) into `</estuary_fragment`,
     /// an end tag libxml2 ignores like any stray one.
     static func disarmWrapperEnds(in bytes: inout [UInt8], from start: Int, to end: Int) {
-        let name = Array("estuary-fragment".utf8)
+        let wrapper = HTMLName.listed("estuary-fragment")
         var i = start
-        while i + 2 + name.count <= end {
+        while i + 18 <= end {
             defer { i += 1 }
-            guard bytes[i] == UInt8(ascii: "<"), bytes[i + 1] == UInt8(ascii: "/") else { continue }
-            let matches = name.indices.allSatisfy { k in
-                let byte = bytes[i + 2 + k]
-                return (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == name[k]
-            }
-            if matches { bytes[i + 2 + 7] = UInt8(ascii: "_") }
+            // `</` and the wrapper's 16 bytes, compared as the sanitizer compares names.
+            guard bytes[i] == UInt8(ascii: "<"), bytes[i + 1] == UInt8(ascii: "/"),
+                HTMLName(bytes: bytes[(i + 2)..<(i + 18)]) == wrapper
+            else { continue }
+            bytes[i + 2 + 7] = UInt8(ascii: "_")
         }
     }
 
@@ -159,8 +159,7 @@ enum HTMLSanitizer {
             case 0...0x20, 0x7F: continue
             case UInt8(ascii: ":"): return scheme.isEmpty ? nil : String(decoding: scheme, as: UTF8.self)
             case UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#"): return nil
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): scheme.append(byte | 0x20)
-            default: scheme.append(byte)
+            default: scheme.append(byte.asciiLowercased)
             }
         }
         return nil
@@ -178,11 +177,10 @@ private struct HTMLName: Hashable {
         var count = 0
         for byte in bytes {
             guard count < 16 else { return nil }
-            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
             if count < 8 {
-                low |= UInt64(lower) << (8 * UInt64(count))
+                low |= UInt64(byte.asciiLowercased) << (8 * UInt64(count))
             } else {
-                high |= UInt64(lower) << (8 * UInt64(count - 8))
+                high |= UInt64(byte.asciiLowercased) << (8 * UInt64(count - 8))
             }
             count += 1
         }
