@@ -264,22 +264,25 @@ public final class SQLiteStore: ArticleStore {
     public func fetchStates(of sources: [SourceConfig]) throws -> [String: FetchState] {
         try pool.read { db in
             var states: [String: FetchState] = [:]
-            // A few sources (the daemon after a batch): by id. Many: one scan is cheaper.
+            // A few sources (the daemon after a batch): by id. Many: one scan is cheaper. Either way
+            // each row is read straight from the statement (a cursor): copying every row first,
+            // as `fetchAll` does, tripled the time for 10,000 sources.
             if sources.count <= 2000 {
                 for chunk in stride(from: 0, to: sources.count, by: 500) {
                     let ids = sources[chunk..<min(chunk + 500, sources.count)].map(\.id)
                     let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-                    for row in try Row.fetchAll(
+                    let rows = try Row.fetchCursor(
                         db, sql: "SELECT id, \(Self.stateColumns) FROM source WHERE id IN (\(marks))",
                         arguments: StatementArguments(ids))
-                    {
+                    while let row = try rows.next() {
                         states[row[0]] = Self.fetchState(row, from: 1)
                     }
                 }
                 return states
             }
             let wanted = Set(sources.map(\.id))
-            for row in try Row.fetchAll(db, sql: "SELECT id, \(Self.stateColumns) FROM source") {
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, \(Self.stateColumns) FROM source")
+            while let row = try rows.next() {
                 let id: String = row[0]
                 if wanted.contains(id) { states[id] = Self.fetchState(row, from: 1) }
             }
@@ -417,24 +420,25 @@ public final class SQLiteStore: ArticleStore {
 
     public func statuses(of sources: [SourceConfig]) throws -> [SourceStatus] {
         try pool.read { db in
-            // Columns read by position (see ``stateColumns``): this runs over every source at each output.
-            let rows = try Row.fetchAll(
+            // Columns read by position (see ``stateColumns``), each row straight from the statement:
+            // this runs over every source at each output.
+            let rows = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT id, url, feed_title, feed_link, feed_id, feed_updated, last_result, last_status, last_error,
                         last_fetch, (SELECT COUNT(*) FROM item WHERE item.source_id = source.id)
                     FROM source
                     """)
-            var byID: [String: Row] = [:]
-            for row in rows { byID[row[0]] = row }
-            return sources.map { source in
-                guard let row = byID[source.id] else { return SourceStatus(id: source.id, url: source.url.absoluteString) }
-                return SourceStatus(
-                    id: source.id, url: row[1], feedTitle: row[2], feedLink: row[3], feedID: row[4],
+            var byID: [String: SourceStatus] = [:]
+            while let row = try rows.next() {
+                let id: String = row[0]
+                byID[id] = SourceStatus(
+                    id: id, url: row[1], feedTitle: row[2], feedLink: row[3], feedID: row[4],
                     feedUpdated: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)), lastResult: row[6],
                     lastStatus: row[7], lastError: row[8], lastFetch: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)),
                     itemCount: row[10])
             }
+            return sources.map { byID[$0.id] ?? SourceStatus(id: $0.id, url: $0.url.absoluteString) }
         }
     }
 }
