@@ -83,8 +83,8 @@ enum Wiring {
         settings.maxConnectionsPerHost = config.fetch.perHost
         settings.hostSpacing = config.fetch.hostSpacing
         settings.allowPrivateAddresses = config.fetch.allowPrivateAddresses
-        settings.connectTimeout = Int(config.fetch.connectTimeout.components.seconds)
-        settings.totalTimeout = Int(config.fetch.timeout.components.seconds)
+        settings.connectTimeout = config.fetch.connectTimeout
+        settings.totalTimeout = config.fetch.timeout
         settings.maxRedirects = config.fetch.maxRedirects
         if let agent = config.fetch.userAgent { settings.userAgent = agent }
         return Cycle(

@@ -61,15 +61,36 @@ enum AddressGuard {
         stride(from: 0, to: 16, by: 2).map { String(UInt16(b[$0]) << 8 | UInt16(b[$0 + 1]), radix: 16) }.joined(separator: ":")
     }
 
-    /// The addresses of the proxies the environment names: an operator's proxy
-    /// on loopback must still work (it, not the guard, then reaches the feed).
-    static let proxyAddresses: Set<String> = {
-        let environment = ProcessInfo.processInfo.environment
-        var addresses: Set<String> = []
+    /// The port of an IPv4 or IPv6 socket address (0 for another family).
+    static func port(_ address: UnsafePointer<sockaddr>) -> Int {
+        switch Int32(address.pointee.sa_family) {
+        case AF_INET:
+            return Int(UInt16(bigEndian: address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port }))
+        case AF_INET6:
+            return Int(UInt16(bigEndian: address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_port }))
+        default: return 0
+        }
+    }
+
+    /// An address and port a connection goes to.
+    struct Endpoint: Hashable {
+        var ip: String
+        var port: Int
+    }
+
+    /// The proxies the environment names, address and port: an operator's proxy on loopback must
+    /// still work (it, not the guard, then reaches the feed). Only the proxy itself is let through:
+    /// any other port of its address, as any other loopback address, stays refused.
+    static let proxyEndpoints: Set<Endpoint> = proxyEndpoints(in: ProcessInfo.processInfo.environment)
+
+    static func proxyEndpoints(in environment: [String: String]) -> Set<Endpoint> {
+        var endpoints: Set<Endpoint> = []
         for name in ["http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
             guard let value = environment[name], !value.isEmpty else { continue }
             let url = URL(string: value.contains("://") ? value : "http://" + value)
             guard let host = url?.host else { continue }
+            // libcurl's default proxy port is 1080, 443 for an https:// proxy.
+            let port = url?.port ?? (url?.scheme?.lowercased() == "https" ? 443 : 1080)
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             var list: UnsafeMutablePointer<addrinfo>? = nil
@@ -80,23 +101,23 @@ enum AddressGuard {
                 if let address = current.pointee.ai_addr {
                     switch Int32(address.pointee.sa_family) {
                     case AF_INET:
-                        addresses.insert(
-                            dotted(
-                                address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
-                                    UInt32(bigEndian: $0.pointee.sin_addr.s_addr)
-                                }))
+                        let ip = dotted(
+                            address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                                UInt32(bigEndian: $0.pointee.sin_addr.s_addr)
+                            })
+                        endpoints.insert(Endpoint(ip: ip, port: port))
                     case AF_INET6:
-                        addresses.insert(
-                            text(
-                                ipv6: address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
-                                    withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
-                                }))
+                        let ip = text(
+                            ipv6: address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                                withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
+                            })
+                        endpoints.insert(Endpoint(ip: ip, port: port))
                     default: break
                     }
                 }
                 entry = current.pointee.ai_next
             }
         }
-        return addresses
-    }()
+        return endpoints
+    }
 }

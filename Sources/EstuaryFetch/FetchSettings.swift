@@ -2,10 +2,10 @@ import EstuaryCore
 
 /// The bounds every fetch runs within.
 public struct FetchSettings: Sendable, Equatable {
-    /// Seconds to establish a connection.
-    public var connectTimeout: Int = 10
-    /// Seconds for the whole transfer, redirects included.
-    public var totalTimeout: Int = 60
+    /// Time to establish a connection (libcurl counts milliseconds).
+    public var connectTimeout: Duration = .seconds(10)
+    /// Time for the whole transfer, redirects included.
+    public var totalTimeout: Duration = .seconds(60)
     /// Abort when slower than this many bytes per second...
     public var lowSpeedBytesPerSecond: Int = 100
     /// ...for this many seconds.

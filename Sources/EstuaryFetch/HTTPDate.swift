@@ -3,18 +3,39 @@ import Foundation
 
 /// HTTP's time headers.
 enum HTTPDate {
-    /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form HTTP requires.
-    static func parse(_ value: String) -> Date? {
+    /// An HTTP date in any of the three forms RFC 9110 (5.6.7) asks recipients to accept: the
+    /// IMF-fixdate every server should send (`Sun, 06 Nov 1994 08:49:37 GMT`), and the obsolete
+    /// RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`) forms.
+    static func parse(_ value: String, now: Date = Date()) -> Date? {
         let parts = value.trimmingCharacters(in: .whitespaces).split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let year = Int(parts[3]) else { return nil }
+        switch parts.count {
+        case 6 where parts[5] == "GMT":
+            return date(day: parts[1], month: parts[2], year: parts[3], time: parts[4])
+        case 4 where parts[3] == "GMT":
+            let fields = parts[1].split(separator: "-")
+            guard fields.count == 3, fields[2].count == 2, let twoDigits = Int(fields[2]) else { return nil }
+            // A two-digit year more than 50 years ahead is the latest past year ending in those digits.
+            let thisYear = CivilTime.civil(days: Int((now.timeIntervalSince1970 / 86400).rounded(.down))).year
+            var year = thisYear - thisYear % 100 + twoDigits
+            if year > thisYear + 50 { year -= 100 }
+            return date(day: fields[0], month: fields[1], year: Substring(String(year)), time: parts[2])
+        case 5:
+            return date(day: parts[2], month: parts[1], year: parts[4], time: parts[3])
+        default:
+            return nil
+        }
+    }
+
+    private static func date(day: Substring, month: Substring, year: Substring, time: Substring) -> Date? {
+        guard let day = Int(day), let year = Int(year) else { return nil }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard let month = months.firstIndex(of: String(parts[2])) else { return nil }
-        let time = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard let month = months.firstIndex(of: String(month)) else { return nil }
+        let time = time.split(separator: ":").compactMap { Int($0) }
         guard time.count == 3 else { return nil }
         return CivilTime.date(year: year, month: month + 1, day: day, hour: time[0], minute: time[1], second: time[2])
     }
 
-    /// Retry-After: delay-seconds, or an IMF-fixdate.
+    /// Retry-After: delay-seconds, or an HTTP date.
     static func retryAfter(_ value: String) -> RetryAfter? {
         let text = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Int(text) { return seconds >= 0 ? .seconds(seconds) : nil }
@@ -33,8 +54,8 @@ enum HTTPDate {
                 return nil
             }
         }
-        guard let expires = expires.flatMap(parse) else { return nil }
-        let lifetime = expires.timeIntervalSince(date.flatMap(parse) ?? now)
+        guard let expires = expires.flatMap({ parse($0, now: now) }) else { return nil }
+        let lifetime = expires.timeIntervalSince(date.flatMap { parse($0, now: now) } ?? now)
         return lifetime > 0 ? lifetime : nil
     }
 }

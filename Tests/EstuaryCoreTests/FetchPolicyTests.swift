@@ -21,6 +21,20 @@ import Testing
         #expect(p.backoff(errors: 60) == 86_400)
     }
 
+    /// Servers send the ETag on a 304 and are asked not to repeat Last-Modified (RFC 9110): both
+    /// validators still go with the next request.
+    @Test func aNotModifiedWithOnlyAnETagKeepsLastModified() {
+        var state = FetchState()
+        state.validators = Validators(etag: "\"v1\"", lastModified: "Mon, 04 Dec 2017 10:02:00 GMT")
+        let answer = NotModified(validators: Validators(etag: "\"v2\""), permanentTarget: nil, elapsed: .zero)
+        let next = policy().succeeded(state, source: Self.source, notModified: answer, now: now)
+        #expect(next.validators == Validators(etag: "\"v2\"", lastModified: "Mon, 04 Dec 2017 10:02:00 GMT"))
+        // A body replaces both: what the new one lacks is not kept from the old.
+        let fresh = policy().succeeded(
+            next, source: Self.source, validators: Validators(etag: "\"v3\""), bodyHash: "h", permanentTarget: nil, now: now)
+        #expect(fresh.validators == Validators(etag: "\"v3\""))
+    }
+
     @Test func jitterStaysWithinTenPercent() {
         #expect(policy(jitter: 0).backoff(errors: 1) == 3600 * 0.9)
         #expect(policy(jitter: 0.999_999).backoff(errors: 1) < 3600 * 1.1)

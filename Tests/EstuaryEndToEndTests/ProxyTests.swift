@@ -42,4 +42,32 @@ import Testing
             "\(direct.stderr)")
         #expect(proxy.requests.count == before)
     }
+
+    /// Only the proxy itself is let through: a service on another port of the same loopback
+    /// address, reached directly (no_proxy names it, a common setup), is still refused.
+    @Test func aLoopbackProxyDoesNotOpenTheRestOfLoopback() throws {
+        let feed = Array(try Fixtures.demoFeed("wordpress-rss2.xml"))
+        let proxy = try TestHTTPServer { _ in .init(headers: [("Content-Type", "application/rss+xml")], body: feed) }
+        let service = try TestHTTPServer { _ in .init(headers: [("Content-Type", "application/rss+xml")], body: feed) }
+        let folder = try Fixtures.temporaryFolder()
+        let config = folder.appendingPathComponent("estuary.toml")
+        try """
+        [estuary]
+        state_dir = "state"
+        output_dir = "public"
+
+        [[source]]
+        id = "internal"
+        url = "\(service.baseURL)/admin-feed"
+        """.write(to: config, atomically: true, encoding: .utf8)
+
+        let run = try EstuaryBinary.run(
+            ["once", "--config", config.path],
+            environment: ["http_proxy": proxy.baseURL, "no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"])
+        #expect(run.status == 1)
+        #expect(
+            run.stderr.contains("source \"internal\": fetch failed (guard): address guard: refused to connect to 127.0.0.1"),
+            "\(run.stderr)")
+        #expect(service.requests.isEmpty)
+    }
 }

@@ -20,7 +20,12 @@ import Testing
 
     func fetch(_ urls: [String], settings: FetchSettings = CurlFetcherTests.local) async -> [String: FetchResult] {
         let fetcher = CurlFetcher(settings: settings, logger: Logger(label: "test"))
-        let requests = urls.enumerated().map { FetchRequest(sourceID: "s\($0.offset)", url: URL(string: $0.element)!) }
+        let requests = urls.enumerated().map { index, url in
+            var request = FetchRequest(sourceID: "s\(index)", url: URL(string: url)!)
+            // As for a source whose config names the file.
+            request.readsFile = request.url.isFileURL
+            return request
+        }
         var results: [String: FetchResult] = [:]
         for await (request, result) in fetcher.fetch(requests) {
             results[request.url.absoluteString] = result
@@ -152,6 +157,56 @@ import Testing
             return
         }
         #expect(failure.message.contains("Unsupported protocol") || failure.message.contains("not supported"))
+    }
+
+    /// A file is read only for a source whose config names it: a page's feed link or any other URL
+    /// a server chose never reaches one, and a FIFO or device is refused before libcurl blocks on it.
+    @Test func aFileIsReadOnlyWhenTheConfigNamesItAndOnlyARegularOne() async throws {
+        let folder = try Fixtures.temporaryFolder()
+        let feed = folder.appendingPathComponent("feed.xml")
+        try Data(Self.feed).write(to: feed)
+        let fifo = folder.appendingPathComponent("fifo")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        // Should the engine open the FIFO anyway, this writer ends its wait, so the test fails instead of hanging.
+        let unblock = Thread {
+            Thread.sleep(forTimeInterval: 10)
+            let fd = open(fifo.path, O_WRONLY | O_NONBLOCK)
+            if fd >= 0 { close(fd) }
+        }
+        unblock.start()
+        let fetcher = CurlFetcher(settings: Self.local, logger: Logger(label: "test"))
+        var named = FetchRequest(sourceID: "named", url: feed)
+        named.readsFile = true
+        var pipe = FetchRequest(sourceID: "pipe", url: fifo)
+        pipe.readsFile = true
+        let chosen = FetchRequest(sourceID: "chosen", url: feed)
+        var results: [String: FetchResult] = [:]
+        for await (request, result) in fetcher.fetch([pipe, chosen, named]) { results[request.sourceID] = result }
+        #expect(try results["named"]?.get().body == Self.feed)
+        guard case .failure(let refused)? = results["chosen"], case .failure(let notRegular)? = results["pipe"] else {
+            Issue.record("expected two refusals: \(results)")
+            return
+        }
+        #expect(refused.stage == "read")
+        #expect(refused.message.contains("a file is read only for a source whose url in the config names it"))
+        #expect(notRegular.stage == "read")
+        #expect(notRegular.message.contains("is not a regular file"))
+    }
+
+    /// A sub-second limit is kept as such: libcurl reads a timeout of 0 as none at all.
+    @Test func aTimeoutUnderASecondStillStopsASlowServer() async throws {
+        // 64 bytes every 100 ms (above the low-speed floor): 6 s in all.
+        let body = Array(repeating: UInt8(ascii: "x"), count: 64 * 60)
+        let server = try TestHTTPServer { _ in .init(body: body, chunkDelay: .milliseconds(100)) }
+        var settings = Self.local
+        settings.totalTimeout = .milliseconds(500)
+        guard case .failure(let failure) = await fetchOne("\(server.baseURL)/slow", settings: settings) else {
+            Issue.record("a 6 s body arrived within a 500 ms timeout")
+            return
+        }
+        #expect(failure.message.contains("Timeout"), "\(failure.message)")
+        #expect(Curl.milliseconds(.milliseconds(500)) == 500)
+        #expect(Curl.milliseconds(.seconds(Int64.max)) == 1_000_000_000_000_000)
     }
 
     @Test func aRedirectLoopEndsAfterFiveHops() async throws {
@@ -295,6 +350,22 @@ extension FetchResult {
                 == nil)
         #expect(HTTPDate.retryAfter("9223372036854775807") == .seconds(Int.max))
         #expect(HTTPDate.retryAfter("Thu, 01 Jan 999999999999 00:00:00 GMT") == nil)
+    }
+
+    /// RFC 9110 asks recipients to accept all three date forms; a two-digit year more than 50 years
+    /// ahead is the latest past year ending in those digits.
+    @Test func httpDatesInAllThreeForms() {
+        let now = CivilTime.date(year: 2026, month: 11, day: 29)!
+        func text(_ value: String) -> String? { HTTPDate.parse(value, now: now).map(CivilTime.rfc3339) }
+        #expect(text("Sun, 06 Nov 1994 08:49:37 GMT") == "1994-11-06T08:49:37Z")
+        #expect(text("Sunday, 06-Nov-94 08:49:37 GMT") == "1994-11-06T08:49:37Z")
+        #expect(text("Sun Nov  6 08:49:37 1994") == "1994-11-06T08:49:37Z")
+        #expect(text("Thursday, 01-Jan-76 00:00:00 GMT") == "2076-01-01T00:00:00Z")
+        #expect(text("Sunday, 01-Jan-77 00:00:00 GMT") == "1977-01-01T00:00:00Z")
+        #expect(text("Sunday, 06-Nov-1994 08:49:37 GMT") == nil)
+        #expect(text("Sun Nov 32 08:49:37 1994") == nil)
+        let inAsctime = HTTPDate.retryAfter("Sun Nov  6 08:49:37 2044")
+        #expect(inAsctime == .date(CivilTime.date(year: 2044, month: 11, day: 6, hour: 8, minute: 49, second: 37)!))
     }
 
     @Test(arguments: [429, 503])

@@ -337,16 +337,17 @@ struct Reader {
             }
             return value
         }
-        func duration(_ key: String) throws(ConfigError) -> Duration? {
-            try t.duration(key, positive: false, examples: "\"500ms\", \"1s\" or \"30s\"")
+        func duration(_ key: String, positive: Bool = false) throws(ConfigError) -> Duration? {
+            try t.duration(key, positive: positive, examples: "\"500ms\", \"1s\" or \"30s\"")
         }
         if let value = try positive("concurrency", 1...1000) { fetch.concurrency = value }
         if let value = try positive("per_host", 1...100) { fetch.perHost = value }
         if let value = try duration("host_spacing") { fetch.hostSpacing = value }
         if let value = try t.string("user_agent") { fetch.userAgent = value }
         if let value = try t.bool("allow_private_addresses") { fetch.allowPrivateAddresses = value }
-        if let value = try duration("connect_timeout") { fetch.connectTimeout = value }
-        if let value = try duration("timeout") { fetch.timeout = value }
+        // A limit of zero would be no limit at all.
+        if let value = try duration("connect_timeout", positive: true) { fetch.connectTimeout = value }
+        if let value = try duration("timeout", positive: true) { fetch.timeout = value }
         if let value = try positive("max_redirects", 0...20) { fetch.maxRedirects = value }
         if let value = try positive("move_after_redirects", 1...100) { fetch.moveAfterRedirects = value }
         return fetch

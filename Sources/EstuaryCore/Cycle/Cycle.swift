@@ -249,6 +249,13 @@ public struct Cycle: Sendable {
                     "not a feed: the url is a web page without a feed link (<link rel=\"alternate\" type=\"application/rss+xml\">)",
                     next: retry)
             }
+            // The page chose that URL: only the web, never a file on this machine.
+            guard let scheme = feedURL.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+                return await fail(
+                    "parse", status: body.status,
+                    "not a feed: the page's feed link \(feedURL.absoluteString) is not an http or https URL; refused",
+                    next: retry)
+            }
             // Autodiscovery: the page names its feed. Read it now, and tell the operator to use it.
             note = "discovered feed \(feedURL.absoluteString) on the page; put it in the config"
             switch await discover(feedURL, for: source) {
@@ -305,7 +312,7 @@ public struct Cycle: Sendable {
     private func discover(_ url: URL, for source: SourceConfig) async -> Result<FeedDocument, FetchFailure> {
         var result: FetchResult? = nil
         // Urgent: the reader of the fetch this source came from may be waiting for this task.
-        for await (_, answer) in fetcher.fetch([FetchRequest(source: source, url: url, validators: Validators())], urgent: true) {
+        for await (_, answer) in fetcher.fetch([FetchRequest(discoveredFor: source, url: url)], urgent: true) {
             result = answer
         }
         switch result {

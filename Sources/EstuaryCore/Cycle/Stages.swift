@@ -15,6 +15,9 @@ public struct FetchRequest: Sendable, Equatable {
     public var username: String?
     public var password: Secret?
     public var verifyTLS = true
+    /// A `file:` URL is read only when this is set: for a source whose config names that file,
+    /// never for a URL a server chose (a redirect's Location, a page's feed link).
+    public var readsFile = false
 
     public init(sourceID: String, url: URL, validators: Validators = Validators()) {
         self.sourceID = sourceID
@@ -29,6 +32,26 @@ public struct FetchRequest: Sendable, Equatable {
         username = source.username
         password = source.password
         verifyTLS = source.verifyTLS
+        readsFile = url.isFileURL && url == source.url
+    }
+
+    /// A request for the feed a page fetched for `source` names. The source's password, extra
+    /// headers and TLS opt-out go along only to the origin (scheme, host and port) of the source's
+    /// own url: a page must not be able to send them anywhere it likes. A file is never read.
+    public init(discoveredFor source: SourceConfig, url: URL) {
+        self.init(sourceID: source.id, url: url)
+        guard Self.origin(of: url) != nil, Self.origin(of: url) == Self.origin(of: source.url) else { return }
+        headers = source.headers
+        username = source.username
+        password = source.password
+        verifyTLS = source.verifyTLS
+    }
+
+    /// Scheme, host and port (the scheme's default when none is written), nil for a URL without a host.
+    static func origin(of url: URL) -> String? {
+        guard let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased(), !host.isEmpty else { return nil }
+        let port = url.port ?? (scheme == "https" ? 443 : scheme == "http" ? 80 : -1)
+        return "\(scheme)://\(host):\(port)"
     }
 }
 

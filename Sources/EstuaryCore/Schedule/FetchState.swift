@@ -211,10 +211,15 @@ public struct FetchPolicy: Sendable {
         return noteRedirect(next, source: source, target: permanentTarget)
     }
 
-    /// After a 304: the validators and hints it carries, its cache lifetime, any permanent redirect.
+    /// After a 304: the validators it carries, its cache lifetime, any permanent redirect. A 304
+    /// updates the validators it names and keeps the others: servers send the ETag on a 304 and are
+    /// asked not to repeat Last-Modified (RFC 9110), which must still go with the next request.
     public func succeeded(_ state: FetchState, source: SourceConfig, notModified answer: NotModified, now: Date) -> FetchState {
-        succeeded(
-            state, source: source, validators: answer.validators, bodyHash: nil, permanentTarget: answer.permanentTarget,
+        var validators = state.validators
+        if let etag = answer.validators.etag { validators.etag = etag }
+        if let modified = answer.validators.lastModified { validators.lastModified = modified }
+        return succeeded(
+            state, source: source, validators: validators, bodyHash: nil, permanentTarget: answer.permanentTarget,
             now: now, cacheLifetime: answer.cacheLifetime)
     }
 

@@ -16,6 +16,13 @@ enum Curl {
         return String(cString: estuary_curl_version_info().pointee.version)
     }
 
+    /// A duration in whole milliseconds, the unit of libcurl's timeouts (within ±30,000 years).
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        let bounded = Int(min(max(seconds, -1_000_000_000_000), 1_000_000_000_000))
+        return bounded * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+
     static func describe(_ code: CURLcode) -> String {
         String(cString: curl_easy_strerror(code))
     }

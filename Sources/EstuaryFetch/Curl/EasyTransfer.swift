@@ -47,7 +47,8 @@ final class EasyTransfer {
 
     /// Sets every option; returns the first failure as a message.
     func configure() -> String? {
-        let isFile = request.url.isFileURL
+        // The engine has checked that the config names this file (``FetchRequest/readsFile``).
+        let isFile = request.url.isFileURL && request.readsFile
         var failures: [String] = []
         func check(_ code: CURLcode, _ what: String) {
             if code != CURLE_OK { failures.append("\(what): \(Curl.describe(code))") }
@@ -59,8 +60,11 @@ final class EasyTransfer {
         check(estuary_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), "redirect protocols")
         check(estuary_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1), "follow redirects")
         check(estuary_easy_setopt_long(handle, CURLOPT_MAXREDIRS, settings.maxRedirects), "redirect limit")
-        check(estuary_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeout), "connect timeout")
-        check(estuary_easy_setopt_long(handle, CURLOPT_TIMEOUT, settings.totalTimeout), "timeout")
+        // In milliseconds, at least 1: "500ms" must not become 0, which libcurl reads as no limit.
+        check(
+            estuary_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Curl.milliseconds(settings.connectTimeout))),
+            "connect timeout")
+        check(estuary_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Curl.milliseconds(settings.totalTimeout))), "timeout")
         check(estuary_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedBytesPerSecond), "low speed limit")
         check(estuary_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedSeconds), "low speed time")
         check(estuary_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
@@ -237,8 +241,8 @@ final class EasyTransfer {
     private static let onOpenSocket: curl_opensocket_callback = { context, _, address in
         guard let context, let address else { return CURL_SOCKET_BAD }
         let transfer = Unmanaged<EasyTransfer>.fromOpaque(context).takeUnretainedValue()
-        let refused = withUnsafePointer(to: &address.pointee.addr) { AddressGuard.refusal($0) }
-        if let refused, !AddressGuard.proxyAddresses.contains(refused.ip) {
+        let (refused, port) = withUnsafePointer(to: &address.pointee.addr) { (AddressGuard.refusal($0), AddressGuard.port($0)) }
+        if let refused, !AddressGuard.proxyEndpoints.contains(AddressGuard.Endpoint(ip: refused.ip, port: port)) {
             transfer.guardRefused = true
             transfer.stoppedBecause =
                 "address guard: refused to connect to \(refused.ip), a \(refused.kind) address; "

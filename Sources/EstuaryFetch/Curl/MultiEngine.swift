@@ -215,7 +215,7 @@ final class MultiEngine: @unchecked Sendable {
                 if active.count > before { continue }
             }
             var ready: Int32 = 0
-            _ = curl_multi_poll(multi, nil, 0, Int32(wait.map { max(1, min(1000, Self.milliseconds($0))) } ?? 1000), &ready)
+            _ = curl_multi_poll(multi, nil, 0, Int32(wait.map { max(1, min(1000, Curl.milliseconds($0))) } ?? 1000), &ready)
         }
         lock.withLock { closed = true }
         curl_multi_cleanup(multi)
@@ -272,11 +272,11 @@ final class MultiEngine: @unchecked Sendable {
         return nextWait
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
-    }
-
     private func start(_ job: Job, group: String?) {
+        if job.request.url.isFileURL, let refusal = Self.fileRefusal(job.request) {
+            job.completion(.failure(FetchFailure(stage: "read", message: refusal)))
+            return
+        }
         guard let transfer = EasyTransfer(request: job.request, settings: settings, completion: job.completion) else {
             job.completion(.failure(FetchFailure(stage: "http", message: "libcurl could not create a transfer (out of memory?)")))
             return
@@ -298,6 +298,22 @@ final class MultiEngine: @unchecked Sendable {
             transfer.group = group
             runningByGroup[group, default: 0] += 1
         }
+    }
+
+    /// Why a `file:` request is not read, nil when it may be. libcurl reads files on this thread,
+    /// blocking: a FIFO or a device would stall every other transfer, so only regular files are read.
+    static func fileRefusal(_ request: FetchRequest) -> String? {
+        let path = request.url.path
+        guard request.readsFile else {
+            return "refused to read \(path): a file is read only for a source whose url in the config names it"
+        }
+        var info = stat()
+        // A path that cannot be read is left to libcurl, whose error names it.
+        guard stat(path, &info) == 0 else { return nil }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            return "\(path) is not a regular file (a FIFO, a device or a folder); refused, since reading it could stall the run"
+        }
+        return nil
     }
 
     /// Completes finished transfers; returns how many.
