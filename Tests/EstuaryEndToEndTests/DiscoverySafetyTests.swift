@@ -17,29 +17,24 @@ import Testing
     }
 
     @Test func aPagesFeedLinkNeverReadsAFile() throws {
-        let folder = try Fixtures.temporaryFolder()
-        let secret = folder.appendingPathComponent("secret.xml")
+        let secret = try Fixtures.temporaryFolder().appendingPathComponent("secret.xml")
         try """
         <rss version="2.0"><channel><title>Local</title>
         <item><title>SECRET local item</title><link>https://local.example/1</link></item></channel></rss>
         """.write(to: secret, atomically: true, encoding: .utf8)
         let server = try TestHTTPServer { _ in Self.page(linkingTo: secret.absoluteString) }
-        let config = folder.appendingPathComponent("estuary.toml")
-        try """
-        [estuary]
-        state_dir = "state"
-        output_dir = "public"
+        let (folder, config) = try Fixtures.config(
+            """
+            [fetch]
+            allow_private_addresses = true
 
-        [fetch]
-        allow_private_addresses = true
+            [[source]]
+            id = "page"
+            url = "\(server.baseURL)/blog/"
 
-        [[source]]
-        id = "page"
-        url = "\(server.baseURL)/blog/"
-
-        [[output]]
-        name = "river"
-        """.write(to: config, atomically: true, encoding: .utf8)
+            [[output]]
+            name = "river"
+            """)
 
         let run = try EstuaryBinary.run(["once", "--verbose", "--config", config.path])
         #expect(run.status == 1, "\(run.stderr)")
@@ -61,8 +56,6 @@ import Testing
             default: .init(headers: [("Content-Type", "application/rss+xml")], body: feed)
             }
         }
-        let folder = try Fixtures.temporaryFolder()
-        let config = folder.appendingPathComponent("estuary.toml")
         func source(_ id: String, _ path: String) -> String {
             """
             [[source]]
@@ -74,17 +67,15 @@ import Testing
 
             """
         }
-        try """
-        [estuary]
-        state_dir = "state"
-        output_dir = "public"
+        let config = try Fixtures.config(
+            """
+            [fetch]
+            allow_private_addresses = true
 
-        [fetch]
-        allow_private_addresses = true
-
-        \(source("away", "/away/"))
-        \(source("home", "/home/"))
-        """.write(to: config, atomically: true, encoding: .utf8)
+            \(source("away", "/away/"))
+            \(source("home", "/home/"))
+            """
+        ).file
 
         let run = try EstuaryBinary.run(
             ["once", "--verbose", "--config", config.path], environment: ["ESTUARY_TEST_PASSWORD": "hunter2"])

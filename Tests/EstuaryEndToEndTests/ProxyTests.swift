@@ -9,21 +9,17 @@ import Testing
         let feed = Array(try Fixtures.demoFeed("wordpress-rss2.xml"))
         // A forward proxy: HTTP requests arrive with the absolute URL as their target.
         let proxy = try TestHTTPServer { _ in .init(headers: [("Content-Type", "application/rss+xml")], body: feed) }
-        let folder = try Fixtures.temporaryFolder()
-        let config = folder.appendingPathComponent("estuary.toml")
-        try """
-        [estuary]
-        state_dir = "state"
-        output_dir = "public"
+        let config = try Fixtures.config(
+            """
+            [[source]]
+            id = "behind-proxy"
+            url = "http://feeds.example.org/feed.xml"
 
-        [[source]]
-        id = "behind-proxy"
-        url = "http://feeds.example.org/feed.xml"
-
-        [[source]]
-        id = "loopback"
-        url = "\(proxy.baseURL)/direct.xml"
-        """.write(to: config, atomically: true, encoding: .utf8)
+            [[source]]
+            id = "loopback"
+            url = "\(proxy.baseURL)/direct.xml"
+            """
+        ).file
 
         // With the proxy: the feed arrives through it (the guard let the connection to it through).
         let proxied = try EstuaryBinary.run(
@@ -49,17 +45,13 @@ import Testing
         let feed = Array(try Fixtures.demoFeed("wordpress-rss2.xml"))
         let proxy = try TestHTTPServer { _ in .init(headers: [("Content-Type", "application/rss+xml")], body: feed) }
         let service = try TestHTTPServer { _ in .init(headers: [("Content-Type", "application/rss+xml")], body: feed) }
-        let folder = try Fixtures.temporaryFolder()
-        let config = folder.appendingPathComponent("estuary.toml")
-        try """
-        [estuary]
-        state_dir = "state"
-        output_dir = "public"
-
-        [[source]]
-        id = "internal"
-        url = "\(service.baseURL)/admin-feed"
-        """.write(to: config, atomically: true, encoding: .utf8)
+        let config = try Fixtures.config(
+            """
+            [[source]]
+            id = "internal"
+            url = "\(service.baseURL)/admin-feed"
+            """
+        ).file
 
         let run = try EstuaryBinary.run(
             ["once", "--config", config.path],

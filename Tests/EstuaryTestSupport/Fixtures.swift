@@ -33,4 +33,13 @@ public enum Fixtures {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// `estuary.toml` in a fresh folder: state in `state/`, outputs in `public/`, then `body`.
+    public static func config(_ body: String) throws -> (folder: URL, file: URL) {
+        let folder = try temporaryFolder()
+        let file = folder.appendingPathComponent("estuary.toml")
+        try ("[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\n\n" + body).write(
+            to: file, atomically: true, encoding: .utf8)
+        return (folder, file)
+    }
 }
