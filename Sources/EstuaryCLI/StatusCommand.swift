@@ -88,7 +88,8 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    /// Fits 80 columns: long ids are cut, details go below the table.
+    /// Fits 80 columns: long ids are cut, each source's URL is on the line below it (a long one
+    /// keeps its start and its end), details go below the table.
     static func table(_ rows: [Row]) -> String {
         func cell(_ text: String, _ width: Int) -> String {
             text.count > width ? String(text.prefix(width - 1)) + "…" : text.padding(toLength: width, withPad: " ", startingAt: 0)
@@ -111,10 +112,34 @@ struct StatusCommand: AsyncParsableCommand {
             lines.append(
                 cell(row.id, 18) + " " + cell(result, 10) + " " + cell(fetched, 17) + " " + cell(String(row.items), 6) + " "
                     + cell(String(row.errors), 3) + " " + next)
+            let url = row.url.count > 78 ? String(row.url.prefix(38)) + "…" + String(row.url.suffix(39)) : row.url
+            lines.append("  " + url)
             if let moved = row.movedTo { notes.append("\(row.id): moved to \(moved) (config still says \(row.url))") }
             if row.gone { notes.append("\(row.id): gone (HTTP 410): remove it from the config") }
             if let error = row.lastError { notes.append("\(row.id): \(error)") }
         }
-        return (lines + (notes.isEmpty ? [] : [""] + notes)).joined(separator: "\n")
+        return (lines + (notes.isEmpty ? [] : [""] + notes.flatMap { wrap($0) })).joined(separator: "\n")
+    }
+
+    /// `text` in lines of at most `width` columns, broken at spaces, continued with an indent
+    /// (a word longer than a line, a URL say, is cut).
+    static func wrap(_ text: String, width: Int = 80) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            let indent = lines.isEmpty ? "" : "  "
+            if !line.isEmpty, line.count + 1 + word.count > width - indent.count {
+                lines.append(indent + line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+            let room = width - (lines.isEmpty ? 0 : 2)
+            while line.count > room {
+                lines.append((lines.isEmpty ? "" : "  ") + line.prefix(room))
+                line = String(line.dropFirst(room))
+            }
+        }
+        if !line.isEmpty { lines.append((lines.isEmpty ? "" : "  ") + line) }
+        return lines
     }
 }

@@ -8,7 +8,9 @@ import GRDB
 /// gives it: a feed's archive of old posts is still news to a new subscriber.
 /// Runs only after a successful fetch (a failed fetch never prunes). What it
 /// removes leaves a tombstone, kept for twice `max_age`, so an old item still
-/// in the feed is not stored again as new. Alternates of a removed article go with it.
+/// in the feed is not stored again as new. Retention of one source removes only its own copies:
+/// when it removes the first-seen copy of an article other sources also carry, the earliest of
+/// their copies takes its place (their own retention decides when they go).
 enum Retention {
     static func apply(_ db: Database, source: SourceConfig, now: Double) throws {
         let oldest = now - Double(source.maxAge.components.seconds)
@@ -28,12 +30,26 @@ enum Retention {
             arguments: [source.id, oldest, source.id, source.maxItems])
         guard !doomed.isEmpty else { return }
         let bury = try db.cachedStatement(sql: "INSERT OR REPLACE INTO tombstone (source_id, key, removed_at) VALUES (?, ?, ?)")
-        let remove = try db.cachedStatement(
-            sql: "DELETE FROM item WHERE (source_id = ? AND key = ?) OR (duplicate_of_source = ? AND duplicate_of_key = ?)")
+        let remove = try db.cachedStatement(sql: "DELETE FROM item WHERE source_id = ? AND key = ?")
+        let heir = try db.cachedStatement(
+            sql: """
+                SELECT source_id, key FROM item WHERE duplicate_of_source = ? AND duplicate_of_key = ?
+                ORDER BY first_seen, source_id, rowid LIMIT 1
+                """)
+        let crown = try db.cachedStatement(
+            sql: "UPDATE item SET duplicate_of_source = NULL, duplicate_of_key = NULL WHERE source_id = ? AND key = ?")
+        let repoint = try db.cachedStatement(
+            sql:
+                "UPDATE item SET duplicate_of_source = ?, duplicate_of_key = ? WHERE duplicate_of_source = ? AND duplicate_of_key = ?"
+        )
         for row in doomed {
             let key: String = row["key"]
             try bury.execute(arguments: [source.id, key, now])
-            try remove.execute(arguments: [source.id, key, source.id, key])
+            try remove.execute(arguments: [source.id, key])
+            guard let next = try Row.fetchOne(heir, arguments: [source.id, key]) else { continue }
+            let (nextSource, nextKey): (String, String) = (next[0], next[1])
+            try crown.execute(arguments: [nextSource, nextKey])
+            try repoint.execute(arguments: [nextSource, nextKey, source.id, key])
         }
         try db.cachedStatement(sql: "DELETE FROM tombstone WHERE source_id = ? AND removed_at < ?")
             .execute(arguments: [source.id, now - 2 * Double(source.maxAge.components.seconds)])

@@ -140,12 +140,12 @@ public final class SQLiteStore: ArticleStore {
     }
 
     private func rows(of document: FeedDocument, dedupe: DedupeContext, at time: Date) throws -> [PreparedItem] {
-        let keys = ItemKey.keys(for: document.items, normalize: dedupe.normalizeKeys)
+        let identities = ItemKey.identities(for: document.items, normalize: dedupe.normalizeKeys)
         var seenKeys: Set<String> = []
         var rows: [PreparedItem] = []
         rows.reserveCapacity(document.items.count)
-        for (item, key) in zip(document.items, keys) where seenKeys.insert(key).inserted {
-            rows.append(try PreparedItem(item: item, key: key, firstSeen: time))
+        for (item, identity) in zip(document.items, identities) where seenKeys.insert(identity.key).inserted {
+            rows.append(try PreparedItem(item: item, identity: identity, firstSeen: time))
         }
         return rows
     }
@@ -208,14 +208,19 @@ public final class SQLiteStore: ArticleStore {
                 try Bool.fetchOne(
                     db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tombstone WHERE source_id = ?)"),
                     arguments: [source.id]) ?? false
+            try adoptOtherForms(of: rows, source: source.id, in: db)
             var outcome = StoreOutcome(items: document.items.count, new: 0)
             var new: [Dedupe.NewItem] = []
             for row in rows {
                 let item = row.item
-                // Removed by retention once: never new again, for as long as the feed still carries it.
-                if hasTombstones, try Bool.fetchOne(buried, arguments: [source.id, row.key]) == true {
+                // Removed by retention once: never new again, for as long as the feed still carries it
+                // (also under the key's other form when that one names this item's link).
+                if hasTombstones,
+                    let key = try [row.key, row.identity.otherFormHasLink ? row.identity.otherForm : nil].compactMap({ $0 })
+                        .first(where: { try Bool.fetchOne(buried, arguments: [source.id, $0]) == true })
+                {
                     try db.cachedStatement(sql: "UPDATE tombstone SET removed_at = ? WHERE source_id = ? AND key = ?")
-                        .execute(arguments: [seen, source.id, row.key])
+                        .execute(arguments: [seen, source.id, key])
                     continue
                 }
                 try insert.execute(arguments: [
@@ -243,6 +248,38 @@ public final class SQLiteStore: ArticleStore {
             outcome.duplicates = try Dedupe.link(db, source: source.id, items: new, firstSeen: seen, context: dedupe)
             try Retention.apply(db, source: source, now: seen)
             return outcome
+        }
+    }
+
+    /// A feed that starts or stops reusing an id changes its items' keys (``ItemKey/Identity``): the
+    /// copies stored under the other form take the new keys, alternates pointing to them follow,
+    /// and the items are then found as stored. One lookup for the whole document.
+    private func adoptOtherForms(of rows: [PreparedItem], source: String, in db: Database) throws {
+        let others = rows.compactMap(\.identity.otherForm)
+        // A source's first document (an ingest of a new source) has nothing stored to look up.
+        guard !others.isEmpty,
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM item WHERE source_id = ?)"), arguments: [source]) == true
+        else { return }
+        var stored: [String: String?] = [:]
+        let found = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT key, link FROM item WHERE source_id = ? AND key IN (SELECT value FROM json_each(?))"),
+            arguments: [source, JSONLine.array(others)])
+        while let row = try found.next() { stored[row[0]] = row[1] as String? }
+        guard !stored.isEmpty else { return }
+        for row in rows {
+            guard let other = row.identity.otherForm, let link = stored[other] else { continue }
+            // A stored `id:G` is this item only if it has this item's link (another item of the
+            // group may have been the one alone); a stored `id:G <link>` names its link already.
+            if row.identity.otherFormHasLink || link.map(row.identity.linkForm) == row.identity.link {
+                try db.cachedStatement(sql: "UPDATE OR IGNORE item SET key = ? WHERE source_id = ? AND key = ?")
+                    .execute(arguments: [row.identity.key, source, other])
+                guard db.changesCount > 0 else { continue }
+                try db.cachedStatement(
+                    sql: "UPDATE item SET duplicate_of_key = ? WHERE duplicate_of_source = ? AND duplicate_of_key = ?"
+                ).execute(arguments: [row.identity.key, source, other])
+            }
         }
     }
 
@@ -373,15 +410,47 @@ public final class SQLiteStore: ArticleStore {
             let byDate =
                 try sourceIDs.count > Self.manySources
                 && sourceIDs.count * 4 >= Int.fetchOne(db, sql: "SELECT count(*) FROM source") ?? 0
-            let rows = try Row.fetchAll(
+            let selection = JSONLine.array(sourceIDs)
+            let order = "ORDER BY sort_date DESC, first_seen DESC, source_id, key LIMIT ?"
+            let primaries = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
                         SELECT * FROM item WHERE \(byDate ? "+" : "")source_id IN (SELECT value FROM json_each(?))
                             AND duplicate_of_key IS NULL
-                        ORDER BY sort_date DESC, first_seen DESC, source_id, key LIMIT ?
+                        \(order)
                         """),
-                arguments: [JSONLine.array(sourceIDs), limit])
-            var articles = try rows.map(Self.article)
+                arguments: [selection, limit])
+            // An article whose first-seen copy is in a source outside this output (or no longer in
+            // the config) is shown through its earliest copy inside it. Only alternates qualify: for
+            // many sources they are read through their own partial index (all of them, usually a
+            // small share of the items), for a few through the sources' items.
+            let standIns = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM (
+                            SELECT *, row_number() OVER (
+                                PARTITION BY duplicate_of_source, duplicate_of_key ORDER BY first_seen, source_id, key
+                            ) AS earliest
+                            FROM item \(byDate ? "INDEXED BY item_by_primary" : "")
+                            WHERE duplicate_of_key IS NOT NULL AND source_id IN (SELECT value FROM json_each(?1))
+                                AND duplicate_of_source NOT IN (SELECT value FROM json_each(?1)))
+                        WHERE earliest = 1
+                        \(order.replacingOccurrences(of: "?", with: "?2"))
+                        """),
+                arguments: [selection, limit])
+            // Each article with the copy its alternates point to: its own, or for a stand-in its primary's.
+            var shown: [(article: StoredArticle, primary: (source: String, key: String))] = []
+            for row in primaries { shown.append((try Self.article(row), (row["source_id"], row["key"]))) }
+            for row in standIns { shown.append((try Self.article(row), (row["duplicate_of_source"], row["duplicate_of_key"]))) }
+            if !standIns.isEmpty {
+                shown.sort { a, b in
+                    let (x, y) = (a.article, b.article)
+                    if x.sortDate != y.sortDate { return x.sortDate > y.sortDate }
+                    if x.firstSeen != y.firstSeen { return x.firstSeen > y.firstSeen }
+                    return (x.sourceID, x.key) < (y.sourceID, y.key)
+                }
+                shown = Array(shown.prefix(limit))
+            }
             // One copy per article: the alternates (the same article from another source of this
             // output) are listed under it, looked up for the articles shown only.
             let selected = Set(sourceIDs)
@@ -390,14 +459,15 @@ public final class SQLiteStore: ArticleStore {
                     SELECT source_id, key, link FROM item WHERE duplicate_of_source = ? AND duplicate_of_key = ?
                     ORDER BY first_seen, source_id
                     """)
-            for index in articles.indices {
-                articles[index].alternates = try Row.fetchAll(
-                    alternates, arguments: [articles[index].sourceID, articles[index].key]
-                ).compactMap { row in
-                    selected.contains(row[0]) ? StoredArticle.Alternate(sourceID: row[0], key: row[1], link: row[2]) : nil
+            return try shown.map { article, primary in
+                var article = article
+                article.alternates = try Row.fetchAll(alternates, arguments: [primary.source, primary.key]).compactMap { row in
+                    let (source, key): (String, String) = (row[0], row[1])
+                    guard selected.contains(source), source != article.sourceID || key != article.key else { return nil }
+                    return StoredArticle.Alternate(sourceID: source, key: key, link: row[2])
                 }
+                return article
             }
-            return articles
         }
     }
 
@@ -482,7 +552,8 @@ final class BusyTime: @unchecked Sendable {
 /// An item with everything the database needs computed ahead of the transaction.
 private struct PreparedItem: Sendable {
     let item: FeedItem
-    let key: String
+    let identity: ItemKey.Identity
+    var key: String { identity.key }
     let canonical: String?
     let titleKey: String?
     let titleHash: Int64?
@@ -490,9 +561,9 @@ private struct PreparedItem: Sendable {
     let enclosures: String
     let sortDate: Double
 
-    init(item: FeedItem, key: String, firstSeen: Date) throws {
+    init(item: FeedItem, identity: ItemKey.Identity, firstSeen: Date) throws {
         self.item = item
-        self.key = key
+        self.identity = identity
         canonical = item.link.flatMap(CanonicalLink.make)
         titleKey = TitleKey.make(item.title)
         titleHash = titleKey.map(Dedupe.titleHash)

@@ -325,6 +325,40 @@ extension CheckpointTests {
         #expect(outcome.new == 0)
     }
 
+    /// An id reused on items with different links keys them by id and link; when the reuse starts
+    /// or stops, the items already stored keep being the same items, never new ones.
+    @Test func aFeedThatStartsOrStopsReusingAnIDAddsNothing() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        let alpha = FeedItem(id: "g1", link: "https://x.example/a", title: "Alpha")
+        let beta = FeedItem(id: "g1", link: "https://x.example/b", title: "Beta")
+        let gamma = FeedItem(id: "g1", link: "https://x.example/c", title: "Gamma")
+        #expect(try record(store, Self.blog, [alpha, beta], at: t0).new == 2)
+        // The reuse stops: Beta alone is the Beta already stored.
+        #expect(try record(store, Self.blog, [beta], at: t0.addingTimeInterval(60)).new == 0)
+        // It starts again, with a new item: only Gamma is new, and Alpha and Beta are still one each.
+        #expect(try record(store, Self.blog, [gamma, alpha, beta], at: t0.addingTimeInterval(120)).new == 1)
+        #expect(try record(store, Self.blog, [alpha], at: t0.addingTimeInterval(180)).new == 0)
+        let titles = try store.articles(sourceIDs: ["blog"], limit: 10).map { $0.item.title ?? "" }
+        #expect(titles.sorted() == ["Alpha", "Beta", "Gamma"])
+        // A stored `id:g1` with another link is another item of the group: it is not taken over.
+        let other = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        #expect(try record(other, Self.blog, [alpha], at: t0).new == 1)
+        #expect(try record(other, Self.blog, [beta, gamma], at: t0.addingTimeInterval(60)).new == 2)
+        #expect(try other.articles(sourceIDs: ["blog"], limit: 10).count == 3)
+    }
+
+    /// Reuse is judged on the ids as keys hold them: `http://x/1` and `https://x/1` are one id, so two
+    /// items carrying them with different links are two items, not one dropped.
+    @Test func idsThatNormalizeAlikeOnDifferentLinksAreTwoItems() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let items = [
+            FeedItem(id: "http://x.example/p1", link: "https://x.example/one", title: "One"),
+            FeedItem(id: "https://x.example/p1", link: "https://x.example/two", title: "Two"),
+        ]
+        #expect(try record(store, Self.blog, items, at: Date()).new == 2)
+    }
+
     @Test func theSameArticleFromTwoSourcesAppearsOnceWithItsAlternate() throws {
         let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
         let t0 = Date(timeIntervalSince1970: 1_000_000)
@@ -338,6 +372,33 @@ extension CheckpointTests {
         #expect(articles.count == 1)
         #expect(articles[0].sourceID == "blog")
         #expect(articles[0].alternates.map(\.sourceID) == ["planet"])
+    }
+
+    /// An output that does not include the source holding the first-seen copy (a per-tag output,
+    /// or a source since removed from the config) shows the article through its own earliest copy.
+    @Test func anOutputWithoutThePrimarysSourceShowsItsOwnCopy() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        let news = SourceConfig(id: "news", url: URL(string: "https://news.example/feed")!)
+        let post = { (link: String) in
+            FeedItem(id: link, link: link, title: "A post about rivers", published: t0.addingTimeInterval(-3600))
+        }
+        try record(store, Self.blog, [post("https://blog.example/post/")], at: t0)
+        try record(store, Self.planet, [post("https://blog.example/post/?utm_source=planet")], at: t0.addingTimeInterval(60))
+        try record(store, news, [post("https://blog.example/post/?ref=news")], at: t0.addingTimeInterval(120))
+        let other = FeedItem(id: "n2", link: "https://news.example/2", title: "Other news", published: t0)
+        try record(store, news, [post("https://blog.example/post/?ref=news"), other], at: t0.addingTimeInterval(180))
+
+        let everything = try store.articles(sourceIDs: ["blog", "planet", "news"], limit: 10)
+        #expect(everything.map(\.sourceID) == ["news", "blog"])
+        #expect(everything[1].alternates.map(\.sourceID) == ["planet", "news"])
+        // Without the blog: the planet's copy, seen before the news site's, stands in, once.
+        let withoutBlog = try store.articles(sourceIDs: ["planet", "news"], limit: 10)
+        #expect(withoutBlog.map(\.sourceID) == ["news", "planet"])
+        #expect(withoutBlog.map(\.item.title) == ["Other news", "A post about rivers"])
+        #expect(withoutBlog[1].alternates.map(\.sourceID) == ["news"])
+        #expect(try store.articles(sourceIDs: ["news"], limit: 10).map(\.item.title) == ["Other news", "A post about rivers"])
+        #expect(try store.articles(sourceIDs: ["planet", "news"], limit: 1).map(\.sourceID) == ["news"])
     }
 
     @Test func sameTitleWithin48HoursMatchesAndBeyondDoesNot() throws {
@@ -454,6 +515,42 @@ extension CheckpointTests {
         let second = try store.record(source: source(maxItems: 3), document: feed, status: 200, fetchState: FetchState(), at: now)
         #expect(second.new == 0)
         #expect(try store.articles(sourceIDs: ["blog"], limit: 10).count == 3)
+    }
+
+    /// One source's retention removes its own copy only: another source's copy of the article takes
+    /// its place, stays until its own source's limits remove it, and is never new again meanwhile.
+    @Test func removingAFirstSeenCopyLeavesTheOtherSourcesCopies() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let now = Date(timeIntervalSince1970: 1000 * 86_400)
+        let planet = SourceConfig(id: "planet", url: URL(string: "https://planet.example/atom")!)
+        let story = { (link: String, day: Int) in
+            FeedItem(
+                id: link, link: link, title: "Story \(day) about rivers",
+                published: Date(timeIntervalSince1970: Double(day) * 86_400))
+        }
+        let context = DedupeContext(scope: nil, rank: ["blog": 0, "planet": 1])
+        func record(_ source: SourceConfig, _ items: [FeedItem], at time: Date) throws -> StoreOutcome {
+            try store.record(
+                source: source, document: FeedDocument(format: .rss20, items: items), status: 200, fetchState: FetchState(),
+                dedupe: context, at: time)
+        }
+        _ = try record(source(maxItems: 1), [story("https://blog.example/x", 990)], at: now)
+        let copied = try record(planet, [story("https://blog.example/x?utm_source=planet", 990)], at: now.addingTimeInterval(60))
+        #expect(copied.duplicates == 1)
+        // The blog's window moves on: its copy of X goes; the planet's copy is the article now.
+        _ = try record(
+            source(maxItems: 1), [story("https://blog.example/y", 995), story("https://blog.example/x", 990)],
+            at: now.addingTimeInterval(120))
+        let river = try store.articles(sourceIDs: ["blog", "planet"], limit: 10)
+        #expect(river.map(\.sourceID) == ["blog", "planet"])
+        #expect(river.allSatisfy { $0.alternates.isEmpty })
+        // The planet's feed changes and still carries X: nothing of it is new.
+        let later = try record(
+            planet,
+            [story("https://blog.example/z", 996), story("https://blog.example/x?utm_source=planet", 990)],
+            at: now.addingTimeInterval(180))
+        #expect(later.new == 1)
+        #expect(try store.articles(sourceIDs: ["planet"], limit: 10).count == 2)
     }
 
     @Test func removesItemsStoredLongerThanMaxAge() throws {

@@ -13,16 +13,65 @@ public enum ItemKey {
     /// The keys of a document's items. An id the feed reuses on items with
     /// different links cannot tell them apart: those items add their link.
     public static func keys(for items: [FeedItem], normalize: Bool = true) -> [String] {
-        var linksByID: [String: Set<String>] = [:]
-        for item in items {
-            if let id = item.id?.trimmed, !id.isEmpty { linksByID[id, default: []].insert(item.link?.trimmed ?? "") }
+        identities(for: items, normalize: normalize).map(\.key)
+    }
+
+    /// An item's key, and the key the same item had, or will have, when its id's reuse in the feed
+    /// differs: `id:G` alone, `id:G <link>` when the document reuses G. A feed that starts or stops
+    /// reusing an id must not bring its items back as new, so the store looks the other form up.
+    public struct Identity: Sendable, Equatable {
+        public var key: String
+        /// `id:G`, for an item with an id and a link; nil otherwise.
+        var plain: String?
+        /// The item's link as the feed gives it.
+        var rawLink: String?
+        /// Whether ``key`` is the `id:G <link>` form (the document reuses G).
+        var reused = false
+        /// Whether keys are normalized (``ItemKey/normalize(_:)``).
+        var normalized = true
+
+        /// The same item's key in the other form; nil for an item without an id or a link.
+        public var otherForm: String? {
+            guard let plain, let link else { return nil }
+            return reused ? plain : plain + " " + link
         }
-        return items.map { item in
-            let key = make(for: item, normalize: normalize)
-            if let id = item.id?.trimmed, let links = linksByID[id], links.count > 1, let link = item.link?.trimmed {
-                return key + " " + (normalize ? Self.normalize(link) : link)
+
+        /// Whether ``otherForm`` is `id:G <link>`, which names this item's link already.
+        public var otherFormHasLink: Bool { plain != nil && rawLink != nil && !reused }
+
+        /// The item's link as keys hold it: a stored `id:G` is this item only if its link is the same.
+        public var link: String? { rawLink.map(linkForm) }
+
+        /// A link in the form keys hold it.
+        public func linkForm(_ link: String) -> String { normalized ? ItemKey.normalize(link.trimmed) : link.trimmed }
+    }
+
+    public static func identities(for items: [FeedItem], normalize: Bool = true) -> [Identity] {
+        func form(_ text: String) -> String { normalize ? Self.normalize(text) : text }
+        // Reuse is judged on the forms the keys hold: `http://x/1` and `https://x/1` are one id.
+        let ids = items.map { item -> String? in
+            guard let id = item.id?.trimmed, !id.isEmpty else { return nil }
+            return form(id)
+        }
+        var counts: [String: Int] = [:]
+        for id in ids { if let id { counts[id, default: 0] += 1 } }
+        // Links only where an id comes more than once (most feeds: nowhere).
+        var linksByID: [String: Set<String>] = [:]
+        for (id, item) in zip(ids, items) {
+            if let id, counts[id, default: 0] > 1 { linksByID[id, default: []].insert(item.link.map { form($0.trimmed) } ?? "") }
+        }
+        return items.indices.map { index in
+            let item = items[index]
+            guard let id = ids[index] else { return Identity(key: make(for: item, normalize: normalize), normalized: normalize) }
+            var identity = Identity(key: "id:" + id, normalized: normalize)
+            guard let link = item.link else { return identity }
+            identity.plain = identity.key
+            identity.rawLink = link
+            if (linksByID[id]?.count ?? 0) > 1 {
+                identity.reused = true
+                identity.key += " " + identity.linkForm(link)
             }
-            return key
+            return identity
         }
     }
 
