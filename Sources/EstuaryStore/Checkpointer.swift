@@ -52,15 +52,16 @@ final class Checkpointer: @unchecked Sendable {
     init(databasePath: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // Whichever connection closes last leaves the WAL files for read-only readers.
+        configuration.prepareDatabase(SQLiteStore.keepWALFiles)
         shared = Shared(try DatabaseQueue(path: databasePath, configuration: configuration))
         walPath = databasePath + "-wal"
     }
 
-    /// Settings for the writer's connection: no checkpoints of its own, and a WAL that does not
-    /// stay larger than half of ``limit`` after a burst.
+    /// Settings for the writer's connection: no checkpoints of its own (its WAL's size limit is set
+    /// with every connection's, in ``SQLiteStore/keepWALFiles(_:)``).
     static func configureWriter(_ db: Database) throws {
         _ = try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint = 0")
-        _ = try Int.fetchOne(db, sql: "PRAGMA journal_size_limit = \(limit / 2)")
     }
 
     deinit {

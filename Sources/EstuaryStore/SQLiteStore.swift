@@ -1,6 +1,7 @@
 import EstuaryCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The state of sources and items in SQLite, under `state_dir`.
 ///
@@ -127,10 +128,23 @@ public final class SQLiteStore: ArticleStore {
             throw DatabaseError(message: "could not put \(path) in WAL mode")
         }
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        try keepWALFiles(db)
         if let maxBytes {
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
             _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(max(16, maxBytes / pageSize))")
         }
+    }
+
+    /// Leaves the `-wal` and `-shm` files in place when the last connection closes (persistent WAL):
+    /// a read-only process (`estuary status` as another user, with read access to the state) can
+    /// open a WAL database only if those files exist, since it may not create them. With a journal
+    /// size limit, SQLite empties the kept WAL at that close; the limit also cuts a WAL that grew
+    /// in a burst back to half of ``Checkpointer/limit`` whenever it starts over.
+    static func keepWALFiles(_ db: Database) throws {
+        var flag: CInt = 1
+        let code = sqlite3_file_control(db.sqliteConnection, nil, SQLITE_FCNTL_PERSIST_WAL, &flag)
+        guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+        _ = try Int.fetchOne(db, sql: "PRAGMA journal_size_limit = \(Checkpointer.limit / 2)")
     }
 
     /// Everything derived from the items, computed before the transaction: the database is one

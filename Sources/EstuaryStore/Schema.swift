@@ -61,7 +61,7 @@ enum Schema {
             try db.execute(sql: "CREATE INDEX item_by_primary ON item (duplicate_of_source, duplicate_of_key)")
             // Keys become scheme-, www- and trailing-slash-insensitive. Rewrite the stored ones, oldest
             // first; a later item that now collides with an older one was the same item all along.
-            let rows = try Row.fetchAll(db, sql: "SELECT source_id, key FROM item ORDER BY first_seen, rowid")
+            let rows = try Row.fetchAll(db, sql: "SELECT source_id, key, first_seen, rowid FROM item ORDER BY first_seen, rowid")
             for row in rows {
                 let old: String = row["key"]
                 let new = Self.normalizedKey(old)
@@ -69,8 +69,17 @@ enum Schema {
                 let source: String = row["source_id"]
                 try db.execute(
                     sql: "UPDATE OR IGNORE item SET key = ? WHERE source_id = ? AND key = ?", arguments: [new, source, old])
-                if db.changesCount == 0 {
-                    try db.execute(sql: "DELETE FROM item WHERE source_id = ? AND key = ?", arguments: [source, old])
+                guard db.changesCount == 0 else { continue }
+                // A row holds the new key already. Rewritten here before (seen earlier), it stays; stored
+                // in that form to begin with, it may have been seen later: then this older one replaces it.
+                let other = try Row.fetchOne(
+                    db, sql: "SELECT first_seen, rowid FROM item WHERE source_id = ? AND key = ?", arguments: [source, new])
+                let keepOther = other.map { ($0[0] as Double, $0[1] as Int64) < (row["first_seen"], row["rowid"]) } ?? true
+                try db.execute(
+                    sql: "DELETE FROM item WHERE source_id = ? AND key = ?", arguments: [source, keepOther ? old : new])
+                if !keepOther {
+                    try db.execute(
+                        sql: "UPDATE item SET key = ? WHERE source_id = ? AND key = ?", arguments: [new, source, old])
                 }
             }
             // Canonical links and title keys for what is already stored.

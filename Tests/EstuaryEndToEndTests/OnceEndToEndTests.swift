@@ -597,6 +597,24 @@ import Testing
 }
 
 @Suite struct StatusCommandTests {
+    /// `status` opens the state read-only: another user with read access can run it while no
+    /// writer has the database open (the WAL files stay, so it need not create them).
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func anotherUserReadsTheStatusWhileNoWriterRuns() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        // Readable by all, writable by the owner only (umask 022).
+        _ = try ExternalTool.run("/bin/chmod", ["-R", "a+rX,go-w", folder.path])
+        let (status, output) = try ExternalTool.run(
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", EstuaryBinary.url.path, "status", "--config", config.path])
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("photo-journal      ok 200"), "\(text)")
+    }
+
     @Test func statusChangesNothingWhenThereIsNoStateYet() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()

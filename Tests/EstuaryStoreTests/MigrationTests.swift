@@ -24,6 +24,8 @@ import Testing
                 for (key, seen) in [
                     ("id:http://blog.example/1/", 100.0), ("id:https://www.blog.example/1", 200.0),
                     ("link:https://blog.example/2", 150.0), ("hash:abc", 50.0),
+                    // Already in the new form, but seen after its older spelling: the older one stays.
+                    ("id:tag:blog.example,2020:post/3/", 100.0), ("id:tag:blog.example,2020:post/3", 200.0),
                 ] {
                     try db.execute(
                         sql:
@@ -34,9 +36,13 @@ import Testing
         }
         let store = try SQLiteStore(directory: folder.path)
         let articles = try store.articles(sourceIDs: ["blog"], limit: 10)
-        #expect(Set(articles.map(\.key)) == ["id://blog.example/1", "link://blog.example/2", "hash:abc"])
-        // The oldest of the folded pair is kept.
+        #expect(
+            Set(articles.map(\.key)) == [
+                "id://blog.example/1", "link://blog.example/2", "hash:abc", "id:tag:blog.example,2020:post/3",
+            ])
+        // The oldest of each folded pair is kept.
         #expect(articles.first { $0.key == "id://blog.example/1" }?.firstSeen == Date(timeIntervalSince1970: 100))
+        #expect(articles.first { $0.key == "id:tag:blog.example,2020:post/3" }?.firstSeen == Date(timeIntervalSince1970: 100))
         // An item arriving again under either spelling is not new.
         let again = try store.record(
             source: SourceConfig(id: "blog", url: URL(string: "https://blog.example/feed")!),
