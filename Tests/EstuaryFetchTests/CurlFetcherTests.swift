@@ -582,3 +582,60 @@ extension FetchResult {
         while await held.next() != nil {}
     }
 }
+
+/// A source's extra headers go to its own origin only: the engine follows the redirects of a request
+/// that has some (libcurl would send them to every host of the chain).
+@Suite struct RedirectHeaderTests {
+    func fetchOne(_ url: String, headers: [SourceConfig.Header]) async -> FetchResult {
+        var request = FetchRequest(sourceID: "s", url: URL(string: url)!)
+        request.headers = headers
+        let fetcher = CurlFetcher(settings: CurlFetcherTests.local, logger: Logger(label: "test"))
+        for await (_, result) in fetcher.fetch([request]) { return result }
+        fatalError("no result")
+    }
+
+    static let token = [SourceConfig.Header(name: "X-Token", value: "tok-123")]
+
+    @Test func headersFollowARedirectOnTheSameOriginOnly() async throws {
+        let elsewhere = try TestHTTPServer { _ in .init(body: CurlFetcherTests.feed) }
+        let home = try TestHTTPServer { request in
+            switch request.path {
+            case "/away": .init(status: 302, headers: [("Location", "\(elsewhere.baseURL)/feed")])
+            case "/here": .init(status: 301, headers: [("Location", "/moved")])
+            case "/moved": .init(status: 308, headers: [("Location", "/feed")])
+            default: .init(body: CurlFetcherTests.feed)
+            }
+        }
+        let away = try await fetchOne("\(home.baseURL)/away", headers: Self.token).get()
+        #expect(away.body == CurlFetcherTests.feed)
+        #expect(away.effectiveURL.absoluteString == "\(elsewhere.baseURL)/feed")
+        #expect(home.requests.first { $0.path == "/away" }?.headers["x-token"] == "tok-123")
+        #expect(elsewhere.requests.count == 1)
+        #expect(elsewhere.requests.first?.headers["x-token"] == nil)
+
+        let here = try await fetchOne("\(home.baseURL)/here", headers: Self.token).get()
+        #expect(home.requests.filter { $0.path == "/feed" }.allSatisfy { $0.headers["x-token"] == "tok-123" })
+        // The hops the engine followed count as libcurl's do: the leading permanent ones move the source.
+        #expect(here.permanentTarget?.absoluteString == "\(home.baseURL)/feed")
+        #expect(here.effectiveURL.absoluteString == "\(home.baseURL)/feed")
+    }
+
+    @Test func aLoopEndsAfterFiveHopsAndAFileIsNeverReached() async throws {
+        let server = try TestHTTPServer { request in
+            request.path == "/evil"
+                ? .init(status: 302, headers: [("Location", "file:///etc/passwd")])
+                : .init(status: 302, headers: [("Location", request.path + "x")])
+        }
+        guard case .failure(let loop) = await fetchOne("\(server.baseURL)/loop", headers: Self.token) else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(loop.message == "Maximum (5) redirects followed")
+        #expect(server.requests.count == 6)
+        guard case .failure(let file) = await fetchOne("\(server.baseURL)/evil", headers: Self.token) else {
+            Issue.record("a redirect reached file:")
+            return
+        }
+        #expect(file.message.contains("not an http or https URL; refused"))
+    }
+}

@@ -48,7 +48,7 @@ public struct FetchRequest: Sendable, Equatable {
     }
 
     /// Scheme, host and port (the scheme's default when none is written), nil for a URL without a host.
-    static func origin(of url: URL) -> String? {
+    public static func origin(of url: URL) -> String? {
         guard let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased(), !host.isEmpty else { return nil }
         let port = url.port ?? (scheme == "https" ? 443 : scheme == "http" ? 80 : -1)
         return "\(scheme)://\(host):\(port)"

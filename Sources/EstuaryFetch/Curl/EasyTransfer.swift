@@ -11,7 +11,8 @@ final class EasyTransfer {
     let handle: UnsafeMutableRawPointer
     let request: FetchRequest
     let completion: @Sendable (FetchResult) -> Void
-    let started = ContinuousClock.now
+    /// When the request began: this transfer's start, or the first hop's when the engine follows redirects.
+    let started: ContinuousClock.Instant
     /// The host group this transfer counts against (engine thread only).
     var group: String?
 
@@ -28,11 +29,20 @@ final class EasyTransfer {
     /// Set when the address guard refused the connection.
     private(set) var guardRefused = false
 
-    init?(request: FetchRequest, settings: FetchSettings, completion: @escaping @Sendable (FetchResult) -> Void) {
+    /// The redirects followed before this transfer, when the engine follows them (nil: libcurl does).
+    private let chain: RedirectChain?
+
+    init?(
+        request: FetchRequest, settings: FetchSettings, chain: RedirectChain? = nil,
+        completion: @escaping @Sendable (FetchResult) -> Void
+    ) {
         guard let handle = curl_easy_init() else { return nil }
         self.handle = handle
         self.request = request
         self.settings = settings
+        self.chain = chain
+        started = chain?.started ?? .now
+        hops = chain?.hops ?? []
         self.completion = completion
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
@@ -58,13 +68,18 @@ final class EasyTransfer {
         // file: only where the operator wrote a file URL; a redirect can never reach one.
         check(estuary_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, isFile ? "file" : "http,https"), "protocols")
         check(estuary_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), "redirect protocols")
-        check(estuary_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1), "follow redirects")
+        // libcurl sends a request's extra headers to every host a redirect leads to: for a request
+        // with some, the engine follows redirects itself (``nextHop(code:)``) and drops them off
+        // the source's origin.
+        check(estuary_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, followsRedirects ? 0 : 1), "follow redirects")
         check(estuary_easy_setopt_long(handle, CURLOPT_MAXREDIRS, settings.maxRedirects), "redirect limit")
         // In milliseconds, at least 1: "500ms" must not become 0, which libcurl reads as no limit.
         check(
             estuary_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Curl.milliseconds(settings.connectTimeout))),
             "connect timeout")
-        check(estuary_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Curl.milliseconds(settings.totalTimeout))), "timeout")
+        // A chain's hops share one time budget.
+        let remaining = settings.totalTimeout - (ContinuousClock.now - started)
+        check(estuary_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Curl.milliseconds(remaining))), "timeout")
         check(estuary_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedBytesPerSecond), "low speed limit")
         check(estuary_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedSeconds), "low speed time")
         check(estuary_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
@@ -148,9 +163,50 @@ final class EasyTransfer {
                 cacheLifetime: lifetime))
     }
 
+    /// Whether the engine, not libcurl, follows this request's redirects.
+    var followsRedirects: Bool { !request.headers.isEmpty }
+
+    /// What follows a response when the engine follows redirects: the next hop's request, or the
+    /// failure that ends the chain; nil when this response is the answer.
+    enum NextHop {
+        case follow(FetchRequest, RedirectChain)
+        case stop(FetchFailure)
+    }
+
+    func nextHop(code: CURLcode) -> NextHop? {
+        guard followsRedirects, code == CURLE_OK, let hop = hops.last, [301, 302, 303, 307, 308].contains(hop.status),
+            let location = hop.location, !location.isEmpty
+        else { return nil }
+        let elapsed = ContinuousClock.now - started
+        let origin = chain?.origin ?? request
+        guard let target = URL(string: location, relativeTo: request.url)?.absoluteURL,
+            let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https"
+        else {
+            return .stop(
+                FetchFailure(
+                    status: hop.status, stage: "http", message: "a redirect to \(location), not an http or https URL; refused",
+                    elapsed: elapsed))
+        }
+        guard hops.count <= settings.maxRedirects else {
+            return .stop(
+                FetchFailure(
+                    status: hop.status, stage: "http", message: "Maximum (\(settings.maxRedirects)) redirects followed",
+                    elapsed: elapsed))
+        }
+        // As libcurl does with credentials: the source's headers and password go to its own origin only.
+        var next = FetchRequest(sourceID: request.sourceID, url: target, validators: request.validators)
+        next.verifyTLS = origin.verifyTLS
+        if FetchRequest.origin(of: target) == FetchRequest.origin(of: origin.url) {
+            next.headers = origin.headers
+            next.username = origin.username
+            next.password = origin.password
+        }
+        return .follow(next, RedirectChain(origin: origin, hops: hops, started: started))
+    }
+
     /// Where the chain's leading permanent redirects (301, 308) point, nil when it does not start with one.
     private func permanentTarget() -> URL? {
-        var url = request.url
+        var url = chain?.origin.url ?? request.url
         var moved = false
         for hop in hops.dropLast() {
             guard hop.status == 301 || hop.status == 308, let location = hop.location,
@@ -267,6 +323,14 @@ final class EasyTransfer {
         }
         return bytes
     }
+}
+
+/// The redirects of one request followed so far by the engine: the request as the source made it,
+/// every response of the chain (status and Location), and when its first hop began.
+struct RedirectChain: Sendable {
+    let origin: FetchRequest
+    let hops: [(status: Int, location: String?)]
+    let started: ContinuousClock.Instant
 }
 
 /// Sizes in the units people configure them in.

@@ -89,6 +89,8 @@ final class MultiEngine: @unchecked Sendable {
         let batch: Batch
         /// Goes ahead of the jobs waiting for its host group.
         var urgent = false
+        /// The redirects already followed, when the engine follows them itself (``RedirectChain``).
+        var chain: RedirectChain? = nil
         let completion: @Sendable (FetchResult) -> Void
     }
 
@@ -277,7 +279,9 @@ final class MultiEngine: @unchecked Sendable {
             job.completion(.failure(FetchFailure(stage: "read", message: refusal)))
             return
         }
-        guard let transfer = EasyTransfer(request: job.request, settings: settings, completion: job.completion) else {
+        guard
+            let transfer = EasyTransfer(request: job.request, settings: settings, chain: job.chain, completion: job.completion)
+        else {
             job.completion(.failure(FetchFailure(stage: "http", message: "libcurl could not create a transfer (out of memory?)")))
             return
         }
@@ -325,7 +329,7 @@ final class MultiEngine: @unchecked Sendable {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
                 let transfer = active.removeValue(forKey: handle)
             else { continue }
-            batches[handle] = nil
+            let batch = batches.removeValue(forKey: handle)
             let code = message.pointee.data.result
             curl_multi_remove_handle(multi, handle)
             let result = transfer.result(code: code)
@@ -346,7 +350,17 @@ final class MultiEngine: @unchecked Sendable {
                     pausedUntil[group] = max(pausedUntil[group] ?? now, now + pause)
                 }
             }
-            transfer.completion(result)
+            switch transfer.nextHop(code: code) {
+            case .follow(let request, let chain)?:
+                // The next hop waits for its own host's turn, ahead of that host's other jobs.
+                if let batch {
+                    enqueue(Job(request: request, batch: batch, urgent: true, chain: chain, completion: transfer.completion))
+                }
+            case .stop(let failure)?:
+                transfer.completion(.failure(failure))
+            case nil:
+                transfer.completion(result)
+            }
             finished += 1
         }
         return finished
