@@ -47,6 +47,59 @@ import Testing
         #expect(try String(contentsOfFile: again[0], encoding: .utf8) == atom)
     }
 
+    /// A feed's links reach hrefs in every output: only web addresses and relative references pass.
+    @Test func linksThatAreNotWebAddressesAreDroppedFromEveryOutput() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let hostile = [
+            "javascript:alert(document.cookie)", " JaVa\tScRiPt:alert(1)", "data:text/html,<script>x</script>",
+            "file:///etc/passwd", "vbscript:msgbox",
+        ]
+        var articles = hostile.enumerated().map { index, link in
+            StoredArticle(
+                sourceID: "blog", key: "id:\(index)", item: FeedItem(id: "\(index)", link: link, title: "Item \(index)"),
+                firstSeen: Date(timeIntervalSince1970: 1_700_000_000))
+        }
+        articles[0].item.enclosures = [Enclosure(url: "javascript:void(0)", type: "audio/mpeg")]
+        articles[1].alternates = [.init(sourceID: "planet", key: "k", link: "javascript:alert(2)")]
+        articles.append(
+            StoredArticle(
+                sourceID: "blog", key: "id:ok", item: FeedItem(id: "ok", link: "/relative/post", title: "Relative"),
+                firstSeen: Date(timeIntervalSince1970: 1_700_000_000)))
+        let files = try OutputWriter().write(
+            output: OutputConfig(name: "river", formats: [.atom, .rss, .jsonfeed, .html, .json], maxItems: 10),
+            articles: articles, sources: [Self.source],
+            statuses: [SourceStatus(id: "blog", url: "https://blog.example/feed", feedLink: "javascript:alert(3)")],
+            directory: folder.path, generated: Date(timeIntervalSince1970: 1_700_000_200))
+        for file in files {
+            let text = try String(contentsOfFile: file, encoding: .utf8).lowercased()
+            for scheme in ["javascript:", "script:", "data:", "file:", "vbscript:"] {
+                #expect(!text.contains(scheme), "\(file) has \(scheme)")
+            }
+            #expect(text.contains("/relative/post"), "\(file)")
+        }
+    }
+
+    /// Item ids in a merged feed come from two sources: "1" from one and "1" from another are two items.
+    @Test func itemIDsOfTwoSourcesNeverCollide() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let articles = ["blog", "planet"].map { source in
+            StoredArticle(
+                sourceID: source, key: "id:1", item: FeedItem(id: "1", title: "One from \(source)"),
+                firstSeen: Date(timeIntervalSince1970: 1_700_000_000))
+        }
+        let files = try OutputWriter().write(
+            output: OutputConfig(name: "river", formats: [.rss, .jsonfeed], maxItems: 10), articles: articles,
+            sources: [Self.source, SourceConfig(id: "planet", url: URL(string: "https://planet.example/atom")!)],
+            statuses: [], directory: folder.path, generated: Date(timeIntervalSince1970: 1_700_000_200))
+        let rss = try String(contentsOfFile: files[0], encoding: .utf8)
+        let guids = rss.components(separatedBy: "<guid isPermaLink=\"false\">").dropFirst().map { $0.prefix(45) }
+        #expect(guids.count == 2 && Set(guids).count == 2, "\(rss)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[1]))) as? [String: Any])
+        let ids = (json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+        #expect(ids.count == 2 && Set(ids).count == 2 && ids.allSatisfy { $0.hasPrefix("urn:uuid:") })
+    }
+
     @Test func writesTheJSONIndexWithEveryKeyPresent() throws {
         let folder = try Fixtures.temporaryFolder()
         let files = try write(formats: [.json], into: folder)

@@ -189,6 +189,12 @@ public struct OutputConfig: Sendable, Equatable {
     /// Only items whose date is at most this old.
     public var maxAge: Duration?
 
+    /// The most items an output may list: a file any reader can still load.
+    public static let maxItemsLimit = 100_000
+
+    /// Whether the include, exclude or age filters are set.
+    public var filters: Bool { include != nil || exclude != nil || maxAge != nil }
+
     /// Whether `article` belongs in this output by the include, exclude and age filters.
     public func admits(_ article: StoredArticle, now: Date) -> Bool {
         if let maxAge, article.sortDate < now.addingTimeInterval(-Double(maxAge.components.seconds)) { return false }

@@ -389,7 +389,10 @@ struct Reader {
         }
         var maxItems = OutputConfig.defaultMaxItems
         if let value = try t.int("max_items") {
-            guard value > 0 else { throw t.error(key: "max_items", "max_items must be a positive number, not \(value)") }
+            guard (1...OutputConfig.maxItemsLimit).contains(value) else {
+                throw t.error(
+                    key: "max_items", "max_items must be between 1 and \(OutputConfig.maxItemsLimit), not \(value)")
+            }
             maxItems = value
         }
         var output = OutputConfig(name: name, formats: formats, maxItems: maxItems, title: try t.string("title"))

@@ -339,11 +339,18 @@ public struct Cycle: Sendable {
             let sources = output.selectedSources(from: config.sources)
             let time = now()
             var articles = try store.articles(sourceIDs: sources.map(\.id), limit: output.maxItems)
-            if output.include != nil || output.exclude != nil || output.maxAge != nil {
-                // Filters drop items after the query: ask for more, keep the newest that pass.
-                articles = try store.articles(sourceIDs: sources.map(\.id), limit: output.maxItems * 10)
-                    .filter { output.admits($0, now: time) }
-                articles = Array(articles.prefix(output.maxItems))
+            // Filters drop items after the query: read more, newest first, until enough pass or
+            // every stored item was seen.
+            var read = output.maxItems
+            while output.filters {
+                let passing = articles.filter { output.admits($0, now: time) }
+                guard passing.count < output.maxItems, articles.count == read else {
+                    articles = Array(passing.prefix(output.maxItems))
+                    break
+                }
+                let (more, overflow) = read.multipliedReportingOverflow(by: 4)
+                read = overflow ? Int.max : more
+                articles = try store.articles(sourceIDs: sources.map(\.id), limit: read)
             }
             let statuses = try store.statuses(of: sources)
             // The time of the state the files show, not of the write: the same state gives the same bytes.

@@ -28,7 +28,7 @@ struct AtomWriter {
         let status = statuses[article.sourceID]
         let sourceTitle = source?.title ?? status?.feedTitle ?? article.sourceID
         var x = "  <entry>\n"
-        x += "    <id>\(XMLText.escape(entryID(article)))</id>\n"
+        x += "    <id>\(XMLText.escape(StableID.item(article)))</id>\n"
         x += "    <title type=\"text\">\(XMLText.escape(item.title ?? ""))</title>\n"
         if let link = item.link { x += "    <link rel=\"alternate\" href=\"\(XMLText.escape(link))\"/>\n" }
         if let published = item.published { x += "    <published>\(CivilTime.rfc3339(published))</published>\n" }
@@ -59,11 +59,6 @@ struct AtomWriter {
         return x
     }
 
-    /// The item's own id when it is an absolute IRI, else a stable URN derived from source and key.
-    private func entryID(_ article: StoredArticle) -> String {
-        if let id = article.item.id, StableID.isAbsoluteIRI(id) { return id }
-        return StableID.urn("estuary-item", article.sourceID + "\u{0}" + article.key)
-    }
 }
 
 extension StoredArticle {
@@ -73,6 +68,14 @@ extension StoredArticle {
 
 /// Identifiers that stay the same from run to run.
 enum StableID {
+    /// An item's id in a merged output (Atom id, RSS guid, JSON Feed id): its own when it is an
+    /// absolute IRI, else a URN of its source and key. Ids such as "1" are unique within their
+    /// feed only, and two sources' items with one id would be one item to a reader.
+    static func item(_ article: StoredArticle) -> String {
+        if let id = article.item.id, isAbsoluteIRI(id) { return id }
+        return urn("estuary-item", article.sourceID + "\u{0}" + article.key)
+    }
+
     /// A `urn:uuid:` built from a stable hash of a namespace and a name.
     static func urn(_ namespace: String, _ name: String) -> String {
         let a = ContentHash.hex(of: namespace + "\u{0}" + name)

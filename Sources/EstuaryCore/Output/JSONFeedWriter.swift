@@ -87,7 +87,7 @@ struct JSONFeedWriter {
         let item = article.item
         let source = sources[article.sourceID]
         return Item(
-            id: item.id ?? item.link ?? StableID.urn("estuary-item", article.sourceID + "\u{0}" + article.key),
+            id: StableID.item(article),
             url: item.link, title: item.title,
             // JSON Feed needs content_html or content_text; a summary-only item carries its summary.
             contentHTML: item.content ?? item.summary ?? "",

@@ -18,6 +18,8 @@ public struct OutputWriter: Sendable {
         directory: String, generated: Date
     ) throws -> [String] {
         try AtomicFile.ensureFolder(directory)
+        let articles = articles.map(WebLink.safe)
+        let statuses = statuses.map(WebLink.safe)
         let statusByID = Dictionary(statuses.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let sourceByID = Dictionary(sources.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var written: [String] = []

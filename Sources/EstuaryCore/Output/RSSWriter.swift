@@ -33,7 +33,7 @@ struct RSSWriter {
         if let title = item.title { x += "    <title>\(XMLText.escape(title))</title>\n" }
         if let link = item.link { x += "    <link>\(XMLText.escape(link))</link>\n" }
         // A guid is a permalink only when it is the item's web address.
-        let guid = item.id ?? item.link ?? StableID.urn("estuary-item", article.sourceID + "\u{0}" + article.key)
+        let guid = StableID.item(article)
         let permaLink = guid == item.link && (guid.hasPrefix("http://") || guid.hasPrefix("https://"))
         x += "    <guid isPermaLink=\"\(permaLink)\">\(XMLText.escape(guid))</guid>\n"
         x += "    <pubDate>\(CivilTime.rfc822(item.published ?? item.updated ?? article.firstSeen))</pubDate>\n"
