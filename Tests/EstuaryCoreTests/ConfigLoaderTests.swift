@@ -259,7 +259,60 @@ import Testing
             state_dir = "/tmp"
             """, #"estuary.toml: no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)"#
         ),
+        (
+            """
+            [[source]]
+            id = "m"
+            url = "https://a.example/feed"
+
+            [[output]]
+            name = "typo"
+            sources = ["mm"]
+            """, #"estuary.toml:7: [[output]] "typo": sources names "mm", which no [[source]] has (check the id's spelling)"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+
+            [[output]]
+            name = "river"
+            formats = ["jsonfeed"]
+
+            [[output]]
+            name = "river.feed"
+            formats = ["json"]
+            """,
+            #"estuary.toml:10: [[output]] "river.feed": this output would write river.feed.json, which output "river" writes too: rename one of them"#
+        ),
     ]
+
+    @Test func aTemplateThatDoesNotParseIsAConfigError() throws {
+        let folder = try Fixtures.temporaryFolder()
+        try "<h1>{{#days}}{{day}}{{/items}}</h1>".write(
+            to: folder.appendingPathComponent("page.mustache"), atomically: true, encoding: .utf8)
+        do {
+            _ = try ConfigLoader().parse(
+                text: """
+                    [[source]]
+                    id = "a"
+                    url = "https://a.example/feed"
+
+                    [[output]]
+                    name = "river"
+                    formats = ["html"]
+                    template = "page.mustache"
+                    """, file: "estuary.toml", folder: folder)
+            Issue.record("a broken template was accepted")
+        } catch {
+            #expect(
+                error.description.hasPrefix(
+                    "estuary.toml:8: [[output]] \"river\": the template \(folder.path)/page.mustache does not parse at line 1, column"
+                ),
+                "\(error.description)")
+        }
+    }
 
     @Test(arguments: errorCases)
     func errorsNameTheFileLineSectionAndKey(text: String, expected: String) {

@@ -79,6 +79,22 @@ import Testing
         }
     }
 
+    /// Plain-text excerpts keep words apart where paragraphs and line breaks were.
+    @Test func excerptsKeepWordsApartAcrossBlocks() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let article = StoredArticle(
+            sourceID: "blog", key: "id:1",
+            item: FeedItem(id: "1", title: "T", summary: "<p>First paragraph.</p><p>Second<br>line &amp; <b>bold</b></p>"),
+            firstSeen: Date(timeIntervalSince1970: 1_700_000_000))
+        let files = try OutputWriter().write(
+            output: OutputConfig(name: "river", formats: [.jsonfeed], maxItems: 10), articles: [article],
+            sources: [Self.source], statuses: [], directory: folder.path, generated: Date(timeIntervalSince1970: 1_700_000_200))
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any])
+        let summary = (json["items"] as? [[String: Any]])?.first?["summary"] as? String
+        #expect(summary == "First paragraph. Second line & bold")
+    }
+
     /// Item ids in a merged feed come from two sources: "1" from one and "1" from another are two items.
     @Test func itemIDsOfTwoSourcesNeverCollide() throws {
         let folder = try Fixtures.temporaryFolder()

@@ -1,4 +1,5 @@
 import Foundation
+import Mustache
 import TOMLKit
 
 /// Reads and validates `estuary.toml`.
@@ -47,6 +48,7 @@ public struct ConfigLoader {
             throw ConfigError(
                 file: file, message: "no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)")
         }
+        try reader.checkOutputs(config)
         return config
     }
 
@@ -417,12 +419,47 @@ struct Reader {
         }
         if let template = try t.string("template") {
             let path = resolve(path: template)
-            guard FileManager.default.isReadableFile(atPath: path) else {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw t.error(key: "template", "cannot read the template \(path)")
+            }
+            // Checked here, so `estuary check` and a reload refuse it, not the next output write.
+            do {
+                _ = try MustacheTemplate(string: text)
+            } catch let problem as MustacheTemplate.ParserError {
+                throw t.error(
+                    key: "template",
+                    "the template \(path) does not parse at line \(problem.context.lineNumber), column "
+                        + "\(problem.context.columnNumber): \(problem.error)")
+            } catch {
+                throw t.error(key: "template", "the template \(path) does not parse: \(error)")
             }
             output.template = path
         }
         return output
+    }
+
+    /// What only the whole config shows: an output naming a source no [[source]] has (drop-ins
+    /// included: a typo would leave the output empty), two outputs writing the same file.
+    func checkOutputs(_ config: Config) throws(ConfigError) {
+        let ids = Set(config.sources.map(\.id))
+        var files: [String: String] = [:]
+        for (index, output) in config.outputs.enumerated() {
+            let section = "[[output]] \"\(output.name)\""
+            if let unknown = output.sources?.first(where: { !ids.contains($0) }) {
+                throw error(
+                    "sources names \"\(unknown)\", which no [[source]] has (check the id's spelling)", header: "output",
+                    index: index, key: "sources", section: section)
+            }
+            for format in output.formats {
+                let file = "\(output.name).\(format.fileExtension)"
+                if let other = files[file] {
+                    throw error(
+                        "this output would write \(file), which output \"\(other)\" writes too: rename one of them",
+                        header: "output", index: index, key: "name", section: section)
+                }
+                files[file] = output.name
+            }
+        }
     }
 
     /// Absolute paths stay; relative ones are taken from the config file's folder.

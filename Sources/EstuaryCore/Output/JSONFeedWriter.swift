@@ -108,15 +108,37 @@ struct JSONFeedWriter {
 
 /// Tags dropped and the common entities decoded: JSON Feed's `summary` is plain text.
 enum HTMLPlain {
+    /// Elements that separate words: their tags become a space, so `<p>One.</p><p>Two</p>` reads "One. Two".
+    static let breaking: Set<String> = [
+        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure", "footer",
+        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table", "td", "th", "tr",
+        "ul",
+    ]
+
+    /// `html` as plain text: tags removed (those of block elements and `<br>` leave a space), the
+    /// five escapes decoded, runs of white space made one space.
     static func text(_ html: String) -> String {
         var out = ""
-        var inTag = false
+        var tag: String? = nil
         for ch in html {
-            if ch == "<" { inTag = true } else if ch == ">" && inTag { inTag = false } else if !inTag { out.append(ch) }
+            if var open = tag {
+                if ch == ">" {
+                    let name = open.drop { $0 == "/" }.prefix { $0.isLetter || $0.isNumber }.lowercased()
+                    if breaking.contains(name) { out.append(" ") }
+                    tag = nil
+                } else if open.count < 16 {
+                    open.append(ch)
+                    tag = open
+                }
+            } else if ch == "<" {
+                tag = ""
+            } else {
+                out.append(ch)
+            }
         }
         for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
             out = out.replacingOccurrences(of: entity, with: character)
         }
-        return out.trimmed
+        return out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 }
