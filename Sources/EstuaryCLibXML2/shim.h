@@ -22,6 +22,15 @@ static inline void estuary_xml_free(void *_Nullable p) { xmlFree(p); }
 /// Returns whether the parser saw the document as well-formed so far.
 static inline int estuary_xml_well_formed(xmlParserCtxtPtr _Nonnull ctxt) { return ctxt->wellFormed; }
 
+/// After a recovered error, makes the context well-formed again; returns whether it was not.
+/// libxml2 2.9 stops delivering XML's own entity references (`&amp;`, `&lt;`, ...) in text once
+/// `wellFormed` is 0, even in recovery mode: every escaped tag after the first error would vanish.
+static inline int estuary_xml_clear_recovered(xmlParserCtxtPtr _Nonnull ctxt) {
+    if (ctxt->wellFormed) return 0;
+    ctxt->wellFormed = 1;
+    return 1;
+}
+
 /// Returns the libxml2 error code of the first fatal error, 0 if none.
 static inline int estuary_xml_err_no(xmlParserCtxtPtr _Nonnull ctxt) { return ctxt->errNo; }
 

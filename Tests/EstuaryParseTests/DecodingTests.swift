@@ -109,6 +109,22 @@ import Testing
         #expect(!doc.wellFormed)
     }
 
+    /// libxml2 2.9 stops delivering `&amp;`, `&lt;` and the rest once it has recovered from an
+    /// error: the references after one (an invalid character, a stray unclosed tag) still count.
+    @Test func xmlsOwnReferencesSurviveARecoveredError() throws {
+        let xml =
+            "<rss version=\"2.0\"><channel><item><title>one &#x1;</title></item>"
+            + "<item><title>AT&amp;T &lt;3</title><description>Q&amp;A: 5 &amp;lt; 6 &lt;p&gt;para&lt;/p&gt;</description></item>"
+            + "<item><title>c</title><description>&lt;b&gt;bold&lt;/b&gt; &quot;q&quot; &apos;s</description></item>"
+            + "</channel></rss>"
+        let doc = try parse(Array(xml.utf8))
+        #expect(doc.items.count == 3)
+        #expect(doc.items.map(\.title) == ["one", "AT&T <3", "c"])
+        #expect(doc.items[1].summary == "Q&amp;A: 5 &lt; 6 <p>para</p>")
+        #expect(doc.items[2].summary == "<b>bold</b> \"q\" 's")
+        #expect(!doc.wellFormed)
+    }
+
     @Test func junkBeforeTheDocumentAndAfterTheRootIsTolerated() throws {
         let xml =
             "garbage\n<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><title>t</title></item></channel></rss>trailing junk"

@@ -51,6 +51,7 @@ final class PushParser {
         self.context = context
         self.box = box
         box.takeUnretainedValue().parser = self
+        box.takeUnretainedValue().context = context
     }
 
     deinit {
@@ -70,7 +71,7 @@ final class PushParser {
     func stop() { estuary_xml_stop(context) }
 
     /// False when libxml2 had to recover from errors.
-    var wellFormed: Bool { estuary_xml_well_formed(context) != 0 }
+    var wellFormed: Bool { estuary_xml_well_formed(context) != 0 && !box.takeUnretainedValue().recovered }
 
     /// The first error libxml2 reported: its message and line.
     var lastError: (message: String, line: Int)? {
@@ -85,7 +86,12 @@ final class PushParser {
     /// The parser holds the box (+1) for as long as `xmlParseChunk` runs, and libxml2 makes no
     /// callback after it returns or once the context is freed.
     private static func withBox(_ ctx: UnsafeMutableRawPointer, _ body: (ReceiverBox) -> Void) {
-        Unmanaged<ReceiverBox>.fromOpaque(ctx)._withUnsafeGuaranteedRef(body)
+        Unmanaged<ReceiverBox>.fromOpaque(ctx)._withUnsafeGuaranteedRef { box in
+            // Every event after a recovered error clears it (``estuary_xml_clear_recovered``), so
+            // the references that follow still arrive; the box remembers the document was not well-formed.
+            if let context = box.context, estuary_xml_clear_recovered(context) != 0 { box.recovered = true }
+            body(box)
+        }
     }
 
     private static let onStart: startElementNsSAX2Func = { ctx, localname, _, uri, _, _, count, _, attributes in
@@ -129,6 +135,10 @@ final class PushParser {
 /// owns this box) so a receiver can stop it, and, in ``TypedReceiverBox``, the receiver.
 private class ReceiverBox {
     weak var parser: PushParser?
+    /// The parser's context (owned by the parser, which owns this box).
+    var context: xmlParserCtxtPtr?
+    /// libxml2 recovered from an error at some point (its own flag is cleared after each).
+    var recovered = false
 
     // The events, passed on to the receiver by the subclass.
     func startElement(namespace: String?, name: String, attributes: [XMLAttribute], parser: PushParser) {}
