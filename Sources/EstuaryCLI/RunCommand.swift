@@ -92,10 +92,15 @@ struct RunCommand: AsyncParsableCommand {
             .init(
                 service: ReloadService {
                     systemd.notify("RELOADING=1")
+                    let count = { scheduler.config.sources.count }
                     if let reloaded = reload(store: store, current: scheduler.config, logger: logger) {
                         scheduler.reload(config: reloaded.0, cycle: reloaded.1)
+                        systemd.notify("READY=1\nSTATUS=\(count()) sources, config reloaded")
+                    } else {
+                        // `systemctl status` shows it; the journal has the reason.
+                        systemd.notify(
+                            "READY=1\nSTATUS=\(count()) sources, reload rejected: the running config stays (see the log)")
                     }
-                    systemd.notify("READY=1\nSTATUS=\(scheduler.config.sources.count) sources, config reloaded")
                 }),
         ]
         var group = ServiceGroupConfiguration(

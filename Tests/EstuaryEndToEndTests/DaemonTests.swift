@@ -107,7 +107,7 @@ import Testing
         kill(process.processIdentifier, SIGHUP)
         let rejected = notify.wait(for: "READY=1", timeout: 10)
         #expect(rejected.contains { $0.contains("RELOADING=1") }, "\(rejected)")
-        #expect(rejected.contains { $0.contains("STATUS=2 sources, config reloaded") }, "\(rejected)")
+        #expect(rejected.contains { $0.contains("STATUS=2 sources, reload rejected: the running config stays") }, "\(rejected)")
 
         // One source removed: applied.
         let planet = try #require(original.range(of: "[[source]]\nid = \"planet\""))

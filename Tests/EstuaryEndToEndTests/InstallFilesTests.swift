@@ -26,7 +26,13 @@ import Testing
         #expect(unit["Type"] == ["notify"])
         #expect(unit["NotifyAccess"] == ["main"])
         #expect(unit["WatchdogSec"]?.count == 1)
-        #expect(unit["ExecReload"] == ["/bin/kill -HUP $MAINPID"])
+        // Only the main process's status counts for RestartPreventExitStatus: no ExecStartPre to loop on.
+        #expect(unit["ExecStartPre"] == nil)
+        // A reload of an invalid config fails (the check runs first); the running config stays.
+        #expect(
+            unit["ExecReload"] == [
+                "/usr/local/bin/estuary check --config /etc/estuary/estuary.toml", "/bin/kill -HUP $MAINPID",
+            ])
     }
 
     static let systemdAnalyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first {

@@ -196,8 +196,13 @@ public struct Cycle: Sendable {
         func fail(_ stage: String, status: Int?, _ message: String, next: FetchState) async -> SourceReport {
             let write = StoreWrite.failure(
                 source: source, stage: stage, status: status, message: message, fetchState: next, at: now())
-            if case .failure(let error) = await save(write) {
-                log.error("could not record the failure in the state", metadata: ["error": "\(error)"])
+            // One line per source: a failure that cannot be recorded either is a store failure.
+            if case .failure(let error) = await save(write), stage != "store" {
+                return finish(
+                    .failed(
+                        stage: "store", status: status,
+                        message: "\(message) (\(stage)); could not save this to the state database either: \(error)",
+                        next: next))
             }
             return finish(.failed(stage: stage, status: status, message: message, next: next))
         }

@@ -18,6 +18,8 @@ public struct CycleReport: Sendable {
 
     public var exitStatus: Int32 {
         if stateError != nil || outputs.contains(where: { $0.error != nil }) { return ExitStatus.outputFailed }
+        // The state could not be written (a full disk): the machine's problem, not a feed's.
+        if sources.contains(where: \.failedToStore) { return ExitStatus.outputFailed }
         if sources.contains(where: \.failed) { return ExitStatus.someSourcesFailed }
         return ExitStatus.success
     }
@@ -67,6 +69,12 @@ public struct SourceReport: Sendable, CustomStringConvertible {
 
     public var failed: Bool {
         if case .failed = outcome { return true }
+        return false
+    }
+
+    /// Failed because the state could not be written.
+    public var failedToStore: Bool {
+        if case .failed(let stage, _, _, _) = outcome { return stage == "store" }
         return false
     }
 
