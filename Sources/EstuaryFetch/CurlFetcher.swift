@@ -52,6 +52,8 @@ public final class CurlFetcher: FeedFetching {
         return body.body.count + 1024
     }
 
+    public func stopStarting() { engine.stopStarting() }
+
     /// The libcurl version in use.
     public static var libcurlVersion: String { Curl.version }
 }

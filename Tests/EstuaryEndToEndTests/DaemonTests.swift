@@ -71,6 +71,36 @@ import Testing
         #expect(process.terminationReason == .exit)
     }
 
+    /// "No new fetch starts" on SIGTERM: sources still waiting for their host's turn are not fetched.
+    @Test func aStopStartsNoFetchThatWasStillWaiting() throws {
+        let feed = Array(try Fixtures.demoFeed("wordpress-rss2.xml"))
+        let slow = try TestHTTPServer { _ in
+            Thread.sleep(forTimeInterval: 1.5)
+            return .init(headers: [("Content-Type", "application/rss+xml")], body: feed)
+        }
+        let sources = (1...6).map { "[[source]]\nid = \"slow\($0)\"\nurl = \"\(slow.baseURL)/feed\($0)\"\n" }
+        let config = try Fixtures.config(
+            """
+            [fetch]
+            allow_private_addresses = true
+            per_host = 1
+            host_spacing = "0s"
+
+            \(sources.joined(separator: "\n"))
+            """, estuary: "stop_timeout = \"30s\"\ncold_start_spread = \"0s\""
+        ).file
+        let process = try EstuaryBinary.start(["run", "--config", config.path])
+        #expect(EstuaryBinary.wait(upTo: 10) { slow.requests.count == 1 })
+        kill(process.processIdentifier, SIGTERM)
+        let stopped = Date()
+        process.waitUntilExit()
+        // The transfer under way finishes (1.5 s); the five waiting never start.
+        Thread.sleep(forTimeInterval: 2)
+        #expect(slow.requests.count == 1, "\(slow.requests.map(\.path))")
+        #expect(Date().timeIntervalSince(stopped) < 20, "the stop waited for stop_timeout")
+        #expect(process.terminationStatus == 0)
+    }
+
     /// With the shipped WatchdogSec=5min the watchdog waits 150 s between messages: a stop must not wait for it.
     @Test func aLongWatchdogIntervalDoesNotDelayTheStop() throws {
         let server = try OnceEndToEndTests.makeServer()

@@ -34,11 +34,12 @@ public enum Fixtures {
         return url
     }
 
-    /// `estuary.toml` in a fresh folder: state in `state/`, outputs in `public/`, then `body`.
-    public static func config(_ body: String) throws -> (folder: URL, file: URL) {
+    /// `estuary.toml` in a fresh folder: state in `state/`, outputs in `public/` (and `estuary`'s
+    /// other lines of the [estuary] table), then `body`.
+    public static func config(_ body: String, estuary: String = "") throws -> (folder: URL, file: URL) {
         let folder = try temporaryFolder()
         let file = folder.appendingPathComponent("estuary.toml")
-        try ("[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\n\n" + body).write(
+        try ("[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\n\(estuary)\n\n" + body).write(
             to: file, atomically: true, encoding: .utf8)
         return (folder, file)
     }

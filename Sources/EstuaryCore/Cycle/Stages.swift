@@ -174,11 +174,17 @@ public protocol FeedFetching: Sendable {
     /// `urgent` fetch (feed autodiscovery, which a task the caller of a larger fetch may be waiting
     /// for makes) goes ahead of the requests waiting for the same host and is never held back.
     func fetch(_ requests: [FetchRequest], urgent: Bool) -> FetchResults
+    /// Starts no new transfer from now on (a daemon stopping): requests still waiting come back
+    /// failed at stage ``FetchFailure/cancelledStage``; transfers under way go on.
+    func stopStarting()
 }
 
 extension FeedFetching {
     /// A fetch that takes its turn.
     public func fetch(_ requests: [FetchRequest]) -> FetchResults { fetch(requests, urgent: false) }
+
+    /// A fetcher whose requests all start at once has nothing waiting to drop.
+    public func stopStarting() {}
 }
 
 /// The outcomes of one fetch, each as soon as it is known. Taking one tells the fetcher it has

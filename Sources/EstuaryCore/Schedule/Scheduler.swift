@@ -42,6 +42,8 @@ public final class Scheduler: @unchecked Sendable {
     private let wakeup = Wakeup()
     private var stopping = false
     private var batch: Task<[SourceReport], Never>?
+    /// The fetcher of the batch under way (a reload may have replaced the cycle since it began).
+    private var batchFetcher: (any FeedFetching)?
     /// Due times that replace the state's: a cold start's spread, sources changed by a reload.
     private var overrides: [String: Date] = [:]
     /// No source is fetched again before its last attempt plus `min_interval`, whatever the state
@@ -116,6 +118,7 @@ public final class Scheduler: @unchecked Sendable {
         let task = Task { await cycle.fetch(sources, config: config, states: states, onSource: onSource) }
         let (cancelled, startGeneration) = lock.withLock { () -> (Bool, Int) in
             batch = task
+            batchFetcher = cycle.fetcher
             return (stopping && cancelNow, self.generation)
         }
         if cancelled { task.cancel() }
@@ -128,6 +131,7 @@ public final class Scheduler: @unchecked Sendable {
         let fresh = keeping ? try? cycle.fetchStates(config, sources: sources.filter { fetched.contains($0.id) }) : nil
         lock.withLock {
             batch = nil
+            batchFetcher = nil
             for report in reports {
                 // An override set by a reload during the batch (a changed source: due at once) stays.
                 if startGeneration == self.generation { overrides[report.sourceID] = nil }
@@ -211,10 +215,12 @@ public final class Scheduler: @unchecked Sendable {
     /// Ends ``run(until:)``: no new fetches; fetches under way get `stop_timeout` (real time) to
     /// finish, then are cancelled. Pending outputs are written before `run` returns.
     public func stop() {
-        let timeout = lock.withLock { () -> Duration in
+        let (timeout, fetchers) = lock.withLock { () -> (Duration, [any FeedFetching]) in
             stopping = true
-            return configuration.stopTimeout
+            return (configuration.stopTimeout, [cycle.fetcher] + (batchFetcher.map { [$0] } ?? []))
         }
+        // No new fetch starts; those under way get stop_timeout.
+        for fetcher in fetchers { fetcher.stopStarting() }
         wakeup.signal()
         Task { [weak self] in
             try? await Task.sleep(for: timeout)

@@ -132,6 +132,8 @@ final class MultiEngine: @unchecked Sendable {
     /// The multi handle is freed (or about to be): nothing may wake it.
     private var closed = false
     private var cancelRequested = false
+    /// Set by ``stopStarting()``: no job starts any more.
+    private var draining = false
     // Engine thread only.
     private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
     private var batches: [UnsafeMutableRawPointer: Batch] = [:]
@@ -185,6 +187,13 @@ final class MultiEngine: @unchecked Sendable {
         wake()
     }
 
+    /// Starts no new transfer: every job waiting, and any submitted later, hears "cancelled" (its
+    /// source stays due); the transfers under way go on. For a daemon told to stop.
+    func stopStarting() {
+        lock.withLock { draining = true }
+        wake()
+    }
+
     /// Ends the engine thread after the transfers under way; the handle is freed by the thread.
     func shutdown() {
         lock.withLock { stopping = true }
@@ -194,15 +203,15 @@ final class MultiEngine: @unchecked Sendable {
     private func loop() {
         var running: Int32 = 0
         while true {
-            let (jobs, stop, cancel) = lock.withLock { () -> ([Job], Bool, Bool) in
+            let (jobs, stop, cancel, drain) = lock.withLock { () -> ([Job], Bool, Bool, Bool) in
                 defer {
                     inbox.removeAll(keepingCapacity: true)
                     cancelRequested = false
                 }
-                return (inbox, stopping, cancelRequested)
+                return (inbox, stopping, cancelRequested, draining)
             }
             for job in jobs { enqueue(job) }
-            if cancel { dropCancelled() }
+            if cancel || drain { dropCancelled(everyWaitingJob: drain) }
             var wait = startDueJobs()
             if stop && active.isEmpty && waitingCount == 0 { break }
 
@@ -366,10 +375,12 @@ final class MultiEngine: @unchecked Sendable {
         return finished
     }
 
-    private func dropCancelled() {
+    /// Drops the waiting jobs of cancelled batches (with `everyWaitingJob`, all waiting jobs), and
+    /// aborts the transfers under way of cancelled batches.
+    private func dropCancelled(everyWaitingJob: Bool = false) {
         let cancelled = FetchFailure(stage: FetchFailure.cancelledStage, message: "cancelled: estuary is stopping")
         for group in groupOrder {
-            for job in queues[group]?.remove(where: { $0.batch.isCancelled }) ?? [] {
+            for job in queues[group]?.remove(where: { everyWaitingJob || $0.batch.isCancelled }) ?? [] {
                 waitingCount -= 1
                 job.completion(.failure(cancelled))
             }
