@@ -35,6 +35,19 @@ import Testing
         #expect(fresh.validators == Validators(etag: "\"v3\""))
     }
 
+    /// A due time further ahead than any schedule puts one was written under a clock set ahead:
+    /// once the clock is right again, the source is due, not silenced for a year.
+    @Test func aDueTimeBeyondAnyScheduleIsNotBelieved() {
+        let p = policy()
+        var state = FetchState()
+        state.nextFetch = now.addingTimeInterval(365 * 86_400)
+        #expect(p.skipReason(for: Self.source, state: state, now: now) == nil)
+        #expect(p.dueTime(of: state, now: now) == now)
+        // A week's Retry-After is a legal wait: kept.
+        state.nextFetch = now.addingTimeInterval(FetchPolicy.maxRetryAfter)
+        #expect(p.skipReason(for: Self.source, state: state, now: now)?.hasPrefix("not due") == true)
+    }
+
     @Test func jitterStaysWithinTenPercent() {
         #expect(policy(jitter: 0).backoff(errors: 1) == 3600 * 0.9)
         #expect(policy(jitter: 0.999_999).backoff(errors: 1) < 3600 * 1.1)

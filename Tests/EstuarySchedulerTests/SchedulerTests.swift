@@ -95,11 +95,12 @@ import Testing
             """
         let (scheduler, _) = try PolitenessTests.scheduler(
             config: header + Self.sources(["kept", "removed", "changed"]), server: server, clock: clock, folder: folder)
-        let first = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(10 * 60)) }
+        let first = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(60)) }
         await first.value
         #expect(Set(log.all.map(\.0)) == ["/kept", "/removed", "/changed"])
 
-        // Ten minutes in: one source removed, one added, one moved to a new url.
+        // A minute in (within min_interval of the first fetches, whose floor a change lifts): one
+        // source removed, one added, one moved to a new url.
         let text = (header + Self.sources(["kept", "changed", "added"]) { $0 == "changed" ? "/changed-v2" : "/\($0)" })
             .replacingOccurrences(of: "PORT", with: "\(server.port)")
         let newConfig = try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)

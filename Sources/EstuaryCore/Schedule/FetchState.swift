@@ -152,13 +152,26 @@ public struct FetchPolicy: Sendable {
         if state.isGone(source) {
             return "gone: the server answered 410 Gone; remove the source from the config (or change its url)"
         }
-        let waitUntil = force ? state.notBefore : state.dueTime
+        let waitUntil = believed(force ? state.notBefore : state.dueTime, now: now)
         if let waitUntil, waitUntil > now {
             let reason = state.notBeforeReason.map { " (\($0))" } ?? ""
             return "not due: next attempt at \(CivilTime.rfc3339(waitUntil))\(reason)"
         }
         return nil
     }
+
+    /// The longest a due time can lie ahead: the longest interval, backoff or Retry-After, jitter included.
+    public var longestWait: TimeInterval { max(maxInterval.seconds, maxBackoff.seconds, Self.maxRetryAfter) * 1.1 + 3600 }
+
+    /// `time`, or `now` when it lies further ahead than any schedule puts a fetch: it was written
+    /// while the clock was set ahead, and believing it would silence the source for that long.
+    public func believed(_ time: Date?, now: Date) -> Date? {
+        guard let time else { return nil }
+        return time > now.addingTimeInterval(longestWait) ? now : time
+    }
+
+    /// When `state` is due (see ``believed(_:now:)``).
+    public func dueTime(of state: FetchState, now: Date) -> Date? { believed(state.dueTime, now: now) }
 
     /// The time between two fetches of `source`: its configured interval, lengthened by what the
     /// feed (`ttl`, `sy:updatePeriod`) and the server (`Cache-Control: max-age`, `Expires`) ask, within the bounds.

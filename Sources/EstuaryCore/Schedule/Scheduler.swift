@@ -206,6 +206,7 @@ public final class Scheduler: @unchecked Sendable {
             var wake = nextDue ?? now.addingTimeInterval(config.maxInterval.seconds)
             if let pending { wake = min(wake, pending.addingTimeInterval(config.outputDelay.seconds)) }
             if let end { wake = min(wake, end) }
+            wake = min(wake, now.addingTimeInterval(Self.replanInterval))
             lastStatus = ContinuousClock.now
             onStatus(status(config: config, states: states, nextDue: nextDue, now: now))
             await pause(until: wake)
@@ -254,7 +255,9 @@ public final class Scheduler: @unchecked Sendable {
             let ids = Set(newConfig.sources.map(\.id))
             overrides = overrides.filter { ids.contains($0.key) }
             for source in newConfig.sources where old[source.id] != nil && old[source.id] != source {
+                // Changed by the operator (a fixed url, say): fetched now, min_interval's floor lifted.
                 overrides[source.id] = now
+                earliest[source.id] = nil
             }
             outputsPendingSince = outputsPendingSince ?? now
             known = nil
@@ -311,11 +314,17 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     private func nextDueTime(config: Config, states: [String: FetchState]) -> Date? {
-        config.sources.compactMap { source -> Date? in
+        let policy = FetchPolicy(config: config)
+        let now = clock.now()
+        return config.sources.compactMap { source -> Date? in
             let state = states[source.id] ?? FetchState()
-            return state.isGone(source) ? nil : state.dueTime
+            return state.isGone(source) ? nil : policy.dueTime(of: state, now: now)
         }.min()
     }
+
+    /// The loop plans again at least this often: a wall clock set forward or back (a corrected
+    /// clock, a suspended machine) moves what is due, and a sleep runs on real time.
+    static let replanInterval: TimeInterval = 60
 
     private func status(config: Config, states: [String: FetchState], nextDue: Date?, now: Date) -> Status {
         let (failing, gone) = FetchState.health(of: config.sources, states: states)
