@@ -12,14 +12,16 @@ import GRDB
 /// when it removes the first-seen copy of an article other sources also carry, the earliest of
 /// their copies takes its place (their own retention decides when they go).
 enum Retention {
-    static func apply(_ db: Database, source: SourceConfig, now: Double) throws {
+    /// Returns how many items it removed.
+    @discardableResult
+    static func apply(_ db: Database, source: SourceConfig, now: Double) throws -> Int {
         let oldest = now - Double(source.maxAge.components.seconds)
         // Most sources are under both limits: one pass without sorting says so.
         if let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT count(*), min(first_seen) FROM item WHERE source_id = ?"), arguments: [source.id]),
             (row[0] as Int) <= source.maxItems, (row[1] as Double?).map({ $0 >= oldest }) ?? true
         {
-            return
+            return 0
         }
         let doomed = try Row.fetchAll(
             db.cachedStatement(
@@ -28,7 +30,7 @@ enum Retention {
                         SELECT key FROM item WHERE source_id = ? ORDER BY sort_date DESC, first_seen DESC LIMIT -1 OFFSET ?))
                     """),
             arguments: [source.id, oldest, source.id, source.maxItems])
-        guard !doomed.isEmpty else { return }
+        guard !doomed.isEmpty else { return 0 }
         let bury = try db.cachedStatement(sql: "INSERT OR REPLACE INTO tombstone (source_id, key, removed_at) VALUES (?, ?, ?)")
         let remove = try db.cachedStatement(sql: "DELETE FROM item WHERE source_id = ? AND key = ?")
         let heir = try db.cachedStatement(
@@ -53,5 +55,6 @@ enum Retention {
         }
         try db.cachedStatement(sql: "DELETE FROM tombstone WHERE source_id = ? AND removed_at < ?")
             .execute(arguments: [source.id, now - 2 * Double(source.maxAge.components.seconds)])
+        return doomed.count
     }
 }

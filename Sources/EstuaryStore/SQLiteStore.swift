@@ -260,7 +260,10 @@ public final class SQLiteStore: ArticleStore {
                 outcome.updated += db.changesCount
             }
             outcome.duplicates = try Dedupe.link(db, source: source.id, items: new, firstSeen: seen, context: dedupe)
-            try Retention.apply(db, source: source, now: seen)
+            let removed = try Retention.apply(db, source: source, now: seen)
+            if outcome.new > 0 || outcome.updated > 0 || removed > 0 {
+                try db.cachedStatement(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'").execute()
+            }
             return outcome
         }
     }
@@ -500,6 +503,10 @@ public final class SQLiteStore: ArticleStore {
         return StoredArticle(
             sourceID: row["source_id"], key: row["key"], item: item,
             firstSeen: Date(timeIntervalSince1970: row["first_seen"]))
+    }
+
+    public func generation() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'generation'") ?? 0 }
     }
 
     public func statuses(of sources: [SourceConfig]) throws -> [SourceStatus] {

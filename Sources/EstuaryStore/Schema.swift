@@ -137,6 +137,15 @@ enum Schema {
                     WHERE duplicate_of_key IS NOT NULL
                     """)
         }
+        migrator.registerMigration("v7 generation") { db in
+            // Bumped by every transaction that changes what outputs show: an output written at the
+            // current generation is up to date, whatever happened to the process in between.
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+                    INSERT INTO meta (key, value) VALUES ('generation', 1);
+                    """)
+        }
         return migrator
     }
 

@@ -164,14 +164,20 @@ public struct Cycle: Sendable {
         }
     }
 
-    /// Writes every output of `config`. When nothing `changed` and every file is in place the
-    /// outputs would say the same, so they stay as they are.
+    /// Writes every output of `config` that may say something new: when something `changed`, and
+    /// whenever its files are missing, its stamp (``OutputStamp``) is of another generation of the
+    /// state or of another config (the output's settings, template or sources), or its last write
+    /// failed. The others stay as they are.
     public func writeOutputs(config: Config, changed: Bool) -> [OutputReport] {
-        config.outputs.map { output in
-            if !changed, writer.filesExist(for: output, in: config.outputDirectory) {
+        let generation = try? store.generation()
+        return config.outputs.map { output in
+            let stamp = OutputStamp(output: output, config: config, generation: generation)
+            if !changed, writer.filesExist(for: output, in: config.outputDirectory), stamp.isCurrent {
                 return OutputReport(name: output.name, files: [], error: nil, unchanged: true)
             }
-            return timings.measure(\.output) { write(output: output, config: config) }
+            let report = timings.measure(\.output) { write(output: output, config: config) }
+            stamp.record(written: report.error == nil)
+            return report
         }
     }
 

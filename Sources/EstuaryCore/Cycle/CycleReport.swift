@@ -72,6 +72,13 @@ public struct SourceReport: Sendable, CustomStringConvertible {
         return false
     }
 
+    /// Whether this report turns a healthy source failing or a failing one healthy (given its
+    /// fetch state before): outputs that list the sources' last results are then out of date.
+    public func changesHealth(from before: FetchState?) -> Bool {
+        guard fetched else { return false }
+        return failed != ((before?.errorCount ?? 0) > 0)
+    }
+
     /// Failed because the state could not be written.
     public var failedToStore: Bool {
         if case .failed(let stage, _, _, _) = outcome { return stage == "store" }

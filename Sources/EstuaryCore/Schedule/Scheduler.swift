@@ -99,7 +99,8 @@ public final class Scheduler: @unchecked Sendable {
         }
         let (due, skipped) = cycle.plan(config: config, states: states, at: clock.now(), force: force)
         let fetched = await fetch(due, config: config, cycle: cycle, states: states)
-        let outputs = cycle.writeOutputs(config: config, changed: fetched.contains(where: \.changedItems))
+        let changed = fetched.contains { $0.changedItems || $0.changesHealth(from: states[$0.sourceID]) }
+        let outputs = cycle.writeOutputs(config: config, changed: changed)
         let order = Dictionary(uniqueKeysWithValues: config.sources.enumerated().map { ($1.id, $0) })
         var report = CycleReport(
             sources: (skipped + fetched).sorted { order[$0.sourceID, default: 0] < order[$1.sourceID, default: 0] },
@@ -189,7 +190,7 @@ public final class Scheduler: @unchecked Sendable {
                 let overdue = due.compactMap { states[$0.id]?.dueTime }.min() ?? now
                 lock.withLock { lastLag = max(0, now.timeIntervalSince(overdue)) }
                 let reports = await fetch(due, config: config, cycle: cycle, states: states)
-                if reports.contains(where: \.changedItems) {
+                if reports.contains(where: { $0.changedItems || $0.changesHealth(from: states[$0.sourceID]) }) {
                     lock.withLock { outputsPendingSince = outputsPendingSince ?? clock.now() }
                 }
                 // A loop kept busy by batches still reports, every few seconds.

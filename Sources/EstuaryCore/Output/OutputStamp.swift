@@ -1,0 +1,41 @@
+import Foundation
+
+/// What an output's files were last written from, kept in the state folder (`outputs/<name>`):
+/// the state's generation (``ArticleStore/generation()``) and a fingerprint of everything else
+/// the files show (the output's settings, its template, its sources' settings).
+///
+/// A run that sees the same stamp needs no rewrite; one that sees another, or none (a write that
+/// failed removes it), writes the output again. So a failed write is retried at the next run,
+/// a changed title or template shows without waiting for new items, and items stored by a run
+/// killed before its outputs were written still reach them.
+struct OutputStamp {
+    let path: String
+    let text: String?
+
+    init(output: OutputConfig, config: Config, generation: Int?) {
+        path = (config.stateDirectory as NSString).appendingPathComponent("outputs/\(output.name)")
+        guard let generation else {
+            text = nil
+            return
+        }
+        let template = output.template.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        let sources = output.selectedSources(from: config.sources).map { "\($0)" }.joined(separator: "\n")
+        text = "\(generation) \(ContentHash.hex(of: "\(output)\n\(template)\n\(sources)"))\n"
+    }
+
+    /// The files say what the state and the config say now.
+    var isCurrent: Bool {
+        guard let text else { return false }
+        return (try? String(contentsOfFile: path, encoding: .utf8)) == text
+    }
+
+    /// After a write: its stamp when it succeeded, none when it failed (the next run writes again).
+    func record(written: Bool) {
+        guard written, let text else {
+            try? FileManager.default.removeItem(atPath: path)
+            return
+        }
+        try? AtomicFile.ensureFolder((path as NSString).deletingLastPathComponent)
+        try? AtomicFile.write(Array(text.utf8), to: path)
+    }
+}
