@@ -288,6 +288,15 @@ import Testing
         ),
     ]
 
+    @Test func outputLinksAndIDAreChecked() throws {
+        let base = "[[source]]\nid = \"a\"\nurl = \"https://a.example/feed\"\n\n[[output]]\nname = \"river\"\n"
+        let config = try parse(base + "home_page = \"https://planet.example/\"\nindex_content = false\n")
+        #expect(config.outputs.first?.homePage == "https://planet.example/")
+        #expect(config.outputs.first?.indexContent == false)
+        #expect(throws: ConfigError.self) { try parse(base + "home_page = \"javascript:alert(1)\"\n") }
+        #expect(throws: ConfigError.self) { try parse(base + "id = \"river feed\"\n") }
+    }
+
     @Test func aTemplateThatDoesNotParseIsAConfigError() throws {
         let folder = try Fixtures.temporaryFolder()
         try "<h1>{{#days}}{{day}}{{/items}}</h1>".write(

@@ -79,6 +79,49 @@ import Testing
         }
     }
 
+    /// `link` says where the files are published: each format's self address is its own file there;
+    /// `home_page` is the site, in each format's place for it.
+    @Test func eachFormatLinksToItsOwnFileAndToTheHomePage() throws {
+        var output = OutputConfig(name: "river", formats: [.atom, .rss, .jsonfeed], maxItems: 10)
+        for link in ["https://planet.example/feeds/", "https://planet.example/feeds/river.atom", "https://planet.example/feeds"] {
+            output.link = link
+            #expect(output.selfLink(for: .jsonfeed) == "https://planet.example/feeds/river.feed.json", "\(link)")
+        }
+        output.link = "https://planet.example"
+        #expect(output.selfLink(for: .rss) == "https://planet.example/river.rss")
+        output.link = "https://planet.example/feeds/"
+        output.homePage = "https://planet.example/"
+        let folder = try Fixtures.temporaryFolder()
+        let files = try OutputWriter().write(
+            output: output, articles: [Self.article], sources: [Self.source], statuses: [], directory: folder.path,
+            generated: Date(timeIntervalSince1970: 1_700_000_200))
+        let (atom, rss, feed) = try (
+            String(contentsOfFile: files[0], encoding: .utf8), String(contentsOfFile: files[1], encoding: .utf8),
+            String(contentsOfFile: files[2], encoding: .utf8)
+        )
+        #expect(atom.contains("<link rel=\"self\" href=\"https://planet.example/feeds/river.atom\"/>"))
+        #expect(atom.contains("<link rel=\"alternate\" href=\"https://planet.example/\"/>"))
+        #expect(rss.contains("<link>https://planet.example/</link>"))
+        #expect(rss.contains("href=\"https://planet.example/feeds/river.rss\""))
+        #expect(feed.contains("\"feed_url\" : \"https://planet.example/feeds/river.feed.json\""))
+        #expect(feed.contains("\"home_page_url\" : \"https://planet.example/\""))
+    }
+
+    /// `index_content = false`: the index leaves the bodies out (every key still present).
+    @Test func theIndexCanLeaveTheContentOut() throws {
+        var output = OutputConfig(name: "river", formats: [.json], maxItems: 10)
+        output.indexContent = false
+        let folder = try Fixtures.temporaryFolder()
+        let files = try OutputWriter().write(
+            output: output, articles: [Self.article], sources: [Self.source], statuses: [], directory: folder.path,
+            generated: Date(timeIntervalSince1970: 1_700_000_200))
+        let index = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any])
+        let item = try #require((index["items"] as? [[String: Any]])?.first)
+        #expect(item.keys.contains("content"))
+        #expect(item["content"] is NSNull)
+    }
+
     /// Plain-text excerpts keep words apart where paragraphs and line breaks were.
     @Test func excerptsKeepWordsApartAcrossBlocks() throws {
         let folder = try Fixtures.temporaryFolder()

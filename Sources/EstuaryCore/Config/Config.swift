@@ -172,8 +172,13 @@ public struct OutputConfig: Sendable, Equatable {
     public var subtitle: String?
     /// The merged feed's id (Atom `id`); a stable URN from the name when absent.
     public var id: String?
-    /// Where the merged feed is published: its `rel="self"` link and JSON Feed's `feed_url`.
+    /// Where the output's files are published: the address of their folder, or of one of them.
+    /// Each format's own address (its `rel="self"` link, JSON Feed's `feed_url`) is ``selfLink(for:)``.
     public var link: String?
+    /// The site the merged feed stands for (RSS channel `link`, Atom `rel="alternate"`, JSON Feed `home_page_url`).
+    public var homePage: String?
+    /// Whether the JSON index carries each item's full content (`index_content`; the summary is always there).
+    public var indexContent = true
     /// The merged feed's author (Atom feed-level `author`).
     public var author: String?
     /// Only these sources (by id); every source when nil.
@@ -188,6 +193,22 @@ public struct OutputConfig: Sendable, Equatable {
     public var exclude: String?
     /// Only items whose date is at most this old.
     public var maxAge: Duration?
+
+    /// The published address of this output's file in `format`: ``link``'s folder (the link itself
+    /// when it ends in `/`, else the link without its last segment when that names a file, with a
+    /// dot) and the file's name.
+    public func selfLink(for format: OutputFormat) -> String? {
+        guard var folder = link else { return nil }
+        if !folder.hasSuffix("/") {
+            let last = folder.split(separator: "/").last ?? ""
+            if last.contains("."), !folder.hasSuffix("//" + last) {
+                folder.removeLast(last.count)
+            } else {
+                folder += "/"
+            }
+        }
+        return folder + "\(name).\(format.fileExtension)"
+    }
 
     /// The most items an output may list: a file any reader can still load.
     public static let maxItemsLimit = 100_000

@@ -366,8 +366,8 @@ struct Reader {
         }
         t.section = "[[output]] \"\(name)\""
         try t.allowOnly([
-            "name", "formats", "max_items", "title", "subtitle", "id", "link", "author", "sources", "tags", "template",
-            "include", "exclude", "max_age",
+            "name", "formats", "max_items", "title", "subtitle", "id", "link", "home_page", "author", "sources", "tags",
+            "template", "include", "exclude", "max_age", "index_content",
         ])
         var filters: [String: String] = [:]
         for key in ["include", "exclude"] {
@@ -405,6 +405,16 @@ struct Reader {
                 throw t.error(key: "link", "link \"\(link)\" must be the http(s) address the feed is published at")
             }
             output.link = link
+        }
+        if let page = try t.string("home_page") {
+            guard let url = URL(string: page), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+                throw t.error(key: "home_page", "home_page \"\(page)\" must be the http(s) address of the site")
+            }
+            output.homePage = page
+        }
+        if let content = try t.bool("index_content") { output.indexContent = content }
+        if let id = output.id, !StableID.isAbsoluteIRI(id) {
+            throw t.error(key: "id", "id \"\(id)\" must be an absolute IRI, such as \"tag:planet.example,2024:river\"")
         }
         output.author = try t.string("author")
         output.sources = try t.strings("sources")

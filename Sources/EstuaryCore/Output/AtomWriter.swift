@@ -12,7 +12,8 @@ struct AtomWriter {
         x += "  <title>\(XMLText.escape(output.title ?? output.name))</title>\n"
         x += "  <id>\(XMLText.escape(output.id ?? StableID.urn("estuary-output", output.name)))</id>\n"
         if let subtitle = output.subtitle { x += "  <subtitle>\(XMLText.escape(subtitle))</subtitle>\n" }
-        if let link = output.link { x += "  <link rel=\"self\" href=\"\(XMLText.escape(link))\"/>\n" }
+        if let link = output.selfLink(for: .atom) { x += "  <link rel=\"self\" href=\"\(XMLText.escape(link))\"/>\n" }
+        if let page = output.homePage { x += "  <link rel=\"alternate\" href=\"\(XMLText.escape(page))\"/>\n" }
         if let author = output.author { x += "  <author><name>\(XMLText.escape(author))</name></author>\n" }
         let newest = articles.map(\.updatedDate).max() ?? generated
         x += "  <updated>\(CivilTime.rfc3339(newest))</updated>\n"

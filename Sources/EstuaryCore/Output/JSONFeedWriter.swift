@@ -76,7 +76,8 @@ struct JSONFeedWriter {
 
     func bytes(_ articles: [StoredArticle]) throws -> [UInt8] {
         let feed = Feed(
-            title: output.title ?? output.name, description: output.subtitle, homePageURL: nil, feedURL: output.link,
+            title: output.title ?? output.name, description: output.subtitle, homePageURL: output.homePage,
+            feedURL: output.selfLink(for: .jsonfeed),
             authors: output.author.map { [Author(name: $0)] }, items: articles.map(item))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -22,7 +22,13 @@ struct JSONIndex: Encodable {
         try c.encode(output.name, forKey: .output)
         try c.encode(output.title ?? output.name, forKey: .title)
         try c.encode(sources.map { SourceEntry(source: $0, status: statuses[$0.id]) }, forKey: .sources)
-        try c.encode(articles.map { ItemRecord($0) }, forKey: .items)
+        try c.encode(
+            articles.map { article in
+                var article = article
+                // `index_content = false`: the summary only, for a small index.
+                if !output.indexContent { article.item.content = nil }
+                return ItemRecord(article)
+            }, forKey: .items)
     }
 
     func bytes() throws -> [UInt8] {

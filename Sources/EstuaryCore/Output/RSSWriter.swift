@@ -12,9 +12,11 @@ struct RSSWriter {
         x += "<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\""
         x += " xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:atom=\"http://www.w3.org/2005/Atom\">\n<channel>\n"
         x += "  <title>\(XMLText.escape(output.title ?? output.name))</title>\n"
-        x += "  <link>\(XMLText.escape(output.link ?? "urn:estuary:\(output.name)"))</link>\n"
+        // RSS requires the channel's web site: the home page, else where the feed is published.
+        let site = output.homePage ?? output.selfLink(for: .rss) ?? "urn:estuary:\(output.name)"
+        x += "  <link>\(XMLText.escape(site))</link>\n"
         x += "  <description>\(XMLText.escape(output.subtitle ?? output.title ?? output.name))</description>\n"
-        if let link = output.link {
+        if let link = output.selfLink(for: .rss) {
             x += "  <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"\(XMLText.escape(link))\"/>\n"
         }
         let newest = articles.map(\.updatedDate).max() ?? generated
