@@ -107,6 +107,24 @@ import Testing
         #expect(feed.contains("\"home_page_url\" : \"https://planet.example/\""))
     }
 
+    /// An item with nothing but an id still makes a valid RSS item and Atom entry; a local file's
+    /// path is never published as its source's id.
+    @Test func aBareItemStaysValidAndALocalSourcePathIsNotPublished() throws {
+        let local = SourceConfig(id: "local", url: URL(fileURLWithPath: "/srv/feeds/local.xml"))
+        let bare = StoredArticle(
+            sourceID: "local", key: "id:x", item: FeedItem(id: "tag:local,2024:x"),
+            firstSeen: Date(timeIntervalSince1970: 1_700_000_000))
+        let folder = try Fixtures.temporaryFolder()
+        let files = try OutputWriter().write(
+            output: OutputConfig(name: "river", formats: [.atom, .rss], maxItems: 10), articles: [bare], sources: [local],
+            statuses: [], directory: folder.path, generated: Date(timeIntervalSince1970: 1_700_000_200))
+        let atom = try String(contentsOfFile: files[0], encoding: .utf8)
+        let rss = try String(contentsOfFile: files[1], encoding: .utf8)
+        #expect(atom.contains("<content type=\"html\"></content>"))
+        #expect(!atom.contains("/srv/feeds"))
+        #expect(rss.contains("<description></description>"))
+    }
+
     /// `index_content = false`: the index leaves the bodies out (every key still present).
     @Test func theIndexCanLeaveTheContentOut() throws {
         var output = OutputConfig(name: "river", formats: [.json], maxItems: 10)
@@ -182,9 +200,12 @@ import Testing
         let folder = try Fixtures.temporaryFolder()
         let path = folder.appendingPathComponent("river.json").path
         try "old".write(toFile: path, atomically: false, encoding: .utf8)
+        // What a run killed while writing left: removed by the next write (another file stays).
+        try "torn".write(toFile: folder.appendingPathComponent(".river.json.AbC123").path, atomically: false, encoding: .utf8)
+        try "mine".write(toFile: folder.appendingPathComponent(".river.json.keep").path, atomically: false, encoding: .utf8)
         _ = try write(formats: [.json], into: folder)
         #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("{"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["river.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == [".river.json.keep", "river.json"])
     }
 
     @Test func aFolderThatCannotBeWrittenIsAnErrorAndTheOldFileStays() throws {

@@ -23,6 +23,14 @@ struct AtomWriter {
         return x
     }
 
+    /// The source's Atom id: the feed's own, else its web address; a local file's path is not
+    /// published (nor is it an id the feed chose): a URN of the source's id stands in.
+    private func sourceID(status: SourceStatus?, source: SourceConfig?, fallback: String) -> String {
+        if let id = status?.feedID { return id }
+        if let url = source?.url, !url.isFileURL { return url.absoluteString }
+        return StableID.urn("estuary-source", source?.id ?? fallback)
+    }
+
     private func entry(_ article: StoredArticle) -> String {
         let item = article.item
         let source = sources[article.sourceID]
@@ -46,9 +54,14 @@ struct AtomWriter {
             x += "/>\n"
         }
         if let summary = item.summary { x += "    <summary type=\"html\">\(XMLText.escape(summary))</summary>\n" }
-        if let content = item.content { x += "    <content type=\"html\">\(XMLText.escape(content))</content>\n" }
+        if let content = item.content {
+            x += "    <content type=\"html\">\(XMLText.escape(content))</content>\n"
+        } else if item.link == nil {
+            // RFC 4287 4.1.1: an entry without an alternate link must have content, even empty.
+            x += "    <content type=\"html\"></content>\n"
+        }
         x += "    <source>\n"
-        x += "      <id>\(XMLText.escape(status?.feedID ?? source?.url.absoluteString ?? article.sourceID))</id>\n"
+        x += "      <id>\(XMLText.escape(sourceID(status: status, source: source, fallback: article.sourceID)))</id>\n"
         x += "      <title>\(XMLText.escape(sourceTitle))</title>\n"
         if let url = source?.url, url.scheme != "file" {
             x += "      <link rel=\"self\" href=\"\(XMLText.escape(url.absoluteString))\"/>\n"

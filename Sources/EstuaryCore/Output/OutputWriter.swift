@@ -18,6 +18,7 @@ public struct OutputWriter: Sendable {
         directory: String, generated: Date
     ) throws -> [String] {
         try AtomicFile.ensureFolder(directory)
+        AtomicFile.removeLeftovers(of: output.formats.map { "\(output.name).\($0.fileExtension)" }, in: directory)
         let articles = articles.map(WebLink.safe)
         let statuses = statuses.map(WebLink.safe)
         let statusByID = Dictionary(statuses.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

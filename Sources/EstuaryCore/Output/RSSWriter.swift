@@ -43,6 +43,9 @@ struct RSSWriter {
         for category in item.categories { x += "    <category>\(XMLText.escape(category))</category>\n" }
         if let summary = item.summary ?? item.content {
             x += "    <description>\(XMLText.escape(summary))</description>\n"
+        } else if item.title == nil {
+            // RSS 2.0: an item has a title or a description, even an empty one.
+            x += "    <description></description>\n"
         }
         if let content = item.content { x += "    <content:encoded>\(XMLText.escape(content))</content:encoded>\n" }
         for enclosure in item.enclosures {
