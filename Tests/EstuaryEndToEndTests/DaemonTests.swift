@@ -101,6 +101,36 @@ import Testing
         #expect(process.terminationStatus == 0)
     }
 
+    /// A long transfer, within its timeout, is progress: the watchdog keeps being fed through it.
+    @Test func theWatchdogIsFedThroughALongTransfer() throws {
+        let slow = try TestHTTPServer { _ in
+            // 64 bytes every 100 ms (above the low-speed floor): 6 s in all.
+            .init(body: Array(repeating: UInt8(ascii: "x"), count: 64 * 60), chunkDelay: .milliseconds(100))
+        }
+        let config = try Fixtures.config(
+            """
+            [fetch]
+            allow_private_addresses = true
+
+            [[source]]
+            id = "slow"
+            url = "\(slow.baseURL)/feed"
+            """
+        ).file
+        let notify = try NotifySocket()
+        let process = try EstuaryBinary.start(
+            ["run", "--config", config.path], environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "600000"])
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        #expect(EstuaryBinary.wait(upTo: 10) { slow.requests.count == 1 })
+        // Skip what came before the transfer began, then listen for 3 s of it.
+        _ = notify.wait(for: "no such message", timeout: 1)
+        let during = notify.wait(for: "no such message", timeout: 3)
+        #expect(during.filter { $0.contains("WATCHDOG=1") }.count >= 4, "\(during)")
+    }
+
     /// With the shipped WatchdogSec=5min the watchdog waits 150 s between messages: a stop must not wait for it.
     @Test func aLongWatchdogIntervalDoesNotDelayTheStop() throws {
         let server = try OnceEndToEndTests.makeServer()

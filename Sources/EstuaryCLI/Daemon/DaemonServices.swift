@@ -1,4 +1,5 @@
 import EstuaryCore
+import EstuaryFetch
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -33,7 +34,8 @@ struct ReloadService: Service, CustomStringConvertible {
     }
 }
 
-/// Feeds systemd's watchdog at half its interval, only while the scheduler loop shows progress.
+/// Feeds systemd's watchdog at half its interval, only while the scheduler loop shows progress,
+/// or the fetch engine drives transfers (a long one, within its timeout, is progress too).
 struct WatchdogService: Service, CustomStringConvertible {
     var description: String { "systemd watchdog" }
     let systemd: SystemdNotifier
@@ -45,7 +47,9 @@ struct WatchdogService: Service, CustomStringConvertible {
         // Its wait ends on a graceful shutdown, or the group would wait out a whole interval.
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            if progress.isRecent(within: interval * 2) { systemd.notify("WATCHDOG=1") }
+            if progress.isRecent(within: interval * 2) || TransferActivity.isRecent(within: interval * 2) {
+                systemd.notify("WATCHDOG=1")
+            }
         }
     }
 }

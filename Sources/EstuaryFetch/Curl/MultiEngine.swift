@@ -76,6 +76,26 @@ private struct GroupQueue {
     }
 }
 
+/// When an engine last drove transfers under way: a daemon's watchdog counts a long transfer,
+/// still within its timeout, as progress (the engine's loop turns at least once a second).
+public enum TransferActivity {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var last: ContinuousClock.Instant?
+
+    /// Called by the engine's loop while it has transfers; kept to one lock a second.
+    static func note() {
+        let now = ContinuousClock.now
+        lock.withLock {
+            if last.map({ now - $0 >= .seconds(1) }) ?? true { last = now }
+        }
+    }
+
+    /// Whether transfers were under way within `window`.
+    public static func isRecent(within window: Duration) -> Bool {
+        lock.withLock { last.map { ContinuousClock.now - $0 < window } ?? false }
+    }
+}
+
 /// One libcurl multi handle, driven by a dedicated thread.
 ///
 /// `curl_multi_poll` blocks, so it never runs on Swift's cooperative pool
@@ -215,6 +235,7 @@ final class MultiEngine: @unchecked Sendable {
             var wait = startDueJobs()
             if stop && active.isEmpty && waitingCount == 0 { break }
 
+            if !active.isEmpty { TransferActivity.note() }
             let code = curl_multi_perform(multi, &running)
             if code != CURLM_OK && code != CURLM_CALL_MULTI_PERFORM {
                 failAll("libcurl multi error: \(String(cString: curl_multi_strerror(code)))")
