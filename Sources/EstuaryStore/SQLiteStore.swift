@@ -222,7 +222,7 @@ public final class SQLiteStore: ArticleStore {
                 try Bool.fetchOne(
                     db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tombstone WHERE source_id = ?)"),
                     arguments: [source.id]) ?? false
-            try adoptOtherForms(of: rows, source: source.id, in: db)
+            let rekeyed = try adoptOtherForms(of: rows, source: source.id, in: db)
             var outcome = StoreOutcome(items: document.items.count, new: 0)
             var new: [Dedupe.NewItem] = []
             for row in rows {
@@ -261,7 +261,7 @@ public final class SQLiteStore: ArticleStore {
             }
             outcome.duplicates = try Dedupe.link(db, source: source.id, items: new, firstSeen: seen, context: dedupe)
             let removed = try Retention.apply(db, source: source, now: seen)
-            if outcome.new > 0 || outcome.updated > 0 || removed > 0 {
+            if outcome.new > 0 || outcome.updated > 0 || removed > 0 || rekeyed {
                 try db.cachedStatement(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'").execute()
             }
             return outcome
@@ -271,20 +271,23 @@ public final class SQLiteStore: ArticleStore {
     /// A feed that starts or stops reusing an id changes its items' keys (``ItemKey/Identity``): the
     /// copies stored under the other form take the new keys, alternates pointing to them follow,
     /// and the items are then found as stored. One lookup for the whole document.
-    private func adoptOtherForms(of rows: [PreparedItem], source: String, in db: Database) throws {
+    /// Returns whether it re-keyed any (outputs show keys in some ids).
+    @discardableResult
+    private func adoptOtherForms(of rows: [PreparedItem], source: String, in db: Database) throws -> Bool {
         let others = rows.compactMap(\.identity.otherForm)
         // A source's first document (an ingest of a new source) has nothing stored to look up.
         guard !others.isEmpty,
             try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM item WHERE source_id = ?)"), arguments: [source]) == true
-        else { return }
+        else { return false }
         var stored: [String: String?] = [:]
         let found = try Row.fetchCursor(
             db.cachedStatement(
                 sql: "SELECT key, link FROM item WHERE source_id = ? AND key IN (SELECT value FROM json_each(?))"),
             arguments: [source, JSONLine.array(others)])
         while let row = try found.next() { stored[row[0]] = row[1] as String? }
-        guard !stored.isEmpty else { return }
+        guard !stored.isEmpty else { return false }
+        var rekeyed = false
         for row in rows {
             guard let other = row.identity.otherForm, let link = stored[other] else { continue }
             // A stored `id:G` is this item only if it has this item's link (another item of the
@@ -293,11 +296,13 @@ public final class SQLiteStore: ArticleStore {
                 try db.cachedStatement(sql: "UPDATE OR IGNORE item SET key = ? WHERE source_id = ? AND key = ?")
                     .execute(arguments: [row.identity.key, source, other])
                 guard db.changesCount > 0 else { continue }
+                rekeyed = true
                 try db.cachedStatement(
                     sql: "UPDATE item SET duplicate_of_key = ? WHERE duplicate_of_source = ? AND duplicate_of_key = ?"
                 ).execute(arguments: [row.identity.key, source, other])
             }
         }
+        return rekeyed
     }
 
     private func recordUnchanged(_ db: Database, _ answers: [UnchangedAnswer], at time: Date) throws {

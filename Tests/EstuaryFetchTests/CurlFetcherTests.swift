@@ -620,6 +620,33 @@ extension FetchResult {
         #expect(here.effectiveURL.absoluteString == "\(home.baseURL)/feed")
     }
 
+    /// max_redirects bounds the whole chain, also once it has left the source's origin.
+    @Test func theRedirectLimitCountsTheWholeChainAcrossOrigins() async throws {
+        let elsewhere = try TestHTTPServer { request in .init(status: 302, headers: [("Location", request.path + "x")]) }
+        let home = try TestHTTPServer { _ in .init(status: 302, headers: [("Location", "\(elsewhere.baseURL)/loop")]) }
+        guard case .failure(let failure) = await fetchOne("\(home.baseURL)/start", headers: Self.token) else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(failure.message == "Maximum (5) redirects followed")
+        #expect(home.requests.count + elsewhere.requests.count == 6)
+    }
+
+    /// A chain that comes back to the source's origin sends the headers there again.
+    @Test func headersGoAgainToAHopBackOnTheOrigin() async throws {
+        final class Address: @unchecked Sendable { var home = "" }
+        let address = Address()
+        let elsewhere = try TestHTTPServer { _ in .init(status: 302, headers: [("Location", "\(address.home)/feed")]) }
+        let home = try TestHTTPServer { request in
+            request.path == "/feed"
+                ? .init(body: CurlFetcherTests.feed) : .init(status: 302, headers: [("Location", "\(elsewhere.baseURL)/x")])
+        }
+        address.home = home.baseURL
+        _ = try await fetchOne("\(home.baseURL)/a", headers: Self.token).get()
+        #expect(home.requests.map { $0.headers["x-token"] } == ["tok-123", "tok-123"])
+        #expect(elsewhere.requests.first?.headers["x-token"] == nil)
+    }
+
     @Test func aLoopEndsAfterFiveHopsAndAFileIsNeverReached() async throws {
         let server = try TestHTTPServer { request in
             request.path == "/evil"

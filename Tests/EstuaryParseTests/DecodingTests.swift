@@ -125,6 +125,16 @@ import Testing
         #expect(!doc.wellFormed)
     }
 
+    /// A reference to a character XML forbids is an error with no event after it: the reference
+    /// right behind it must still arrive (the forbidden one is dropped, as libxml2 drops it).
+    @Test(arguments: ["&#x1;", "&#0;", "&#xD800;", "&#xFFFE;", "&#1114112;"])
+    func aReferenceRightAfterAForbiddenCharacterStillCounts(_ forbidden: String) throws {
+        let xml = "<rss version=\"2.0\"><channel><item><title>Q\(forbidden)&amp;A &lt;3</title></item></channel></rss>"
+        let doc = try parse(Array(xml.utf8))
+        #expect(doc.items.first?.title == "Q&A <3")
+        #expect(!doc.wellFormed)
+    }
+
     @Test func junkBeforeTheDocumentAndAfterTheRootIsTolerated() throws {
         let xml =
             "garbage\n<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><title>t</title></item></channel></rss>trailing junk"

@@ -118,6 +118,33 @@ import Testing
         #expect(zip(kept.dropFirst(), kept).allSatisfy { $0.timeIntervalSince($1) >= 0.9 * 3600 })
     }
 
+    /// The reload comes while that source's own (slow) fetch is under way: it is still fetched at once after.
+    @Test func aSourceChangedDuringItsOwnFetchIsFetchedAtOnce() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let log = Recorder<(String, Date)>()
+        let server = try TestHTTPServer { request in
+            log.append((request.path, clock.now()))
+            if request.path == "/slow" { Thread.sleep(forTimeInterval: 4) }
+            return .init(
+                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
+        }
+        let folder = try Fixtures.temporaryFolder()
+        let header =
+            "[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\ncold_start_spread = \"0s\"\ninterval = \"1h\"\n\n"
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: header + Self.sources(["slow"]), server: server, clock: clock, folder: folder)
+        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(3 * 3600)) }
+        // (Generous: a busy test run can keep the scheduler's tasks waiting for a thread.)
+        #expect(await EstuaryBinary.wait(upTo: 120) { !log.all.isEmpty })
+        let text = (header + Self.sources(["slow"]) { _ in "/slow-v2" })
+            .replacingOccurrences(of: "PORT", with: "\(server.port)")
+        let newConfig = try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)
+        let reloadTime = clock.now()
+        scheduler.reload(config: newConfig, cycle: try PolitenessTests.cycle(server: server, clock: clock, folder: folder))
+        await run.value
+        #expect(log.all.first { $0.0 == "/slow-v2" }?.1 == reloadTime, "\(log.all)")
+    }
+
     @Test func stopCancelsAFetchStuckOnAStalledServerAndTheSourceStaysDue() async throws {
         let clock = SimulatedClock(start: PolitenessTests.start)
         let server = try Self.feedServer()

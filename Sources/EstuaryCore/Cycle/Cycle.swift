@@ -171,7 +171,7 @@ public struct Cycle: Sendable {
     public func writeOutputs(config: Config, changed: Bool) -> [OutputReport] {
         let generation = try? store.generation()
         return config.outputs.map { output in
-            let stamp = OutputStamp(output: output, config: config, generation: generation)
+            let stamp = OutputStamp(output: output, config: config, generation: generation, now: now())
             if !changed, writer.filesExist(for: output, in: config.outputDirectory), stamp.isCurrent {
                 return OutputReport(name: output.name, files: [], error: nil, unchanged: true)
             }

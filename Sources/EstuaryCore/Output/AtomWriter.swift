@@ -85,8 +85,13 @@ enum StableID {
     /// An item's id in a merged output (Atom id, RSS guid, JSON Feed id): its own when it is an
     /// absolute IRI, else a URN of its source and key. Ids such as "1" are unique within their
     /// feed only, and two sources' items with one id would be one item to a reader.
-    static func item(_ article: StoredArticle) -> String {
+    /// With `orLink` (RSS, JSON Feed), an item without an id is known by its web address, as its
+    /// own feed knew it.
+    static func item(_ article: StoredArticle, orLink: Bool = false) -> String {
         if let id = article.item.id, isAbsoluteIRI(id) { return id }
+        if orLink, article.item.id == nil, let link = article.item.link, link.hasPrefix("http://") || link.hasPrefix("https://") {
+            return link
+        }
         return urn("estuary-item", article.sourceID + "\u{0}" + article.key)
     }
 

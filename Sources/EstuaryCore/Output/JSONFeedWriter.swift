@@ -88,7 +88,7 @@ struct JSONFeedWriter {
         let item = article.item
         let source = sources[article.sourceID]
         return Item(
-            id: StableID.item(article),
+            id: StableID.item(article, orLink: true),
             url: item.link, title: item.title,
             // JSON Feed needs content_html or content_text; a summary-only item carries its summary.
             contentHTML: item.content ?? item.summary ?? "",

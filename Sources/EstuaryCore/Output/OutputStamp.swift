@@ -12,7 +12,7 @@ struct OutputStamp {
     let path: String
     let text: String?
 
-    init(output: OutputConfig, config: Config, generation: Int?) {
+    init(output: OutputConfig, config: Config, generation: Int?, now: Date) {
         path = (config.stateDirectory as NSString).appendingPathComponent("outputs/\(output.name)")
         guard let generation else {
             text = nil
@@ -20,7 +20,14 @@ struct OutputStamp {
         }
         let template = output.template.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
         let sources = output.selectedSources(from: config.sources).map { "\($0)" }.joined(separator: "\n")
-        text = "\(generation) \(ContentHash.hex(of: "\(output)\n\(template)\n\(sources)"))\n"
+        // What a max_age output shows also changes with the time: its stamp expires with a period
+        // of a 24th of max_age (within a minute and an hour).
+        var period = ""
+        if let age = output.maxAge {
+            let seconds = min(max(age.seconds / 24, 60), 3600)
+            period = " \(Int((now.timeIntervalSince1970 / seconds).rounded(.down)))"
+        }
+        text = "\(generation)\(period) \(ContentHash.hex(of: "\(output)\n\(template)\n\(sources)"))\n"
     }
 
     /// The files say what the state and the config say now.

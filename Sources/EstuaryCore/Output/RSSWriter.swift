@@ -35,7 +35,7 @@ struct RSSWriter {
         if let title = item.title { x += "    <title>\(XMLText.escape(title))</title>\n" }
         if let link = item.link { x += "    <link>\(XMLText.escape(link))</link>\n" }
         // A guid is a permalink only when it is the item's web address.
-        let guid = StableID.item(article)
+        let guid = StableID.item(article, orLink: true)
         let permaLink = guid == item.link && (guid.hasPrefix("http://") || guid.hasPrefix("https://"))
         x += "    <guid isPermaLink=\"\(permaLink)\">\(XMLText.escape(guid))</guid>\n"
         x += "    <pubDate>\(CivilTime.rfc822(item.published ?? item.updated ?? article.firstSeen))</pubDate>\n"

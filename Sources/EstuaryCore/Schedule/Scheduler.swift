@@ -136,7 +136,10 @@ public final class Scheduler: @unchecked Sendable {
             for report in reports {
                 // An override set by a reload during the batch (a changed source: due at once) stays.
                 if startGeneration == self.generation { overrides[report.sourceID] = nil }
-                earliest[report.sourceID] = floor
+                // A source a reload changed during the batch keeps its "due now": no floor for it.
+                if startGeneration == self.generation || overrides[report.sourceID] == nil {
+                    earliest[report.sourceID] = floor
+                }
             }
             if let fresh, generation == self.generation {
                 for id in fetched { known?[id] = fresh[id] }

@@ -163,8 +163,10 @@ final class EasyTransfer {
                 cacheLifetime: lifetime))
     }
 
-    /// Whether the engine, not libcurl, follows this request's redirects.
-    var followsRedirects: Bool { !request.headers.isEmpty }
+    /// Whether the engine, not libcurl, follows this request's redirects: for a request with extra
+    /// headers, and for every later hop of a chain it began (so the redirect limit counts the
+    /// whole chain, and the source's headers and password go again to a hop back on its origin).
+    var followsRedirects: Bool { chain != nil || !request.headers.isEmpty }
 
     /// What follows a response when the engine follows redirects: the next hop's request, or the
     /// failure that ends the chain; nil when this response is the answer.

@@ -73,9 +73,16 @@ enum EntityRepair {
             let hex = j < n && (b[j] | 0x20) == UInt8(ascii: "x")
             if hex { j += 1 }
             let start = j
-            while j < n, j - start < 8, isDigit(b[j], hex: hex) { j += 1 }
-            if j > start, j < n, b[j] == UInt8(ascii: ";") { return (j + 1 - i, nil) }
-            return (1, ampersand)
+            var value: UInt32 = 0
+            while j < n, j - start < 8, isDigit(b[j], hex: hex) {
+                value = value &* (hex ? 16 : 10) &+ digitValue(b[j])
+                j += 1
+            }
+            guard j > start, j < n, b[j] == UInt8(ascii: ";") else { return (1, ampersand) }
+            // A reference to a character XML forbids (a C0 control, a surrogate, U+FFFE) is an
+            // error libxml2 recovers from silently, and after it the next entity reference would
+            // be dropped: removed here, as libxml2 would drop it anyway.
+            return (j + 1 - i, isXMLChar(value) ? nil : [])
         }
         let start = j
         while j < n, j - start < 32, isNameByte(b[j]) { j += 1 }
@@ -101,6 +108,18 @@ enum EntityRepair {
         case 3: return matches("amp")
         case 4: return matches("quot") || matches("apos")
         default: return false
+        }
+    }
+
+    private static func digitValue(_ b: UInt8) -> UInt32 {
+        b <= UInt8(ascii: "9") ? UInt32(b - UInt8(ascii: "0")) : UInt32((b | 0x20) - UInt8(ascii: "a") + 10)
+    }
+
+    /// XML 1.0's Char production.
+    private static func isXMLChar(_ c: UInt32) -> Bool {
+        switch c {
+        case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: true
+        default: false
         }
     }
 
