@@ -88,6 +88,7 @@ struct RunCommand: AsyncParsableCommand {
             services.append(.init(service: WatchdogService(systemd: systemd, interval: interval, progress: progress)))
         }
         services += [
+            .init(service: StateGuardService(lock: writer.lock, directory: config.stateDirectory, logger: logger)),
             .init(service: SchedulerService(scheduler: scheduler) { systemd.notify("STOPPING=1") }),
             .init(
                 service: ReloadService {

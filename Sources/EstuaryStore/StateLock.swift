@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The kernel drops the lock when the process dies, even by SIGKILL, so a
 /// crash never leaves a stale lock behind. Read-only commands do not take it.
-public final class StateLock {
+public final class StateLock: Sendable {
     public struct Busy: Error, CustomStringConvertible {
         public var directory: String
         public var pid: Int32?
@@ -14,6 +14,16 @@ public final class StateLock {
     }
 
     private let fd: Int32
+    private let path: String
+
+    /// Whether the lock file this process holds is still the one at the state folder's path: false
+    /// once the folder was removed or replaced (another process could then start a second state).
+    public var isStillHeld: Bool {
+        var held = stat()
+        var current = stat()
+        guard fstat(fd, &held) == 0, stat(path, &current) == 0 else { return false }
+        return held.st_dev == current.st_dev && held.st_ino == current.st_ino
+    }
 
     /// Takes the lock or throws ``Busy`` at once; never waits.
     public init(directory: String) throws {
@@ -37,6 +47,7 @@ public final class StateLock {
         _ = ftruncate(fd, 0)
         _ = pwrite(fd, pid, pid.count, 0)
         self.fd = fd
+        self.path = path
     }
 
     deinit {

@@ -131,6 +131,28 @@ import Testing
         #expect(during.filter { $0.contains("WATCHDOG=1") }.count >= 4, "\(during)")
     }
 
+    /// The state folder removed under a running daemon (by mistake): it stops with an error instead
+    /// of writing on to a deleted database while another estuary could start a new state there.
+    @Test func aDaemonWhoseStateFolderIsRemovedStops() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        let notify = try NotifySocket()
+        let stderr = Pipe()
+        let log = LineCollector(stderr)
+        let process = try EstuaryBinary.start(
+            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
+        let ready = notify.wait(for: "failing, next fetch in", timeout: 10)
+        #expect(ready.contains { $0.contains("failing, next fetch in") }, "\(ready)")
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("state"))
+        let stopped = EstuaryBinary.wait(upTo: 30) { !process.isRunning }
+        if !stopped { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(stopped)
+        #expect(process.terminationStatus != 0)
+        #expect(log.all.contains("was removed or replaced while estuary ran"), "\(log.all)")
+    }
+
     /// With the shipped WatchdogSec=5min the watchdog waits 150 s between messages: a stop must not wait for it.
     @Test func aLongWatchdogIntervalDoesNotDelayTheStop() throws {
         let server = try OnceEndToEndTests.makeServer()

@@ -1,5 +1,6 @@
 import EstuaryCore
 import EstuaryFetch
+import EstuaryStore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -30,6 +31,35 @@ struct ReloadService: Service, CustomStringConvertible {
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             reload()
+        }
+    }
+}
+
+/// Stops the daemon when its state folder disappears or is replaced under it (an `rm -rf` by
+/// mistake): it would go on writing to a deleted database, and a second estuary could start a new
+/// state beside it. The error exits the service group; systemd restarts estuary on a fresh state.
+struct StateGuardService: Service, CustomStringConvertible {
+    var description: String { "state folder guard" }
+    let lock: StateLock
+    let directory: String
+    let logger: Logger
+
+    struct Lost: Error, CustomStringConvertible {
+        var directory: String
+        var description: String {
+            "the state folder \(directory) was removed or replaced while estuary ran; stopping (a restart starts a new state there)"
+        }
+    }
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            // Two stat calls every few seconds.
+            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
+            if !Task.isShuttingDownGracefully, !lock.isStillHeld {
+                let lost = Lost(directory: directory)
+                logger.critical("\(lost)")
+                throw lost
+            }
         }
     }
 }
