@@ -19,7 +19,13 @@ struct OutputStamp {
             return
         }
         let template = output.template.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
-        let sources = output.selectedSources(from: config.sources).map { "\($0)" }.joined(separator: "\n")
+        // What outputs show of each source, written out field by field (describing 10,000 sources
+        // by reflection took a tenth of a second).
+        var sources = ""
+        for source in output.selectedSources(from: config.sources) {
+            sources += source.id + "\u{0}" + source.url.absoluteString + "\u{0}" + (source.title ?? "") + "\u{0}"
+            sources += source.tags.joined(separator: ",") + "\n"
+        }
         // What a max_age output shows also changes with the time: its stamp expires with a period
         // of a 24th of max_age (within a minute and an hour).
         var period = ""
