@@ -6,12 +6,13 @@ set -eu
 
 PACKAGES="libcurl4-openssl-dev libxml2-dev libsqlite3-dev libpsl-dev pkg-config"
 # --test: what the test suite needs besides (brotli and gzip make compressed
-# fixtures at test time; python3 runs the conformance harness; systemd brings
+# fixtures at test time; python3 runs the conformance harness, and python3-venv gives
+# the tests' Python packages an environment of their own; systemd brings
 # systemd-analyze, which scores and verifies the units; xmllint and jing validate
 # the Atom output against RFC 4287's RELAX NG schema, which scripts/atom-schema.sh
 # takes from lxml's source distribution, whose metadata needs libxslt1-dev).
 if [ "${1:-}" = "--test" ]; then
-    PACKAGES="$PACKAGES brotli gzip python3 systemd libxml2-utils jing libxslt1-dev"
+    PACKAGES="$PACKAGES brotli gzip python3 python3-venv systemd libxml2-utils jing libxslt1-dev"
 fi
 
 missing=""

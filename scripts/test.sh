@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --test
 # Formatting is checked, and warnings are errors (Package.swift): both fail the run.
 ./scripts/format.sh --check
+# The tests' Python packages go into a virtual environment of their own, first on PATH for
+# everything below (Debian's python3 is "externally managed": pip may not install into it).
+VENV=.build-venv
+[ -x "$VENV/bin/python3" ] || python3 -m venv "$VENV"
+PATH="$(pwd)/$VENV/bin:$PATH"
+export PATH
 # Python's feedparser reads Estuary's Atom and RSS outputs in the round-trip tests.
 python3 -c "import feedparser" 2>/dev/null || python3 -m pip install --quiet "feedparser==6.0.11"
 # ... and jsonschema checks the JSON index against docs/json-index.schema.json.

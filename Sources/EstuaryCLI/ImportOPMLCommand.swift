@@ -93,7 +93,8 @@ struct ImportOPMLCommand: AsyncParsableCommand {
             return
         }
         do {
-            try AtomicFile.ensureFolder(folder)
+            // A folder the daemon's user can read, whatever the umask (the unit runs as another user).
+            try AtomicFile.ensureFolder(folder, permissions: 0o755)
             try AtomicFile.write(bytes, to: target, permissions: Self.mode(of: existing != nil ? target : configPath))
         } catch {
             Console.error("import-opml: \(error); nothing imported")
@@ -105,8 +106,9 @@ struct ImportOPMLCommand: AsyncParsableCommand {
 
     /// The OPML file's feeds, or exits 65 (EX_DATAERR) naming the file and the reason.
     private func readList() throws -> OPMLList {
-        guard let bytes = ParseCommand.readFile(file) else {
-            Console.error("\(file): cannot read the file (\(String(cString: strerror(errno))))")
+        // Read up to one byte past the cap: a huge (or sparse) file is refused without being loaded.
+        guard let bytes = ParseCommand.readFile(file, upTo: FeedParser.defaultMaxBytes + 1) else {
+            Console.error("\(file): cannot read the file (\(ParseCommand.unreadable(file)))")
             throw ExitCode(ExitStatus.dataError)
         }
         switch OPMLReader.read(bytes) {

@@ -161,7 +161,7 @@ struct ParseCommand: AsyncParsableCommand {
         // allocating what a huge (or sparse) file says its size is.
         let cap = parser.maxBytes < Int.max ? parser.maxBytes + 1 : Int.max
         guard let bytes = Self.readFile(file, upTo: cap) else {
-            return .failure(ParseFailure("read: cannot read the file"))
+            return .failure(ParseFailure("read: cannot read the file (\(Self.unreadable(file)))"))
         }
         bytesRead += bytes.count
         return parser.parse(bytes, documentURL: baseURL, contentType: nil, stream: stream)
@@ -169,6 +169,17 @@ struct ParseCommand: AsyncParsableCommand {
 
     /// The file, read into one array without an intermediate copy, its first `limit` bytes at most;
     /// nil when it is not a regular file or cannot be read.
+    /// Why ``readFile(_:upTo:)`` returned nil for `path`, in words.
+    static func unreadable(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return String(cString: strerror(errno)) }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return "it is a folder"
+        case S_IFREG: return String(cString: strerror(access(path, R_OK) == 0 ? EIO : errno))
+        default: return "it is a FIFO, a socket or a device, not a regular file"
+        }
+    }
+
     static func readFile(_ path: String, upTo limit: Int = .max) -> [UInt8]? {
         // Non-blocking: a FIFO named as a feed file must not hang the run (it is refused below).
         let fd = open(path, O_RDONLY | O_NONBLOCK)

@@ -93,7 +93,7 @@ public struct FeedParser: FeedParsing {
             if let root = builder.foreignRoot {
                 return .failure(ParseFailure("not a feed: the root element is <\(root)>, not <rss>, <rdf:RDF> or <feed>"))
             }
-            if let error = parser.lastError {
+            if let error = parser.firstError {
                 return .failure(ParseFailure("not a feed: XML error at line \(error.line): \(error.message)"))
             }
             return .failure(ParseFailure("not a feed: no root element"))

@@ -47,6 +47,15 @@ import Testing
         #expect(ids.allSatisfy { $0.utf8.count <= 64 })
     }
 
+    /// Thousands of feeds with one title (a typical export of video channels): one id each, numbered.
+    @Test func manyFeedsOfOneTitleGetNumberedIDs() {
+        let feeds = (1...3000).map { OPMLFeed(url: "https://video.example/feeds/\($0)", title: "YouTube") }
+        let ids = SourceImport(feeds: feeds, existing: existing).added.map(\.id)
+        #expect(Set(ids).count == 3000)
+        #expect(ids.prefix(3) == ["youtube", "youtube-2", "youtube-3"])
+        #expect(ids.last == "youtube-3000")
+    }
+
     @Test func foldersBecomeTagsValidNamesAsTheyAre() {
         let plan = SourceImport(
             feeds: [

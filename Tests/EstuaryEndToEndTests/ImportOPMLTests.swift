@@ -163,6 +163,39 @@ import Testing
         #expect(missing.stderr.contains("cannot read the file"))
     }
 
+    /// The error named is the first one, where the file goes wrong, not what libxml2 said last.
+    @Test func aBrokenFileIsReportedAtItsFirstError() throws {
+        let config = try writeConfig(Self.operatorConfig)
+        let file = config.deletingLastPathComponent().appendingPathComponent("list.opml")
+        let outlines = (1...50).map { "<outline text=\"x\($0)\" xmlUrl=\"https://x\($0).example/feed\"/>" }
+        try
+            ("<?xml version=\"1.0\"?>\n<opml version=\"2.0\"><body>\n<outline text=\"A <b>\" xmlUrl=\"https://a.example/\"/>\n"
+            + outlines.joined(separator: "\n") + "\n</body></opml>\n").write(to: file, atomically: true, encoding: .utf8)
+        let run = try importOPML(config, file)
+        #expect(run.status == 65)
+        #expect(run.stderr.hasPrefix("\(file.path): not well-formed XML at line 3: Unescaped '<'"), "\(run.stderr)")
+        // A folder named as the list says so.
+        let folder = config.deletingLastPathComponent().appendingPathComponent("folder.opml")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let notFile = try importOPML(config, folder)
+        #expect(notFile.stderr.contains("cannot read the file (it is a folder)"), "\(notFile.stderr)")
+    }
+
+    /// The drop-in folder is readable by the daemon's own user, whatever the importing shell's umask.
+    @Test func theDropInFolderIgnoresATightUmask() throws {
+        let config = try writeConfig(Self.operatorConfig)
+        let (status, output) = try ExternalTool.run(
+            "/bin/sh",
+            [
+                "-c", "umask 027 && exec \"$0\" import-opml --config \"$1\" \"$2\"", EstuaryBinary.url.path, config.path,
+                Self.fixture.path,
+            ])
+        #expect(status == 0, "\(String(decoding: output, as: UTF8.self))")
+        let folder = config.deletingLastPathComponent().appendingPathComponent("estuary.d").path
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int)
+        #expect(mode == 0o755, "\(String(mode, radix: 8))")
+    }
+
     @Test func anInvalidConfigExits78BeforeReadingTheList() throws {
         let config = try writeConfig("[[source]]\nid = \"a\"\nurl = \"htp:/a\"\n")
         let run = try importOPML(config, Self.fixture)

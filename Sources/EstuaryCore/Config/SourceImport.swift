@@ -16,6 +16,7 @@ public struct SourceImport: Sendable {
     public init(feeds: [OPMLFeed], existing: [SourceConfig]) {
         let configured = Set(existing.map { Self.key($0.url.absoluteString) })
         var ids = Set(existing.map(\.id))
+        var nextSuffix: [String: Int] = [:]
         var positions: [String: Int] = [:]
         for feed in feeds {
             guard let url = URL(string: feed.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
@@ -36,7 +37,8 @@ public struct SourceImport: Sendable {
                 continue
             }
             let id = Self.uniqueID(
-                base: feed.title.flatMap { Self.slug($0) } ?? Self.slug(Self.siteName(host)) ?? "feed", in: &ids)
+                base: feed.title.flatMap { Self.slug($0) } ?? Self.slug(Self.siteName(host)) ?? "feed", in: &ids,
+                next: &nextSuffix)
             positions[key] = added.count
             added.append(SourceConfig(id: id, url: url, title: feed.title, tags: tags))
         }
@@ -96,10 +98,12 @@ public struct SourceImport: Sendable {
         host.lowercased().hasPrefix("www.") ? String(host.dropFirst(4)) : host
     }
 
-    /// `base`, else `base-2`, `base-3`, ... : the first not in `ids`, which it joins.
-    static func uniqueID(base: String, in ids: inout Set<String>) -> String {
+    /// `base`, else `base-2`, `base-3`, ... : the first not in `ids`, which it joins. `next` remembers
+    /// where each base's count stopped (10,000 feeds titled "YouTube" counted from 2 each time).
+    static func uniqueID(base: String, in ids: inout Set<String>, next: inout [String: Int]) -> String {
         var id = base
-        var number = 1
+        var number = (next[base] ?? 2) - 1
+        defer { next[base] = number + 1 }
         while ids.contains(id) {
             number += 1
             let suffix = "-\(number)"

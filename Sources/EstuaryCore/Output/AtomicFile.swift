@@ -81,11 +81,17 @@ public enum AtomicFile {
         }
     }
 
-    public static func ensureFolder(_ path: String) throws(WriteError) {
+    /// Creates `path` when missing; with `permissions`, a folder it creates gets exactly them (not
+    /// what the umask leaves), and an existing one is left as it is.
+    public static func ensureFolder(_ path: String, permissions: mode_t? = nil) throws(WriteError) {
+        let existed = FileManager.default.fileExists(atPath: path)
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw WriteError(path: path, operation: "create the folder", reason: error.localizedDescription)
+        }
+        if let permissions, !existed, chmod(path, permissions) != 0 {
+            throw WriteError(path: path, operation: "set the permissions of", errno: errno)
         }
     }
 }

@@ -25,7 +25,7 @@ public enum OPMLReader {
             return .failure(ParseFailure("not OPML: the root element is <\(root)>, not <opml>\(hint)"))
         }
         if !parser.wellFormed {
-            let detail = parser.lastError.map { " at line \($0.line): \($0.message)" } ?? ""
+            let detail = parser.firstError.map { " at line \($0.line): \($0.message)" } ?? ""
             return .failure(ParseFailure("not well-formed XML\(detail)"))
         }
         guard builder.sawBody else { return .failure(ParseFailure("not OPML: no <opml> element with a <body>")) }

@@ -40,6 +40,7 @@ final class PushParser {
         handler.endElementNs = PushParser.onEnd
         handler.characters = PushParser.onCharacters
         handler.ignorableWhitespace = PushParser.onCharacters
+        handler.serror = PushParser.onError
         let box = Unmanaged.passRetained(TypedReceiverBox(receiver) as ReceiverBox)
         guard let context = xmlCreatePushParserCtxt(&handler, box.toOpaque(), nil, 0, nil) else {
             box.release()
@@ -73,12 +74,9 @@ final class PushParser {
     /// False when libxml2 had to recover from errors.
     var wellFormed: Bool { estuary_xml_well_formed(context) != 0 && !box.takeUnretainedValue().recovered }
 
-    /// The first error libxml2 reported: its message and line.
-    var lastError: (message: String, line: Int)? {
-        guard let error = xmlCtxtGetLastError(context), error.pointee.code != 0 else { return nil }
-        let message = error.pointee.message.map { String(cString: $0) } ?? "error \(error.pointee.code)"
-        return (message.trimmingCharacters(in: .whitespacesAndNewlines), Int(error.pointee.line))
-    }
+    /// The first error libxml2 reported: its message and line (what an operator fixes first; the
+    /// errors after it are often its consequences, "Extra content at the end of the document").
+    var firstError: (message: String, line: Int)? { box.takeUnretainedValue().firstError }
 
     // MARK: C callbacks (capture-less; the receiver travels as user data)
 
@@ -123,6 +121,14 @@ final class PushParser {
         withBox(ctx) { box in box.endElement(name: String(cString: localname)) }
     }
 
+    private static let onError: xmlStructuredErrorFunc = { ctx, error in
+        guard let ctx, let error, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+        let box = Unmanaged<ReceiverBox>.fromOpaque(ctx).takeUnretainedValue()
+        guard box.firstError == nil else { return }
+        let message = error.pointee.message.map { String(cString: $0) } ?? "error \(error.pointee.code)"
+        box.firstError = (message.trimmingCharacters(in: .whitespacesAndNewlines), Int(error.pointee.line))
+    }
+
     private static let onCharacters: charactersSAXFunc = { ctx, chars, length in
         guard let ctx, let chars, length > 0 else { return }
         withBox(ctx) { box in
@@ -139,6 +145,8 @@ private class ReceiverBox {
     var context: xmlParserCtxtPtr?
     /// libxml2 recovered from an error at some point (its own flag is cleared after each).
     var recovered = false
+    /// The first error reported, with its line.
+    var firstError: (message: String, line: Int)?
 
     // The events, passed on to the receiver by the subclass.
     func startElement(namespace: String?, name: String, attributes: [XMLAttribute], parser: PushParser) {}
