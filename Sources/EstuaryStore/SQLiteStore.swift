@@ -510,8 +510,19 @@ public final class SQLiteStore: ArticleStore {
             firstSeen: Date(timeIntervalSince1970: row["first_seen"]))
     }
 
-    public func generation() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'generation'") ?? 0 }
+    public func outputVersion() throws -> String {
+        try pool.read { db in
+            let generation = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'generation'") ?? 0
+            // Read from the state, not from a run's reports: a run killed before its outputs still counts.
+            let unwell =
+                try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT group_concat(id || (CASE WHEN gone_url IS NULL THEN '' ELSE ' gone' END), ',') FROM (
+                            SELECT id, gone_url FROM source WHERE error_count > 0 OR gone_url IS NOT NULL ORDER BY id)
+                        """) ?? ""
+            return "\(generation)-\(ContentHash.hex(of: unwell))"
+        }
     }
 
     public func statuses(of sources: [SourceConfig]) throws -> [SourceStatus] {

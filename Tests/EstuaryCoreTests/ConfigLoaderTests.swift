@@ -295,6 +295,7 @@ import Testing
         #expect(config.outputs.first?.indexContent == false)
         #expect(throws: ConfigError.self) { try parse(base + "home_page = \"javascript:alert(1)\"\n") }
         #expect(throws: ConfigError.self) { try parse(base + "id = \"river feed\"\n") }
+        #expect(throws: ConfigError.self) { try parse(base + "link = \"https://planet.example/feeds?lang=en\"\n") }
     }
 
     @Test func aTemplateThatDoesNotParseIsAConfigError() throws {

@@ -62,6 +62,23 @@ import Testing
         #expect(try String(contentsOf: atom, encoding: .utf8).contains("  <title>Second title</title>"))
     }
 
+    /// The state, not the run's reports, says which sources are failing: what a run killed before
+    /// its outputs leaves (here: the index and its stamp put back by hand) is corrected by the next quiet run.
+    @Test func aHealthChangeReachesTheIndexEvenAfterARunThatDidNotWriteIt() throws {
+        let (folder, config) = try Self.setUp()
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let index = folder.appendingPathComponent("public/river.json")
+        let stamp = folder.appendingPathComponent("state/outputs/river")
+        let (healthy, healthyStamp) = (try Data(contentsOf: index), try Data(contentsOf: stamp))
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("other.xml"))
+        #expect(try EstuaryBinary.run(["once", "--force", "--config", config.path]).status == 1)
+        try healthy.write(to: index)
+        try healthyStamp.write(to: stamp)
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let sources = try #require(try Self.index(folder)["sources"] as? [[String: Any]])
+        #expect(sources.first { $0["id"] as? String == "other" }?["lastResult"] as? String == "read")
+    }
+
     @Test func aSourceThatStartsFailingShowsInTheIndex() throws {
         let (folder, config) = try Self.setUp()
         #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)

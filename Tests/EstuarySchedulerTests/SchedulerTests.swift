@@ -57,6 +57,31 @@ import Testing
         #expect(((index as? [String: Any])?["items"] as? [Any])?.count == 5)
     }
 
+    /// Outputs that could not be written (the folder blocked) are written once they can be, while
+    /// the daemon idles: no new item is needed to retry them.
+    @Test func aFailedOutputWriteIsRetriedWhileIdle() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let server = try Self.feedServer()
+        let folder = try Fixtures.temporaryFolder()
+        let blocked = folder.appendingPathComponent("public")
+        try Data("not a folder".utf8).write(to: blocked)
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: Self.config("cold_start_spread = \"0s\"\noutput_delay = \"1m\"\ninterval = \"1h\"", sources: ["a"]),
+            server: server, clock: clock, folder: folder)
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(10 * 60))
+        #expect(!FileManager.default.fileExists(atPath: blocked.appendingPathComponent("river.json").path))
+        try FileManager.default.removeItem(at: blocked)
+        // Nothing new before the next fetch, an hour after the first: the retry comes from the idle loop.
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(20 * 60))
+        #expect(FileManager.default.fileExists(atPath: blocked.appendingPathComponent("river.json").path))
+    }
+
+    /// A reload during a source's fetch that leaves the source as it was keeps its schedule.
+    @Test func anUnchangedSourceIsNotFetchedAgainAfterAReloadDuringItsFetch() async throws {
+        let log = try await Self.reloadDuringASlowFetch(until: 30 * 60) { "/\($0)" }
+        #expect(log.all.filter { $0.0 == "/slow" }.count == 1, "\(log.all)")
+    }
+
     /// Sources falling due all the time (each fetch takes longer than the gap to the next due one)
     /// must not hold the outputs back until the daemon stops.
     @Test func outputsAreWrittenWhileSourcesKeepFallingDue() async throws {
@@ -120,6 +145,20 @@ import Testing
 
     /// The reload comes while that source's own (slow) fetch is under way: it is still fetched at once after.
     @Test func aSourceChangedDuringItsOwnFetchIsFetchedAtOnce() async throws {
+        var reloadTime: Date?
+        let log = try await Self.reloadDuringASlowFetch(until: 3 * 3600) { _ in
+            "/slow-v2"
+        } reloadedAt: {
+            reloadTime = $0
+        }
+        #expect(log.all.first { $0.0 == "/slow-v2" }?.1 == reloadTime, "\(log.all)")
+    }
+
+    /// A daemon fetching one slow source ("/slow", 4 s) reloads, during that fetch, a config whose
+    /// source has the path `path` gives; returns the server's log once the run reaches `seconds`.
+    static func reloadDuringASlowFetch(
+        until seconds: TimeInterval, path: @escaping (String) -> String, reloadedAt: (Date) -> Void = { _ in }
+    ) async throws -> Recorder<(String, Date)> {
         let clock = SimulatedClock(start: PolitenessTests.start)
         let log = Recorder<(String, Date)>()
         let server = try TestHTTPServer { request in
@@ -133,16 +172,15 @@ import Testing
             "[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\ncold_start_spread = \"0s\"\ninterval = \"1h\"\n\n"
         let (scheduler, _) = try PolitenessTests.scheduler(
             config: header + Self.sources(["slow"]), server: server, clock: clock, folder: folder)
-        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(3 * 3600)) }
+        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(seconds)) }
         // (Generous: a busy test run can keep the scheduler's tasks waiting for a thread.)
         #expect(await EstuaryBinary.wait(upTo: 120) { !log.all.isEmpty })
-        let text = (header + Self.sources(["slow"]) { _ in "/slow-v2" })
-            .replacingOccurrences(of: "PORT", with: "\(server.port)")
+        let text = (header + Self.sources(["slow"], path: path)).replacingOccurrences(of: "PORT", with: "\(server.port)")
         let newConfig = try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)
-        let reloadTime = clock.now()
+        reloadedAt(clock.now())
         scheduler.reload(config: newConfig, cycle: try PolitenessTests.cycle(server: server, clock: clock, folder: folder))
         await run.value
-        #expect(log.all.first { $0.0 == "/slow-v2" }?.1 == reloadTime, "\(log.all)")
+        return log
     }
 
     @Test func stopCancelsAFetchStuckOnAStalledServerAndTheSourceStaysDue() async throws {

@@ -401,8 +401,12 @@ struct Reader {
         output.subtitle = try t.string("subtitle")
         output.id = try t.string("id")
         if let link = try t.string("link") {
-            guard let url = URL(string: link), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
-                throw t.error(key: "link", "link \"\(link)\" must be the http(s) address the feed is published at")
+            guard let url = URL(string: link), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.query == nil,
+                url.fragment == nil
+            else {
+                throw t.error(
+                    key: "link",
+                    "link \"\(link)\" must be the http(s) address the files are published at, without ? or #")
             }
             output.link = link
         }

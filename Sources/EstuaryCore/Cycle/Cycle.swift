@@ -169,9 +169,9 @@ public struct Cycle: Sendable {
     /// state or of another config (the output's settings, template or sources), or its last write
     /// failed. The others stay as they are.
     public func writeOutputs(config: Config, changed: Bool) -> [OutputReport] {
-        let generation = try? store.generation()
+        let version = try? store.outputVersion()
         return config.outputs.map { output in
-            let stamp = OutputStamp(output: output, config: config, generation: generation, now: now())
+            let stamp = OutputStamp(output: output, config: config, version: version, now: now())
             if !changed, writer.filesExist(for: output, in: config.outputDirectory), stamp.isCurrent {
                 return OutputReport(name: output.name, files: [], error: nil, unchanged: true)
             }

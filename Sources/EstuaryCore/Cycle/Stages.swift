@@ -444,7 +444,8 @@ public protocol ArticleStore: Sendable {
     func articles(sourceIDs: [String], limit: Int) throws -> [StoredArticle]
     /// What is known about the given sources, in the order given.
     func statuses(of sources: [SourceConfig]) throws -> [SourceStatus]
-    /// A number that changes, in the same transaction, with every change of what outputs show
-    /// (items added, updated or removed): outputs written at one generation need no rewrite at it.
-    func generation() throws -> Int
+    /// A value that changes with everything outputs show from the state: a generation bumped in
+    /// the same transaction as any item added, updated or removed, and which sources are failing
+    /// or gone. Outputs written at one version need no rewrite at it.
+    func outputVersion() throws -> String
 }

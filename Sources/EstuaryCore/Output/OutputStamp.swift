@@ -1,7 +1,7 @@
 import Foundation
 
 /// What an output's files were last written from, kept in the state folder (`outputs/<name>`):
-/// the state's generation (``ArticleStore/generation()``) and a fingerprint of everything else
+/// the state's output version (``ArticleStore/outputVersion()``) and a fingerprint of everything else
 /// the files show (the output's settings, its template, its sources' settings).
 ///
 /// A run that sees the same stamp needs no rewrite; one that sees another, or none (a write that
@@ -12,9 +12,9 @@ struct OutputStamp {
     let path: String
     let text: String?
 
-    init(output: OutputConfig, config: Config, generation: Int?, now: Date) {
+    init(output: OutputConfig, config: Config, version: String?, now: Date) {
         path = (config.stateDirectory as NSString).appendingPathComponent("outputs/\(output.name)")
-        guard let generation else {
+        guard let version else {
             text = nil
             return
         }
@@ -33,7 +33,9 @@ struct OutputStamp {
             let seconds = min(max(age.seconds / 24, 60), 3600)
             period = " \(Int((now.timeIntervalSince1970 / seconds).rounded(.down)))"
         }
-        text = "\(generation)\(period) \(ContentHash.hex(of: "\(output)\n\(template)\n\(sources)"))\n"
+        // The folder written to and the writers' version count too (another output_dir, an upgrade).
+        let setting = "\(output)\n\(config.outputDirectory)\n\(Estuary.version)\n\(template)\n\(sources)"
+        text = "\(version)\(period) \(ContentHash.hex(of: setting))\n"
     }
 
     /// The files say what the state and the config say now.

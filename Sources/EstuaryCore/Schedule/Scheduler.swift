@@ -42,6 +42,8 @@ public final class Scheduler: @unchecked Sendable {
     private let wakeup = Wakeup()
     private var stopping = false
     private var batch: Task<[SourceReport], Never>?
+    /// Sources a reload changed and that have not been fetched since.
+    private var changedByReload: Set<String> = []
     /// The fetcher of the batch under way (a reload may have replaced the cycle since it began).
     private var batchFetcher: (any FeedFetching)?
     /// Due times that replace the state's: a cold start's spread, sources changed by a reload.
@@ -135,11 +137,12 @@ public final class Scheduler: @unchecked Sendable {
             batchFetcher = nil
             for report in reports {
                 // An override set by a reload during the batch (a changed source: due at once) stays.
-                if startGeneration == self.generation { overrides[report.sourceID] = nil }
-                // A source a reload changed during the batch keeps its "due now": no floor for it.
-                if startGeneration == self.generation || overrides[report.sourceID] == nil {
-                    earliest[report.sourceID] = floor
-                }
+                // A source a reload changed while this batch fetched its old version keeps its
+                // "due now" and gets no floor; every other source fetched now is on its schedule.
+                if startGeneration != self.generation, changedByReload.contains(report.sourceID) { continue }
+                changedByReload.remove(report.sourceID)
+                overrides[report.sourceID] = nil
+                earliest[report.sourceID] = floor
             }
             if let fresh, generation == self.generation {
                 for id in fetched { known?[id] = fresh[id] }
@@ -206,6 +209,11 @@ public final class Scheduler: @unchecked Sendable {
                 }
                 continue
             }
+            // Before sleeping: an output whose stamp is not current (a write that failed, a max_age
+            // period over) is written again; the others cost a stamp check.
+            if pending == nil {
+                report(outputs: cycle.writeOutputs(config: config, changed: false).filter { !$0.unchanged })
+            }
             let nextDue = nextDueTime(config: config, states: states)
             var wake = nextDue ?? now.addingTimeInterval(config.maxInterval.seconds)
             if let pending { wake = min(wake, pending.addingTimeInterval(config.outputDelay.seconds)) }
@@ -262,7 +270,9 @@ public final class Scheduler: @unchecked Sendable {
                 // Changed by the operator (a fixed url, say): fetched now, min_interval's floor lifted.
                 overrides[source.id] = now
                 earliest[source.id] = nil
+                changedByReload.insert(source.id)
             }
+            changedByReload.formIntersection(ids)
             outputsPendingSince = outputsPendingSince ?? now
             known = nil
             generation += 1
