@@ -76,6 +76,39 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: blocked.appendingPathComponent("river.json").path))
     }
 
+    /// An output folder that stays blocked: the write is retried less and less often, not at every wake.
+    @Test func aWriteThatKeepsFailingBacksOff() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let server = try Self.feedServer()
+        let folder = try Fixtures.temporaryFolder()
+        try Data("not a folder".utf8).write(to: folder.appendingPathComponent("public"))
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: Self.config(
+                "cold_start_spread = \"1h\"\noutput_delay = \"5m\"\ninterval = \"1h\"", sources: (1...60).map { "s\($0)" }),
+            server: server, clock: clock, folder: folder)
+        let failed = Recorder<Date>()
+        scheduler.onOutputs = { outputs in if outputs.contains(where: { $0.error != nil }) { failed.append(clock.now()) } }
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(3 * 3600))
+        // 5, 10, 20, 40, 80 minutes apart (and the writes at the start and at the end of the run).
+        #expect(failed.all.count >= 3 && failed.all.count <= 10, "\(failed.all.count) failed writes")
+    }
+
+    /// A source changed by one reload and fetched since is on its schedule: a later reload that
+    /// changes nothing, during that fetch, does not make it due again.
+    @Test func aSourceFetchedSinceItsReloadIsNotDueAgainAfterAnotherReload() async throws {
+        let (clock, log, server, folder, scheduler, run) = try Self.slowDaemon(id: "a", until: 30 * 60)
+        let header = Self.slowHeader
+        #expect(await EstuaryBinary.wait(upTo: 120) { !log.all.isEmpty })
+        let text = (header + Self.sources(["a"]) { _ in "/slow2" }).replacingOccurrences(of: "PORT", with: "\(server.port)")
+        for wait in [{ !log.all.isEmpty }, { log.all.contains { $0.0 == "/slow2" } }] {
+            #expect(await EstuaryBinary.wait(upTo: 120, until: wait))
+            let config = try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)
+            scheduler.reload(config: config, cycle: try PolitenessTests.cycle(server: server, clock: clock, folder: folder))
+        }
+        await run.value
+        #expect(log.all.filter { $0.0 == "/slow2" }.count == 1, "\(log.all)")
+    }
+
     /// A reload during a source's fetch that leaves the source as it was keeps its schedule.
     @Test func anUnchangedSourceIsNotFetchedAgainAfterAReloadDuringItsFetch() async throws {
         let log = try await Self.reloadDuringASlowFetch(until: 30 * 60) { "/\($0)" }
@@ -154,25 +187,40 @@ import Testing
         #expect(log.all.first { $0.0 == "/slow-v2" }?.1 == reloadTime, "\(log.all)")
     }
 
+    /// A server whose `/slow…` feeds take 4 s (real time), logging each request at the simulated time.
+    static func slowServer(log: Recorder<(String, Date)>, clock: SimulatedClock) throws -> TestHTTPServer {
+        try TestHTTPServer { request in
+            log.append((request.path, clock.now()))
+            if request.path.hasPrefix("/slow") { Thread.sleep(forTimeInterval: 4) }
+            return .init(
+                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
+        }
+    }
+
+    /// A daemon (simulated clock) running until `seconds` with one source `id` at `/slow`, on ``slowServer(log:clock:)``.
+    static func slowDaemon(id: String, until seconds: TimeInterval) throws -> (
+        SimulatedClock, Recorder<(String, Date)>, TestHTTPServer, URL, Scheduler, Task<Void, Never>
+    ) {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let log = Recorder<(String, Date)>()
+        let server = try slowServer(log: log, clock: clock)
+        let folder = try Fixtures.temporaryFolder()
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: slowHeader + sources([id]) { _ in "/slow" }, server: server, clock: clock, folder: folder)
+        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(seconds)) }
+        return (clock, log, server, folder, scheduler, run)
+    }
+
+    static let slowHeader =
+        "[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\ncold_start_spread = \"0s\"\ninterval = \"1h\"\n\n"
+
     /// A daemon fetching one slow source ("/slow", 4 s) reloads, during that fetch, a config whose
     /// source has the path `path` gives; returns the server's log once the run reaches `seconds`.
     static func reloadDuringASlowFetch(
         until seconds: TimeInterval, path: @escaping (String) -> String, reloadedAt: (Date) -> Void = { _ in }
     ) async throws -> Recorder<(String, Date)> {
-        let clock = SimulatedClock(start: PolitenessTests.start)
-        let log = Recorder<(String, Date)>()
-        let server = try TestHTTPServer { request in
-            log.append((request.path, clock.now()))
-            if request.path == "/slow" { Thread.sleep(forTimeInterval: 4) }
-            return .init(
-                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
-        }
-        let folder = try Fixtures.temporaryFolder()
-        let header =
-            "[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\ncold_start_spread = \"0s\"\ninterval = \"1h\"\n\n"
-        let (scheduler, _) = try PolitenessTests.scheduler(
-            config: header + Self.sources(["slow"]), server: server, clock: clock, folder: folder)
-        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(seconds)) }
+        let (clock, log, server, folder, scheduler, run) = try Self.slowDaemon(id: "slow", until: seconds)
+        let header = Self.slowHeader
         // (Generous: a busy test run can keep the scheduler's tasks waiting for a thread.)
         #expect(await EstuaryBinary.wait(upTo: 120) { !log.all.isEmpty })
         let text = (header + Self.sources(["slow"], path: path)).replacingOccurrences(of: "PORT", with: "\(server.port)")

@@ -19,6 +19,9 @@ public struct Cycle: Sendable {
     let timings = StageTimings()
     /// The state's one writer, with group commit (see ``StoreQueue``).
     let storeQueue = StoreQueue()
+    /// The outputs' config fingerprints (``OutputStamp/fingerprint(of:in:)``): a cycle serves one
+    /// config (a reload makes a new cycle).
+    let fingerprints = Memo()
 
     public init(
         fetcher: any FeedFetching, parser: any FeedParsing, store: any ArticleStore,
@@ -171,7 +174,7 @@ public struct Cycle: Sendable {
     public func writeOutputs(config: Config, changed: Bool) -> [OutputReport] {
         let version = try? store.outputVersion()
         return config.outputs.map { output in
-            let stamp = OutputStamp(output: output, config: config, version: version, now: now())
+            let stamp = self.stamp(of: output, config: config, version: version)
             if !changed, writer.filesExist(for: output, in: config.outputDirectory), stamp.isCurrent {
                 return OutputReport(name: output.name, files: [], error: nil, unchanged: true)
             }
@@ -179,6 +182,23 @@ public struct Cycle: Sendable {
             stamp.record(written: report.error == nil)
             return report
         }
+    }
+
+    /// Whether a run with nothing new would write some output of `config` (its files missing, its
+    /// stamp out of date): what the daemon asks before it sleeps.
+    public func outputsOutOfDate(config: Config) -> Bool {
+        let version = try? store.outputVersion()
+        return config.outputs.contains { output in
+            !(writer.filesExist(for: output, in: config.outputDirectory)
+                && stamp(of: output, config: config, version: version).isCurrent)
+        }
+    }
+
+    /// `output`'s stamp now; the part that comes from the config is computed once per config.
+    private func stamp(of output: OutputConfig, config: Config, version: String?) -> OutputStamp {
+        let key = "\(config.file)\u{0}\(output)"
+        let fingerprint = fingerprints.value(for: key) { OutputStamp.fingerprint(of: output, in: config) }
+        return OutputStamp(output: output, config: config, version: version, now: now(), fingerprint: fingerprint)
     }
 
     /// Parse and store one fetched source; every failure becomes a report naming its stage.

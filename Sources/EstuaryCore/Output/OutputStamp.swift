@@ -12,19 +12,12 @@ struct OutputStamp {
     let path: String
     let text: String?
 
-    init(output: OutputConfig, config: Config, version: String?, now: Date) {
+    /// `fingerprint`: ``fingerprint(of:in:)`` of the output, which a caller may keep for a config.
+    init(output: OutputConfig, config: Config, version: String?, now: Date, fingerprint: String? = nil) {
         path = (config.stateDirectory as NSString).appendingPathComponent("outputs/\(output.name)")
         guard let version else {
             text = nil
             return
-        }
-        let template = output.template.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
-        // What outputs show of each source, written out field by field (describing 10,000 sources
-        // by reflection took a tenth of a second).
-        var sources = ""
-        for source in output.selectedSources(from: config.sources) {
-            sources += source.id + "\u{0}" + source.url.absoluteString + "\u{0}" + (source.title ?? "") + "\u{0}"
-            sources += source.tags.joined(separator: ",") + "\n"
         }
         // What a max_age output shows also changes with the time: its stamp expires with a period
         // of a 24th of max_age (within a minute and an hour).
@@ -33,9 +26,20 @@ struct OutputStamp {
             let seconds = min(max(age.seconds / 24, 60), 3600)
             period = " \(Int((now.timeIntervalSince1970 / seconds).rounded(.down)))"
         }
-        // The folder written to and the writers' version count too (another output_dir, an upgrade).
-        let setting = "\(output)\n\(config.outputDirectory)\n\(Estuary.version)\n\(template)\n\(sources)"
-        text = "\(version)\(period) \(ContentHash.hex(of: setting))\n"
+        text = "\(version)\(period) \(fingerprint ?? Self.fingerprint(of: output, in: config))\n"
+    }
+
+    /// Everything but the state that `output`'s files show: its settings, template and sources,
+    /// the folder written to and the writers' version (another output_dir, an upgrade).
+    static func fingerprint(of output: OutputConfig, in config: Config) -> String {
+        let template = output.template.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        // Each source field by field (describing 10,000 sources by reflection took a tenth of a second).
+        var sources = ""
+        for source in output.selectedSources(from: config.sources) {
+            sources += source.id + "\u{0}" + source.url.absoluteString + "\u{0}" + (source.title ?? "") + "\u{0}"
+            sources += source.tags.joined(separator: ",") + "\n"
+        }
+        return ContentHash.hex(of: "\(output)\n\(config.outputDirectory)\n\(Estuary.version)\n\(template)\n\(sources)")
     }
 
     /// The files say what the state and the config say now.
@@ -52,5 +56,18 @@ struct OutputStamp {
         }
         try? AtomicFile.ensureFolder((path as NSString).deletingLastPathComponent)
         try? AtomicFile.write(Array(text.utf8), to: path)
+    }
+}
+
+/// Strings computed once per key, from any thread.
+final class Memo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: String] = [:]
+
+    func value(for key: String, _ make: () -> String) -> String {
+        if let known = lock.withLock({ values[key] }) { return known }
+        let value = make()
+        lock.withLock { values[key] = value }
+        return value
     }
 }

@@ -42,8 +42,9 @@ public final class Scheduler: @unchecked Sendable {
     private let wakeup = Wakeup()
     private var stopping = false
     private var batch: Task<[SourceReport], Never>?
-    /// Sources a reload changed and that have not been fetched since.
-    private var changedByReload: Set<String> = []
+    /// Sources a reload changed and not fetched since, with the reload's generation: a batch begun
+    /// before it fetched the old version.
+    private var changedByReload: [String: Int] = [:]
     /// The fetcher of the batch under way (a reload may have replaced the cycle since it began).
     private var batchFetcher: (any FeedFetching)?
     /// Due times that replace the state's: a cold start's spread, sources changed by a reload.
@@ -52,6 +53,11 @@ public final class Scheduler: @unchecked Sendable {
     /// says: a state that cannot be written (a full disk) must not turn into a loop of fetches.
     private var earliest: [String: Date] = [:]
     private var outputsPendingSince: Date?
+    /// When the loop next compares the outputs' stamps with the state (they cost a read).
+    private var nextStampCheck = Date.distantPast
+    /// Output writes that failed in a row, and when the next may be tried.
+    private var outputFailures = 0
+    private var outputRetryAt: Date?
     /// The daemon's copy of every source's fetch state: read whole at the start and on a reload,
     /// then only for the sources of each batch, so a wake costs the batch, not the whole state.
     private var known: [String: FetchState]?
@@ -139,8 +145,8 @@ public final class Scheduler: @unchecked Sendable {
                 // An override set by a reload during the batch (a changed source: due at once) stays.
                 // A source a reload changed while this batch fetched its old version keeps its
                 // "due now" and gets no floor; every other source fetched now is on its schedule.
-                if startGeneration != self.generation, changedByReload.contains(report.sourceID) { continue }
-                changedByReload.remove(report.sourceID)
+                if let changed = changedByReload[report.sourceID], changed > startGeneration { continue }
+                changedByReload[report.sourceID] = nil
                 overrides[report.sourceID] = nil
                 earliest[report.sourceID] = floor
             }
@@ -181,8 +187,10 @@ public final class Scheduler: @unchecked Sendable {
             if let end, now >= end { break }
             let (config, cycle) = current
             // Outputs due are written first: sources falling due all the time must not hold them back.
-            let pending = lock.withLock { outputsPendingSince }
-            if let pending, now >= pending.addingTimeInterval(config.outputDelay.seconds) {
+            // (After failed writes, not before the retry time: see ``writeOutputs(config:cycle:)``.)
+            let (pending, retryAt) = lock.withLock { (outputsPendingSince, outputRetryAt) }
+            let outputsDue = pending.map { max($0.addingTimeInterval(config.outputDelay.seconds), retryAt ?? $0) }
+            if let outputsDue, now >= outputsDue {
                 writeOutputs(config: config, cycle: cycle)
                 continue
             }
@@ -209,14 +217,24 @@ public final class Scheduler: @unchecked Sendable {
                 }
                 continue
             }
-            // Before sleeping: an output whose stamp is not current (a write that failed, a max_age
-            // period over) is written again; the others cost a stamp check.
-            if pending == nil {
-                report(outputs: cycle.writeOutputs(config: config, changed: false).filter { !$0.unchanged })
+            // Before sleeping, now and then: an output whose stamp is not current (a write that failed,
+            // a max_age period over, items removed by retention) is due like any change, after
+            // output_delay; a write that keeps failing is retried less and less often.
+            var pendingNow = pending
+            if pending == nil, now >= lock.withLock({ nextStampCheck }) {
+                lock.withLock { nextStampCheck = now.addingTimeInterval(max(config.outputDelay.seconds, 10)) }
+                if cycle.outputsOutOfDate(config: config) {
+                    pendingNow = lock.withLock {
+                        outputsPendingSince = outputsPendingSince ?? now
+                        return outputsPendingSince
+                    }
+                }
             }
             let nextDue = nextDueTime(config: config, states: states)
             var wake = nextDue ?? now.addingTimeInterval(config.maxInterval.seconds)
-            if let pending { wake = min(wake, pending.addingTimeInterval(config.outputDelay.seconds)) }
+            if let pendingNow {
+                wake = min(wake, max(pendingNow.addingTimeInterval(config.outputDelay.seconds), retryAt ?? pendingNow))
+            }
             if let end { wake = min(wake, end) }
             wake = min(wake, now.addingTimeInterval(Self.replanInterval))
             lastStatus = ContinuousClock.now
@@ -270,9 +288,9 @@ public final class Scheduler: @unchecked Sendable {
                 // Changed by the operator (a fixed url, say): fetched now, min_interval's floor lifted.
                 overrides[source.id] = now
                 earliest[source.id] = nil
-                changedByReload.insert(source.id)
+                changedByReload[source.id] = generation + 1
             }
-            changedByReload.formIntersection(ids)
+            changedByReload = changedByReload.filter { ids.contains($0.key) }
             outputsPendingSince = outputsPendingSince ?? now
             known = nil
             generation += 1
@@ -349,7 +367,22 @@ public final class Scheduler: @unchecked Sendable {
 
     private func writeOutputs(config: Config, cycle: Cycle) {
         lock.withLock { outputsPendingSince = nil }
-        report(outputs: cycle.writeOutputs(config: config, changed: true))
+        let outputs = cycle.writeOutputs(config: config, changed: true)
+        report(outputs: outputs)
+        // A failing write (a full disk, a folder not writable) is tried again after output_delay,
+        // doubling up to max_interval, not at every wake.
+        let now = clock.now()
+        lock.withLock {
+            if outputs.contains(where: { $0.error != nil }) {
+                outputFailures += 1
+                let wait = min(config.outputDelay.seconds * pow(2, Double(min(outputFailures, 30))), config.maxInterval.seconds)
+                outputRetryAt = now.addingTimeInterval(wait)
+                nextStampCheck = max(nextStampCheck, outputRetryAt ?? now)
+            } else {
+                outputFailures = 0
+                outputRetryAt = nil
+            }
+        }
     }
 
     private func report(outputs: [OutputReport]) {

@@ -122,7 +122,8 @@ final class PushParser {
     }
 
     private static let onError: xmlStructuredErrorFunc = { ctx, error in
-        guard let ctx, let error, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+        // Fatal errors only: what breaks well-formedness (a namespace error, level ERROR, does not).
+        guard let ctx, let error, error.pointee.level == XML_ERR_FATAL else { return }
         let box = Unmanaged<ReceiverBox>.fromOpaque(ctx).takeUnretainedValue()
         guard box.firstError == nil else { return }
         let message = error.pointee.message.map { String(cString: $0) } ?? "error \(error.pointee.code)"
