@@ -60,14 +60,9 @@ import Testing
     /// Outputs that could not be written (the folder blocked) are written once they can be, while
     /// the daemon idles: no new item is needed to retry them.
     @Test func aFailedOutputWriteIsRetriedWhileIdle() async throws {
-        let clock = SimulatedClock(start: PolitenessTests.start)
-        let server = try Self.feedServer()
-        let folder = try Fixtures.temporaryFolder()
+        let (scheduler, _, _, folder) = try Self.blockedOutput(
+            settings: "cold_start_spread = \"0s\"\noutput_delay = \"1m\"\ninterval = \"1h\"")
         let blocked = folder.appendingPathComponent("public")
-        try Data("not a folder".utf8).write(to: blocked)
-        let (scheduler, _) = try PolitenessTests.scheduler(
-            config: Self.config("cold_start_spread = \"0s\"\noutput_delay = \"1m\"\ninterval = \"1h\"", sources: ["a"]),
-            server: server, clock: clock, folder: folder)
         await scheduler.run(until: PolitenessTests.start.addingTimeInterval(10 * 60))
         #expect(!FileManager.default.fileExists(atPath: blocked.appendingPathComponent("river.json").path))
         try FileManager.default.removeItem(at: blocked)
@@ -89,8 +84,78 @@ import Testing
         let failed = Recorder<Date>()
         scheduler.onOutputs = { outputs in if outputs.contains(where: { $0.error != nil }) { failed.append(clock.now()) } }
         await scheduler.run(until: PolitenessTests.start.addingTimeInterval(3 * 3600))
-        // 5, 10, 20, 40, 80 minutes apart (and the writes at the start and at the end of the run).
         #expect(failed.all.count >= 3 && failed.all.count <= 10, "\(failed.all.count) failed writes")
+    }
+
+    /// The retries come output_delay apart, then twice that each time (up to max_interval).
+    @Test func failedWritesAreRetriedAfterOutputDelayThenTwiceThat() async throws {
+        let (scheduler, clock, _, _) = try Self.blockedOutput()
+        let failed = Recorder<Date>()
+        scheduler.onOutputs = { outputs in if outputs.contains(where: { $0.error != nil }) { failed.append(clock.now()) } }
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(6 * 3600))
+        let minutes = failed.all.map { Int($0.timeIntervalSince(PolitenessTests.start) / 60) }
+        #expect(Array(zip(minutes.dropFirst(), minutes).map { $0 - $1 }.prefix(4)) == [5, 5, 10, 20], "\(minutes)")
+    }
+
+    /// A reload that fixes the output folder is written output_delay later, whatever the backoff reached.
+    @Test func aReloadThatFixesTheOutputEndsTheBackoff() async throws {
+        let (scheduler, clock, server, folder) = try Self.blockedOutput()
+        let (failed, written, reloadedAt) = (Recorder<Date>(), Recorder<Date>(), Recorder<Date>())
+        scheduler.onOutputs = { outputs in
+            (outputs.contains { $0.error != nil } ? failed : written).append(clock.now())
+        }
+        let fixed = Self.config(Self.blockedSettings, sources: ["a"])
+            .replacingOccurrences(of: "output_dir = \"public\"", with: "output_dir = \"public2\"")
+            .replacingOccurrences(of: "PORT", with: "\(server.port)")
+        scheduler.onStatus = { _ in
+            guard failed.all.count >= 5, reloadedAt.all.isEmpty else { return }
+            reloadedAt.append(clock.now())
+            let config = try! ConfigLoader().parse(text: fixed, file: "estuary.toml", folder: folder)
+            scheduler.reload(config: config, cycle: try! PolitenessTests.cycle(server: server, clock: clock, folder: folder))
+        }
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(12 * 3600))
+        let reload = try #require(reloadedAt.all.first)
+        let firstWritten = try #require(written.all.first)
+        #expect(firstWritten.timeIntervalSince(reload) <= 6 * 60)
+    }
+
+    static let blockedSettings = "cold_start_spread = \"0s\"\noutput_delay = \"5m\"\ninterval = \"1d\""
+
+    /// A daemon (simulated clock) with one source whose output folder is blocked by a file.
+    static func blockedOutput(settings: String = blockedSettings) throws -> (Scheduler, SimulatedClock, TestHTTPServer, URL) {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let server = try feedServer()
+        let folder = try Fixtures.temporaryFolder()
+        try Data("not a folder".utf8).write(to: folder.appendingPathComponent("public"))
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: config(settings, sources: ["a"]), server: server, clock: clock, folder: folder)
+        return (scheduler, clock, server, folder)
+    }
+
+    /// A template edited while the daemon idles shows without a reload and without new items.
+    @Test func aTemplateEditedWhileIdleShows() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let server = try Self.feedServer()
+        let folder = try Fixtures.temporaryFolder()
+        let template = folder.appendingPathComponent("page.mustache")
+        try Data("ONE {{title}}".utf8).write(to: template)
+        let text =
+            "[estuary]\nstate_dir = \"state\"\noutput_dir = \"public\"\ncold_start_spread = \"0s\"\noutput_delay = \"1m\"\n"
+            + "interval = \"1d\"\n\n" + Self.sources(["a"])
+            + "\n[[output]]\nname = \"page\"\nformats = [\"html\"]\ntemplate = \"page.mustache\"\n"
+        let (scheduler, _) = try PolitenessTests.scheduler(config: text, server: server, clock: clock, folder: folder)
+        let (writes, edited) = (Recorder<Date>(), Recorder<Date>())
+        scheduler.onOutputs = { _ in writes.append(clock.now()) }
+        scheduler.onStatus = { _ in
+            guard writes.all.count >= 2, edited.all.isEmpty, clock.now() > PolitenessTests.start.addingTimeInterval(5 * 60)
+            else { return }
+            edited.append(clock.now())
+            try! Data("TWO {{title}}".utf8).write(to: template)
+        }
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(60 * 60))
+        #expect(!edited.all.isEmpty)
+        let page = try String(contentsOf: folder.appendingPathComponent("public/page.html"), encoding: .utf8)
+        #expect(page.hasPrefix("TWO"), "\(page.prefix(20))")
     }
 
     /// A source changed by one reload and fetched since is on its schedule: a later reload that

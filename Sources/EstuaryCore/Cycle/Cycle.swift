@@ -194,9 +194,11 @@ public struct Cycle: Sendable {
         }
     }
 
-    /// `output`'s stamp now; the part that comes from the config is computed once per config.
+    /// `output`'s stamp now; the part that comes from the config is computed once per config (and
+    /// template: a template edited while the daemon runs shows without a reload).
     private func stamp(of output: OutputConfig, config: Config, version: String?) -> OutputStamp {
-        let key = "\(config.file)\u{0}\(output)"
+        let template = output.template.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        let key = "\(config.file)\u{0}\(output)\u{0}\(template)"
         let fingerprint = fingerprints.value(for: key) { OutputStamp.fingerprint(of: output, in: config) }
         return OutputStamp(output: output, config: config, version: version, now: now(), fingerprint: fingerprint)
     }

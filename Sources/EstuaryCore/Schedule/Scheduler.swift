@@ -292,6 +292,9 @@ public final class Scheduler: @unchecked Sendable {
             }
             changedByReload = changedByReload.filter { ids.contains($0.key) }
             outputsPendingSince = outputsPendingSince ?? now
+            // The new config may have fixed what made writes fail: no backoff for it.
+            outputFailures = 0
+            outputRetryAt = nil
             known = nil
             generation += 1
         }
@@ -375,9 +378,11 @@ public final class Scheduler: @unchecked Sendable {
         lock.withLock {
             if outputs.contains(where: { $0.error != nil }) {
                 outputFailures += 1
-                let wait = min(config.outputDelay.seconds * pow(2, Double(min(outputFailures, 30))), config.maxInterval.seconds)
+                let wait = min(
+                    config.outputDelay.seconds * pow(2, Double(min(outputFailures - 1, 30))), config.maxInterval.seconds)
                 outputRetryAt = now.addingTimeInterval(wait)
-                nextStampCheck = max(nextStampCheck, outputRetryAt ?? now)
+                // Still pending: written again at the retry time (and tried once more on the way out).
+                outputsPendingSince = outputsPendingSince ?? now
             } else {
                 outputFailures = 0
                 outputRetryAt = nil
