@@ -19,9 +19,9 @@ public struct Cycle: Sendable {
     let timings = StageTimings()
     /// The state's one writer, with group commit (see ``StoreQueue``).
     let storeQueue = StoreQueue()
-    /// The outputs' config fingerprints (``OutputStamp/fingerprint(of:in:)``): a cycle serves one
+    /// The outputs' sources digests (``OutputStamp/sourcesDigest(of:in:)``): a cycle serves one
     /// config (a reload makes a new cycle).
-    let fingerprints = Memo()
+    let sourcesDigests = Memo()
 
     public init(
         fetcher: any FeedFetching, parser: any FeedParsing, store: any ArticleStore,
@@ -175,7 +175,7 @@ public struct Cycle: Sendable {
         let version = try? store.outputVersion()
         return config.outputs.map { output in
             let stamp = self.stamp(of: output, config: config, version: version)
-            if !changed, writer.filesExist(for: output, in: config.outputDirectory), stamp.isCurrent {
+            if !changed, isCurrent(output, stamp, config: config) {
                 return OutputReport(name: output.name, files: [], error: nil, unchanged: true)
             }
             let report = timings.measure(\.output) { write(output: output, config: config) }
@@ -188,19 +188,20 @@ public struct Cycle: Sendable {
     /// stamp out of date): what the daemon asks before it sleeps.
     public func outputsOutOfDate(config: Config) -> Bool {
         let version = try? store.outputVersion()
-        return config.outputs.contains { output in
-            !(writer.filesExist(for: output, in: config.outputDirectory)
-                && stamp(of: output, config: config, version: version).isCurrent)
-        }
+        return config.outputs.contains { !isCurrent($0, stamp(of: $0, config: config, version: version), config: config) }
     }
 
-    /// `output`'s stamp now; the part that comes from the config is computed once per config (and
-    /// template: a template edited while the daemon runs shows without a reload).
+    /// `output`'s files are all there and were written from what `stamp` says now.
+    private func isCurrent(_ output: OutputConfig, _ stamp: OutputStamp, config: Config) -> Bool {
+        writer.filesExist(for: output, in: config.outputDirectory) && stamp.isCurrent
+    }
+
+    /// `output`'s stamp now; the part that comes from its sources is computed once per config.
     private func stamp(of output: OutputConfig, config: Config, version: String?) -> OutputStamp {
-        let template = output.template.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
-        let key = "\(config.file)\u{0}\(output)\u{0}\(template)"
-        let fingerprint = fingerprints.value(for: key) { OutputStamp.fingerprint(of: output, in: config) }
-        return OutputStamp(output: output, config: config, version: version, now: now(), fingerprint: fingerprint)
+        let sources = sourcesDigests.value(for: "\(config.file)\u{0}\(output)") {
+            OutputStamp.sourcesDigest(of: output, in: config)
+        }
+        return OutputStamp(output: output, config: config, version: version, now: now(), sources: sources)
     }
 
     /// Parse and store one fetched source; every failure becomes a report naming its stage.

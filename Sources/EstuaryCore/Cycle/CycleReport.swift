@@ -79,6 +79,10 @@ public struct SourceReport: Sendable, CustomStringConvertible {
         return failed != ((before?.errorCount ?? 0) > 0)
     }
 
+    /// Whether the outputs show something new after this report: new or updated items, or the
+    /// source's health turned (see ``changesHealth(from:)``).
+    public func changesOutputs(from before: FetchState?) -> Bool { changedItems || changesHealth(from: before) }
+
     /// Failed because the state could not be written.
     public var failedToStore: Bool {
         if case .failed(let stage, _, _, _) = outcome { return stage == "store" }

@@ -39,12 +39,9 @@ public struct FetchRequest: Sendable, Equatable {
     /// headers and TLS opt-out go along only to the origin (scheme, host and port) of the source's
     /// own url: a page must not be able to send them anywhere it likes. A file is never read.
     public init(discoveredFor source: SourceConfig, url: URL) {
-        self.init(sourceID: source.id, url: url)
-        guard Self.origin(of: url) != nil, Self.origin(of: url) == Self.origin(of: source.url) else { return }
-        headers = source.headers
-        username = source.username
-        password = source.password
-        verifyTLS = source.verifyTLS
+        let sameOrigin = Self.origin(of: url) != nil && Self.origin(of: url) == Self.origin(of: source.url)
+        self.init(source: sameOrigin ? source : SourceConfig(id: source.id, url: source.url), url: url, validators: Validators())
+        readsFile = false
     }
 
     /// Scheme, host and port (the scheme's default when none is written), nil for a URL without a host.

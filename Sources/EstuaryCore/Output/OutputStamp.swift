@@ -12,8 +12,8 @@ struct OutputStamp {
     let path: String
     let text: String?
 
-    /// `fingerprint`: ``fingerprint(of:in:)`` of the output, which a caller may keep for a config.
-    init(output: OutputConfig, config: Config, version: String?, now: Date, fingerprint: String? = nil) {
+    /// `sources`: ``sourcesDigest(of:in:)`` of the output, which a caller may keep for a config.
+    init(output: OutputConfig, config: Config, version: String?, now: Date, sources: String? = nil) {
         path = (config.stateDirectory as NSString).appendingPathComponent("outputs/\(output.name)")
         guard let version else {
             text = nil
@@ -26,20 +26,25 @@ struct OutputStamp {
             let seconds = min(max(age.seconds / 24, 60), 3600)
             period = " \(Int((now.timeIntervalSince1970 / seconds).rounded(.down)))"
         }
-        text = "\(version)\(period) \(fingerprint ?? Self.fingerprint(of: output, in: config))\n"
+        // Everything but the state that the files show: the output's settings and template (read
+        // each time: an edit shows without a reload), its sources, the folder written to and the
+        // writers' version (another output_dir, an upgrade).
+        let template = output.template.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        let setting =
+            "\(output)\n\(config.outputDirectory)\n\(Estuary.version)\n\(template)\n"
+            + (sources ?? Self.sourcesDigest(of: output, in: config))
+        text = "\(version)\(period) \(ContentHash.hex(of: setting))\n"
     }
 
-    /// Everything but the state that `output`'s files show: its settings, template and sources,
-    /// the folder written to and the writers' version (another output_dir, an upgrade).
-    static func fingerprint(of output: OutputConfig, in config: Config) -> String {
-        let template = output.template.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
-        // Each source field by field (describing 10,000 sources by reflection took a tenth of a second).
+    /// What the files show of the output's sources, each field by field (describing 10,000 sources
+    /// by reflection took a tenth of a second): the part of a stamp worth keeping per config.
+    static func sourcesDigest(of output: OutputConfig, in config: Config) -> String {
         var sources = ""
         for source in output.selectedSources(from: config.sources) {
             sources += source.id + "\u{0}" + source.url.absoluteString + "\u{0}" + (source.title ?? "") + "\u{0}"
             sources += source.tags.joined(separator: ",") + "\n"
         }
-        return ContentHash.hex(of: "\(output)\n\(config.outputDirectory)\n\(Estuary.version)\n\(template)\n\(sources)")
+        return ContentHash.hex(of: sources)
     }
 
     /// The files say what the state and the config say now.

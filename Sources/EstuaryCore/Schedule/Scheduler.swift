@@ -107,8 +107,8 @@ public final class Scheduler: @unchecked Sendable {
         }
         let (due, skipped) = cycle.plan(config: config, states: states, at: clock.now(), force: force)
         let fetched = await fetch(due, config: config, cycle: cycle, states: states)
-        let changed = fetched.contains { $0.changedItems || $0.changesHealth(from: states[$0.sourceID]) }
-        let outputs = cycle.writeOutputs(config: config, changed: changed)
+        let outputs = cycle.writeOutputs(
+            config: config, changed: fetched.contains { $0.changesOutputs(from: states[$0.sourceID]) })
         let order = Dictionary(uniqueKeysWithValues: config.sources.enumerated().map { ($1.id, $0) })
         var report = CycleReport(
             sources: (skipped + fetched).sorted { order[$0.sourceID, default: 0] < order[$1.sourceID, default: 0] },
@@ -187,10 +187,8 @@ public final class Scheduler: @unchecked Sendable {
             if let end, now >= end { break }
             let (config, cycle) = current
             // Outputs due are written first: sources falling due all the time must not hold them back.
-            // (After failed writes, not before the retry time: see ``writeOutputs(config:cycle:)``.)
-            let (pending, retryAt) = lock.withLock { (outputsPendingSince, outputRetryAt) }
-            let outputsDue = pending.map { max($0.addingTimeInterval(config.outputDelay.seconds), retryAt ?? $0) }
-            if let outputsDue, now >= outputsDue {
+            let pending = lock.withLock { outputsPendingSince }
+            if let due = outputsDue(pendingSince: pending, config: config), now >= due {
                 writeOutputs(config: config, cycle: cycle)
                 continue
             }
@@ -204,7 +202,7 @@ public final class Scheduler: @unchecked Sendable {
                 let overdue = due.compactMap { states[$0.id]?.dueTime }.min() ?? now
                 lock.withLock { lastLag = max(0, now.timeIntervalSince(overdue)) }
                 let reports = await fetch(due, config: config, cycle: cycle, states: states)
-                if reports.contains(where: { $0.changedItems || $0.changesHealth(from: states[$0.sourceID]) }) {
+                if reports.contains(where: { $0.changesOutputs(from: states[$0.sourceID]) }) {
                     lock.withLock { outputsPendingSince = outputsPendingSince ?? clock.now() }
                 }
                 // A loop kept busy by batches still reports, every few seconds.
@@ -232,9 +230,7 @@ public final class Scheduler: @unchecked Sendable {
             }
             let nextDue = nextDueTime(config: config, states: states)
             var wake = nextDue ?? now.addingTimeInterval(config.maxInterval.seconds)
-            if let pendingNow {
-                wake = min(wake, max(pendingNow.addingTimeInterval(config.outputDelay.seconds), retryAt ?? pendingNow))
-            }
+            if let due = outputsDue(pendingSince: pendingNow, config: config) { wake = min(wake, due) }
             if let end { wake = min(wake, end) }
             wake = min(wake, now.addingTimeInterval(Self.replanInterval))
             lastStatus = ContinuousClock.now
@@ -366,6 +362,14 @@ public final class Scheduler: @unchecked Sendable {
         return Status(
             sources: config.sources.count, failing: failing, gone: gone, nextDue: nextDue, lag: lock.withLock { lastLag },
             now: now)
+    }
+
+    /// When outputs pending since `pendingSince` are written: `output_delay` later, and after
+    /// failed writes not before the retry time (see ``writeOutputs(config:cycle:)``).
+    private func outputsDue(pendingSince: Date?, config: Config) -> Date? {
+        guard let pendingSince else { return nil }
+        let retryAt = lock.withLock { outputRetryAt }
+        return max(pendingSince.addingTimeInterval(config.outputDelay.seconds), retryAt ?? pendingSince)
     }
 
     private func writeOutputs(config: Config, cycle: Cycle) {
