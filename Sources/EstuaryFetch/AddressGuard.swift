@@ -12,17 +12,25 @@ enum AddressGuard {
     static func refusal(_ address: UnsafePointer<sockaddr>) -> (ip: String, kind: String)? {
         switch Int32(address.pointee.sa_family) {
         case AF_INET:
-            let v4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
-                UInt32(bigEndian: $0.pointee.sin_addr.s_addr)
-            }
+            let v4 = ipv4(address)
             return kind(ipv4: v4).map { (dotted(v4), $0) }
         case AF_INET6:
-            let bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
-                withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
-            }
+            let bytes = ipv6(address)
             return kind(ipv6: bytes).map { (text(ipv6: bytes), $0) }
         default:
             return ("an address of family \(address.pointee.sa_family)", "not an Internet address")
+        }
+    }
+
+    /// The address of an AF_INET socket address, in host order.
+    static func ipv4(_ address: UnsafePointer<sockaddr>) -> UInt32 {
+        address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
+    }
+
+    /// The 16 bytes of an AF_INET6 socket address.
+    static func ipv6(_ address: UnsafePointer<sockaddr>) -> [UInt8] {
+        address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+            withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
         }
     }
 
@@ -100,18 +108,8 @@ enum AddressGuard {
             while let current = entry {
                 if let address = current.pointee.ai_addr {
                     switch Int32(address.pointee.sa_family) {
-                    case AF_INET:
-                        let ip = dotted(
-                            address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
-                                UInt32(bigEndian: $0.pointee.sin_addr.s_addr)
-                            })
-                        endpoints.insert(Endpoint(ip: ip, port: port))
-                    case AF_INET6:
-                        let ip = text(
-                            ipv6: address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
-                                withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
-                            })
-                        endpoints.insert(Endpoint(ip: ip, port: port))
+                    case AF_INET: endpoints.insert(Endpoint(ip: dotted(ipv4(address)), port: port))
+                    case AF_INET6: endpoints.insert(Endpoint(ip: text(ipv6: ipv6(address)), port: port))
                     default: break
                     }
                 }
