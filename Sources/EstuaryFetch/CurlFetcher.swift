@@ -31,15 +31,16 @@ public final class CurlFetcher: FeedFetching {
             batch.cancel()
             engine.cancelCancelledBatches()
         }
-        for request in requests {
-            logger.debug("fetch", metadata: ["source": "\(request.sourceID)", "url": "\(request.url.absoluteString)"])
-            engine.submit(
-                MultiEngine.Job(request: request, batch: batch, urgent: urgent) { result in
+        // Handed over together: one lock and one wake-up of the engine, not one per request.
+        engine.submit(
+            requests.map { request in
+                logger.debug("fetch", metadata: ["source": "\(request.sourceID)", "url": "\(request.url.absoluteString)"])
+                return MultiEngine.Job(request: request, batch: batch, urgent: urgent) { result in
                     batch.delivered(Self.weight(of: result))
                     continuation.yield((request, result))
                     if remaining.decrement() { continuation.finish() }
-                })
-        }
+                }
+            })
         return FetchResults(stream) { [engine] _, result in
             // Held back and now under its budget again: the engine may start its next transfers.
             if batch.read(Self.weight(of: result)) { engine.wake() }

@@ -456,7 +456,7 @@ extension FetchResult {
         let batch = MultiEngine.Batch()
         for n in 1...3 {
             let request = FetchRequest(sourceID: "s\(n)", url: URL(string: "\(stalled.baseURL)/feed\(n)")!)
-            engine.submit(MultiEngine.Job(request: request, batch: batch) { results.append("s\(n)", $0) })
+            engine.submit([MultiEngine.Job(request: request, batch: batch) { results.append("s\(n)", $0) }])
         }
         #expect(EstuaryBinary.wait(upTo: 10) { stalled.requests.count == 1 })
         let cancelled = Date()
@@ -468,10 +468,11 @@ extension FetchResult {
         // The queued ones never started, and the engine goes on working.
         #expect(stalled.requests.count == 1)
         let other = MultiEngine.Batch()
-        engine.submit(
+        engine.submit([
             MultiEngine.Job(request: FetchRequest(sourceID: "fast", url: URL(string: "\(fast.baseURL)/feed")!), batch: other) {
                 results.append("fast", $0)
-            })
+            }
+        ])
         #expect(EstuaryBinary.wait(upTo: 10) { results.count == 4 })
         #expect(results.all.last?.hasPrefix("fast: body") == true, "\(results.all)")
     }

@@ -103,7 +103,8 @@ public struct Cycle: Sendable {
             requests.append(
                 FetchRequest(source: source, url: policy.url(for: source, state: state), validators: state.validators))
         }
-        let byID = Dictionary(uniqueKeysWithValues: sources.map { ($0.id, $0) })
+        // Positions, not copies: a source's config is large, and a cycle may have 100,000.
+        let indexByID = Dictionary(uniqueKeysWithValues: sources.indices.map { (sources[$0].id, $0) })
         let dedupe = config.dedupeContexts()
         let started = now()
 
@@ -113,7 +114,7 @@ public struct Cycle: Sendable {
             // 304s need no parsing: their new schedules are written together, a few hundred per transaction.
             var notModified: [(UnchangedAnswer, Duration)] = []
             for await (request, result) in fetcher.fetch(requests) {
-                guard let source = byID[request.sourceID] else { continue }
+                guard let source = indexByID[request.sourceID].map({ sources[$0] }) else { continue }
                 let state = states[source.id] ?? FetchState()
                 if case .notModified(let answer) = result {
                     let next = policy.succeeded(state, source: source, notModified: answer, now: now())

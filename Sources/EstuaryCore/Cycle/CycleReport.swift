@@ -49,7 +49,8 @@ public struct SourceReport: Sendable, CustomStringConvertible {
         /// Not fetched: gone, or not due yet.
         case skipped(reason: String)
         /// `stage`: dns, connect, tls, http, body, read, guard, parse or store.
-        case failed(stage: String, status: Int?, message: String, next: FetchState)
+        /// Boxed: a fetch state is large, and a cycle keeps a report for every source.
+        indirect case failed(stage: String, status: Int?, message: String, next: FetchState)
     }
 
     public var sourceID: String

@@ -186,9 +186,9 @@ final class MultiEngine: @unchecked Sendable {
         precondition(code == CURLM_OK, "curl_multi_setopt(\(what)) failed: \(String(cString: curl_multi_strerror(code)))")
     }
 
-    /// Queues a job; its completion runs on the engine thread.
-    func submit(_ job: Job) {
-        lock.withLock { inbox.append(job) }
+    /// Queues jobs; their completions run on the engine thread.
+    func submit(_ jobs: [Job]) {
+        lock.withLock { inbox += jobs }
         wake()
     }
 
@@ -224,8 +224,10 @@ final class MultiEngine: @unchecked Sendable {
         var running: Int32 = 0
         while true {
             let (jobs, stop, cancel, drain) = lock.withLock { () -> ([Job], Bool, Bool, Bool) in
+                // Taken whole, capacity and all: a cycle of many sources hands over one large batch,
+                // whose buffer should not stay allocated for the engine's lifetime.
                 defer {
-                    inbox.removeAll(keepingCapacity: true)
+                    inbox = []
                     cancelRequested = false
                 }
                 return (inbox, stopping, cancelRequested, draining)
