@@ -1,7 +1,8 @@
-import EstuaryCore
 import EstuaryTestSupport
 import Foundation
 import Testing
+
+@testable import EstuaryCore
 
 @Suite struct OutputWriterTests {
     static let source = SourceConfig(id: "blog", url: URL(string: "https://blog.example/feed")!, title: "A <Blog>")
@@ -77,6 +78,35 @@ import Testing
             }
             #expect(text.contains("/relative/post"), "\(file)")
         }
+    }
+
+    /// An item id with a scheme that runs or reads something is replaced by the item's URN; ids
+    /// of every other scheme (tag:, urn:, yt:, http:) are kept as the feed gave them.
+    @Test func activeSchemeIDsAreNotPublished() {
+        func id(_ given: String) -> String {
+            StableID.item(StoredArticle(sourceID: "blog", key: "id:\(given)", item: FeedItem(id: given), firstSeen: Date()))
+        }
+        for given in ["javascript:alert('id')", "JavaScript:alert(1)", "data:text/html,x", "file:///etc/passwd"] {
+            #expect(id(given).hasPrefix("urn:uuid:"), "\(given)")
+        }
+        for given in ["tag:blog.example,2024:1", "urn:isbn:0451450523", "yt:video:abc", "https://blog.example/1"] {
+            #expect(id(given) == given)
+        }
+    }
+
+    /// `estuary export-opml` writes the stored site links itself, outside the output writer: a
+    /// feed's `javascript:` site link must not become the outline's `htmlUrl` there either.
+    @Test func exportedOPMLCarriesOnlyWebSiteLinks() {
+        let other = SourceConfig(id: "other", url: URL(string: "https://other.example/feed")!)
+        let document = OPMLWriter(
+            title: "Export", sources: [Self.source, other],
+            statuses: [
+                "blog": SourceStatus(id: "blog", url: "https://blog.example/feed", feedLink: "java\tscript:alert(1)"),
+                "other": SourceStatus(id: "other", url: "https://other.example/feed", feedLink: "https://other.example/"),
+            ]
+        ).document()
+        #expect(!document.lowercased().contains("script:"), "\(document)")
+        #expect(document.contains("htmlUrl=\"https://other.example/\""), "\(document)")
     }
 
     /// `link` says where the files are published: each format's self address is its own file there;

@@ -136,6 +136,27 @@ import Testing
         #expect(doc.items[0].title == "Right")
         #expect(doc.items[0].updated.map(CivilTime.rfc3339) == "2004-01-01T00:00:00Z")
     }
+
+    /// Atom content whose type says text (or is missing, or names a MIME type) but which holds
+    /// elements comes out as those elements' markup: it is sanitized like declared HTML.
+    @Test(arguments: [
+        "<content type=\"text\"><img src=\"x\" onerror=\"alert(1)\"/></content>",
+        "<content><script>alert(1)</script><p>kept</p></content>",
+        "<content type=\"image/png\"><a href=\"javascript:alert(1)\">x</a></content>",
+        "<content type=\"text/csv\"><iframe srcdoc=\"&lt;script&gt;alert(1)&lt;/script&gt;\"/></content>",
+        "<summary type=\"text/plain\"><svg onload=\"alert(1)\"/></summary>",
+    ])
+    func atomTextWithElementsIsSanitized(element: String) throws {
+        let document = try parse(
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>A</title><id>urn:a</id>"
+                + "<entry><title>e</title><id>urn:a1</id>\(element)</entry></feed>")
+        let item = try #require(document.items.first)
+        let body = (item.content ?? "") + (item.summary ?? "")
+        for unsafe in ["onerror", "<script", "javascript:", "<iframe", "srcdoc", "<svg", "onload"] {
+            #expect(!body.contains(unsafe), "\(element) gave \(body)")
+        }
+        if element.contains("<p>kept</p>") { #expect(body.contains("<p>kept</p>")) }
+    }
 }
 
 /// The XML layer alone, without the decode stage's entity repair in front of it:

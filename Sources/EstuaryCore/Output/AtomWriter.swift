@@ -88,7 +88,7 @@ enum StableID {
     /// With `orLink` (RSS, JSON Feed), an item without an id is known by its web address, as its
     /// own feed knew it.
     static func item(_ article: StoredArticle, orLink: Bool = false) -> String {
-        if let id = article.item.id, isAbsoluteIRI(id) { return id }
+        if let id = article.item.id, isAbsoluteIRI(id), !isActiveScheme(id) { return id }
         if orLink, article.item.id == nil, let link = article.item.link, link.hasPrefix("http://") || link.hasPrefix("https://") {
             return link
         }
@@ -109,6 +109,13 @@ enum StableID {
             s.prefix(8), s.dropFirst(8).prefix(4), s.dropFirst(12).prefix(4), s.dropFirst(16).prefix(4), s.dropFirst(20),
         ]
         return "urn:uuid:" + parts.joined(separator: "-")
+    }
+
+    /// An id a reader might take for a link (some fall back from a missing link to the id) and
+    /// that would then run or read something: never published as given.
+    static func isActiveScheme(_ id: String) -> Bool {
+        let scheme = id.prefix { $0 != ":" }.lowercased()
+        return ["javascript", "vbscript", "data", "file", "blob", "about"].contains(scheme)
     }
 
     /// True for `scheme:rest` with an RFC 3986 scheme and no white space.

@@ -22,7 +22,8 @@ public struct OPMLWriter {
             let title = source.title ?? status?.feedTitle ?? source.id
             x += "    <outline type=\"rss\" text=\"\(XMLText.escape(title))\" title=\"\(XMLText.escape(title))\""
             x += " xmlUrl=\"\(XMLText.escape(source.url.absoluteString))\""
-            if let site = status?.feedLink { x += " htmlUrl=\"\(XMLText.escape(site))\"" }
+            // The feed's own site link: readers show it as a link, so only a web address passes.
+            if let site = WebLink.safe(status?.feedLink) { x += " htmlUrl=\"\(XMLText.escape(site))\"" }
             if !source.tags.isEmpty { x += " category=\"\(XMLText.escape(source.tags.joined(separator: ",")))\"" }
             x += "/>\n"
         }

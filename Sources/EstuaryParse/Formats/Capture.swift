@@ -135,8 +135,10 @@ struct Capture {
         return Trim.string(escaped)
     }
 
-    /// False for plain text, which ``html()`` escapes and which needs no sanitizing.
-    var isMarkup: Bool { resolvedType != .text }
+    /// False for plain text, which ``html()`` escapes and which needs no sanitizing. Child elements
+    /// are markup whatever the declared type says: `type="text"` (Atom's default) around elements
+    /// comes out as their tags, so it is sanitized like any other HTML.
+    var isMarkup: Bool { children > 0 || resolvedType != .text }
 
     /// `.guess` settled: child elements or something that looks like a tag or entity make it HTML.
     private var resolvedType: TextType {
