@@ -9,6 +9,18 @@ import Foundation
 /// - XML's own references (`&amp;`, `&#8217;`, `&#x2019;`) are left alone, and
 ///   so is everything inside CDATA sections and comments, where `&` is text.
 ///
+/// - A reference to a Windows-1252 byte by its number (`&#146;`) becomes the
+///   character HTML5 reads it as (`&#x2019;`), not a C1 control; `&#X41;`
+///   (libxml2 knows only the lowercase x) becomes `&#x41;`.
+///
+/// And two kinds of `<` that hand-written feeds leave in text and that would
+/// otherwise end or reshape the document's items:
+///
+/// - `<` that cannot start markup (`5 < 6`, `I <3 it`) becomes `&lt;`;
+/// - HTML's line break, rule, image and word break left unclosed in a
+///   description (`a <br> b`) are closed (`<br/>`), unless their end tag
+///   follows at once (`<br></br>`, as XHTML may write them).
+///
 /// Doing this on bytes, rather than in libxml2's `getEntity` callback, keeps
 /// the document well-formed: libxml2 drops every entity reference that
 /// follows a recovered error.
@@ -27,11 +39,16 @@ enum EntityRepair {
                     i += 1
                     continue
                 }
+                let (length, replacement): (Int, [UInt8]?)
                 if byte == UInt8(ascii: "<") {
-                    i = skipUnparsed(b, at: i) ?? i + 1
-                    continue
+                    if let end = skipUnparsed(b, at: i) {
+                        i = end
+                        continue
+                    }
+                    (length, replacement) = markup(b, at: i)
+                } else {
+                    (length, replacement) = reference(b, at: i)
                 }
-                let (length, replacement) = reference(b, at: i)
                 if let replacement {
                     if !changed {
                         out.reserveCapacity(n + 64)
@@ -79,10 +96,13 @@ enum EntityRepair {
                 j += 1
             }
             guard j > start, j < n, b[j] == UInt8(ascii: ";") else { return (1, ampersand) }
+            let length = j + 1 - i
+            if let character = Windows1252.character(forC1: value) { return (length, hexReference(character)) }
             // A reference to a character XML forbids (a C0 control, a surrogate, U+FFFE) is an
             // error libxml2 recovers from silently, and after it the next entity reference would
             // be dropped: removed here, as libxml2 would drop it anyway.
-            return (j + 1 - i, isXMLChar(value) ? nil : [])
+            guard isXMLChar(value) else { return (length, []) }
+            return (length, hex && b[i + 2] == UInt8(ascii: "X") ? hexReference(value) : nil)
         }
         let start = j
         while j < n, j - start < 32, isNameByte(b[j]) { j += 1 }
@@ -94,8 +114,69 @@ enum EntityRepair {
             return (1, ampersand)
         }
         var replacement: [UInt8] = []
-        for scalar in scalars { replacement += Array("&#x\(String(scalar.value, radix: 16));".utf8) }
+        for scalar in scalars { replacement += hexReference(scalar.value) }
         return (j + 1 - i, replacement)
+    }
+
+    private static func hexReference(_ value: UInt32) -> [UInt8] { Array("&#x\(String(value, radix: 16));".utf8) }
+
+    private static let lessThan = Array("&lt;".utf8)
+    private static let closedVoids = ["br", "hr", "img", "wbr"].map { Array($0.utf8) }
+
+    /// The `<` at `i` (not a comment or CDATA): how many bytes to pass over, and what replaces
+    /// them (nil: keep as is). A `<` that cannot start markup is text; an unclosed void HTML tag
+    /// is closed.
+    private static func markup(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (Int, [UInt8]?) {
+        let n = b.count
+        guard i + 1 < n else { return (1, nil) }
+        let next = b[i + 1]
+        let lower = next | 0x20
+        let startsName = (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || next >= 0x80
+        guard
+            startsName || next == UInt8(ascii: "/") || next == UInt8(ascii: "!") || next == UInt8(ascii: "?")
+                || next == UInt8(ascii: "_") || next == UInt8(ascii: ":")
+        else { return (1, lessThan) }
+        // Only tags whose name starts like a void one's are looked at further.
+        guard
+            lower == UInt8(ascii: "b") || lower == UInt8(ascii: "h") || lower == UInt8(ascii: "i")
+                || lower == UInt8(ascii: "w")
+        else { return (1, nil) }
+        var j = i + 1
+        while j < n, isNameByte(b[j]) { j += 1 }
+        let name = b[(i + 1)..<j].map { $0 | 0x20 }
+        guard j < n, closedVoids.contains(name), b[j] == UInt8(ascii: ">") || isSpace(b[j]) || b[j] == UInt8(ascii: "/")
+        else { return (1, nil) }
+        // The tag's end, past quoted attribute values.
+        var quote: UInt8? = nil
+        while j < n {
+            let c = b[j]
+            if let q = quote {
+                if c == q { quote = nil }
+            } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+                quote = c
+            } else if c == UInt8(ascii: ">") || c == UInt8(ascii: "<") {
+                break
+            }
+            j += 1
+        }
+        guard j < n, b[j] == UInt8(ascii: ">"), b[j - 1] != UInt8(ascii: "/") else { return (1, nil) }
+        // `<br></br>`: closed already.
+        var k = j + 1
+        while k < n, isSpace(b[k]) { k += 1 }
+        if k + 1 < n, b[k] == UInt8(ascii: "<"), b[k + 1] == UInt8(ascii: "/") {
+            var m = k + 2
+            var endName: [UInt8] = []
+            while m < n, isNameByte(b[m]) {
+                endName.append(b[m] | 0x20)
+                m += 1
+            }
+            if endName == name { return (1, nil) }
+        }
+        return (j + 1 - i, Array(b[i..<j]) + Array("/>".utf8))
+    }
+
+    private static func isSpace(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r")
     }
 
     /// `lt`, `gt`, `amp`, `quot` or `apos`.

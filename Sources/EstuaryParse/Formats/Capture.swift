@@ -22,6 +22,10 @@ enum TextType: Equatable {
     case xhtml
     /// RSS does not say: HTML when it looks like HTML, else text.
     case guess
+    /// RSS does not say, for a field that is plain text unless shown otherwise (titles, names,
+    /// categories): HTML only as feedparser judges it, by a known element's end tag or a known
+    /// entity, and no unknown tag. `Option<T>` and `<jane@example.com>` stay text.
+    case guessPlain
     /// Base64 (Atom 0.3 mode="base64", Atom 1.0 binary types), holding HTML or text.
     case base64(html: Bool)
 }
@@ -98,10 +102,11 @@ struct Capture {
         switch resolvedType {
         case .text: text = rawText()
         case .html: text = HTMLText.plainText(children > 0 ? markupText() : rawText())
-        case .xhtml, .guess: text = HTMLText.plainText(markupText())
+        case .xhtml, .guess, .guessPlain: text = HTMLText.plainText(markupText())
         case .base64: text = rawText()
         }
-        let trimmed = text.trimmed
+        // `&amp;#146;` in a title read as HTML, or a C1 control in the text: Windows-1252's character.
+        let trimmed = (Windows1252.repairC1(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) } ?? text).trimmed
         return trimmed.isEmpty ? nil : trimmed
     }
 
@@ -113,7 +118,7 @@ struct Capture {
             html = children > 0 ? markupText() : HTMLSanitizer.escape(rawText())
         case .html:
             html = children > 0 ? markupText() : rawText()
-        case .xhtml, .guess:
+        case .xhtml, .guess, .guessPlain:
             html = Self.unwrapDiv(markupText())
         case .base64:
             html = rawText()
@@ -146,6 +151,9 @@ struct Capture {
         case .guess:
             if children > 0 { return .xhtml }
             return Self.looksLikeHTML(raw) ? .html : .text
+        case .guessPlain:
+            if children > 0 { return .xhtml }
+            return Self.isHTMLText(raw) ? .html : .text
         case .base64(let html):
             return html ? .html : .text
         default:
@@ -173,6 +181,39 @@ struct Capture {
         }
         return false
     }
+
+    /// feedparser's test for text that is HTML: an end tag (`</b>`) or a reference (`&amp;`,
+    /// `&#8217;`); every tag an element the sanitizer knows, every named reference one HTML defines.
+    static func isHTMLText(_ bytes: [UInt8]) -> Bool {
+        var evidence = false
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            guard b == UInt8(ascii: "<") || b == UInt8(ascii: "&") else {
+                i += 1
+                continue
+            }
+            var j = i + 1
+            let closing = b == UInt8(ascii: "<") && j < bytes.count && bytes[j] == UInt8(ascii: "/")
+            let numeric = b == UInt8(ascii: "&") && j < bytes.count && bytes[j] == UInt8(ascii: "#")
+            if closing || numeric { j += 1 }
+            let start = j
+            while j < bytes.count, isWordByte(bytes[j]) { j += 1 }
+            defer { i = max(j, i + 1) }
+            guard j > start else { continue }
+            let name = String(decoding: bytes[start..<j], as: UTF8.self)
+            if b == UInt8(ascii: "<") {
+                guard HTMLSanitizer.allowedElements.contains(name.lowercased()) else { return false }
+                if closing, j < bytes.count, bytes[j] == UInt8(ascii: ">") { evidence = true }
+            } else if j < bytes.count, bytes[j] == UInt8(ascii: ";") {
+                guard numeric || HTMLEntities.scalars(named: Substring(name)) != nil else { return false }
+                evidence = true
+            }
+        }
+        return evidence
+    }
+
+    private static func isWordByte(_ b: UInt8) -> Bool { isLetter(b) || isDigit(b) || b == UInt8(ascii: "_") }
 
     private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
     private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }

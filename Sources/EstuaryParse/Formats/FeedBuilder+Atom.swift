@@ -71,7 +71,8 @@ extension FeedBuilder {
         case (.dc, "subject"), (.media, "category"): begin(.category, .text)
         case (.dc, "title"): begin(.title, .text)
         case (.media, "title"): begin(.fallbackTitle, .text)
-        case (.dc, "description"), (.itunes, "summary"): begin(.summary, .guess)
+        case (.dc, "description"): begin(.summary, .guess)
+        case (.itunes, "summary"): begin(.fallbackSummary, .guess)
         case (.media, "description"):
             let html = attributes.first { $0.name == "type" }?.value == "html"
             begin(.fallbackSummary, html ? .html : .guess)
@@ -95,10 +96,12 @@ extension FeedBuilder {
 
     private func atomLink(href: String?, rel: String?, type: String?, length: String?) {
         guard let href, !href.isEmpty else { return }
-        switch rel?.trimmedWhitespace ?? "alternate" {
+        // Relation names and media types are case-insensitive (RFC 8288, RFC 6838).
+        switch rel?.trimmedWhitespace.lowercased() ?? "alternate" {
         case "alternate", "http://www.iana.org/assignments/relation/alternate":
             // Prefer the HTML page among several alternates.
-            let isHTML = type == nil || type == "text/html" || type == "application/xhtml+xml"
+            let mime = type?.trimmedWhitespace.lowercased()
+            let isHTML = mime == nil || mime == "text/html" || mime == "application/xhtml+xml"
             offerLink(href, rank: isHTML ? 3 : 2)
         case "enclosure":
             if inItem { addEnclosure(url: href, type: type, length: length) }

@@ -9,7 +9,8 @@ extension FeedBuilder {
             startItem(id: attributes.first { $0.name == "about" && Namespace($0.namespace) == .rdf }?.value)
             return
         }
-        if core, ["image", "textInput", "textinput", "source", "cloud"].contains(name), inItem || depth == 3 {
+        // Children of the channel in RSS 2.0 (depth 3), of the root beside it in RSS 1.0 (depth 2).
+        if core, ["image", "textInput", "textinput", "source", "cloud"].contains(name), inItem || depth == 3 || depth == 2 {
             // Their title and link are not the channel's or the item's; the channel image is its logo.
             if name == "image", !inItem { imageDepth = depth } else { skip() }
             return
@@ -30,18 +31,20 @@ extension FeedBuilder {
     private func startRSSItemElement(namespace: Namespace, name: String, attributes: [XMLAttribute]) {
         func attribute(_ key: String) -> String? { attributes.first { $0.name == key && $0.namespace == nil }?.value }
         switch (namespace, name) {
-        case (.none, "title"), (.dc, "title"): begin(.title, .guess)
-        case (.media, "title"): begin(.fallbackTitle, .guess)
+        case (.none, "title"), (.dc, "title"): begin(.title, .guessPlain)
+        case (.media, "title"): begin(.fallbackTitle, .guessPlain)
         case (.none, "link"): begin(.link, .text)
-        case (.none, "description"), (.dc, "description"), (.itunes, "summary"): begin(.summary, .guess)
+        case (.none, "description"), (.dc, "description"): begin(.summary, .guess)
+        // Podcasts repeat their HTML show notes as plain text in itunes:summary: the notes win.
+        case (.itunes, "summary"): begin(.fallbackSummary, .guess)
         case (.media, "description"): begin(.fallbackSummary, attribute("type") == "html" ? .html : .guess)
         case (.none, "guid"):
             let permaLink = attribute("isPermaLink")?.lowercased() != "false"
             begin(.guid(isPermaLink: permaLink), .text)
         case (.none, "pubDate"), (.dcterms, "issued"): begin(.published, .text)
         case (.dc, "date"), (.dcterms, "modified"): begin(.updated, .text)
-        case (.none, "author"), (.dc, "creator"), (.dc, "author"), (.itunes, "author"): begin(.author, .guess)
-        case (.none, "category"), (.dc, "subject"), (.media, "category"): begin(.category, .guess)
+        case (.none, "author"), (.dc, "creator"), (.dc, "author"), (.itunes, "author"): begin(.author, .guessPlain)
+        case (.none, "category"), (.dc, "subject"), (.media, "category"): begin(.category, .guessPlain)
         case (.none, "tags"): begin(.categoryList, .text)
         case (.itunes, "category"):
             if let text = attribute("text")?.trimmedWhitespace, !text.isEmpty {
@@ -72,7 +75,7 @@ extension FeedBuilder {
         // Channel fields are direct children of channel (depth 3 in RSS 2.0 and RDF).
         guard depth == 3 else { return }
         switch (namespace, name) {
-        case (.none, "title"), (.dc, "title"): begin(.feedTitle, .guess)
+        case (.none, "title"), (.dc, "title"): begin(.feedTitle, .guessPlain)
         case (.none, "link"): begin(.feedLink, .text)
         case (.none, "description"), (.itunes, "summary"), (.itunes, "subtitle"): begin(.feedSubtitle, .guess)
         case (.none, "language"), (.dc, "language"): begin(.feedLanguage, .text)

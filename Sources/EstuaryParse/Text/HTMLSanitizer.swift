@@ -345,7 +345,12 @@ final class SanitizingWriter {
 
     func characters(_ text: UnsafeBufferPointer<UInt8>) {
         guard dropping == 0 else { return }
-        HTMLEscape.append(text, to: &out, quotes: false)
+        // `&#146;` in HTML is a Windows-1252 byte by number, which libxml2 (HTML 4) reads as a C1 control.
+        if let repaired = Windows1252.repairC1(text) {
+            HTMLEscape.append(repaired, to: &out, quotes: false)
+        } else {
+            HTMLEscape.append(text, to: &out, quotes: false)
+        }
     }
 
     private func attribute(_ rawName: UnsafePointer<xmlChar>, _ rawValue: UnsafePointer<xmlChar>?) {

@@ -1,0 +1,134 @@
+import EstuaryCore
+import Foundation
+import Testing
+
+@testable import EstuaryParse
+
+/// What hand-written and misconfigured feeds do in the wild, read as feedparser reads it: found by
+/// comparing Estuary with feedparser 6.0.11 on such feeds.
+@Suite struct RealWorldFeedTests {
+    func parse(_ text: String) throws -> FeedDocument {
+        try FeedParser().parse(Array(text.utf8), documentURL: nil, contentType: nil).get()
+    }
+
+    /// Three items, the middle one (or the first) carrying what a hand-rolled feed leaves in it.
+    func rss(_ first: String = "<title>one</title>", middle: String) -> String {
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title><item>\(first)</item>"
+            + "<item>\(middle)</item><item><title>three</title><description>after</description></item></channel></rss>"
+    }
+
+    /// An Atom feed of one entry holding `entry` besides its title and id.
+    func atom(entry: String) -> String {
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>A</title><entry><title>e</title><id>urn:e</id>\(entry)</entry></feed>"
+    }
+
+    /// A `<` that starts no markup is text; unclosed line breaks and images stay in their item.
+    /// Before: the document ended at `5 < 6`, and `<br>` shifted item 3 into item 2.
+    @Test(arguments: [
+        ("<title>two</title><description>5 < 6</description>", "5 &lt; 6"),
+        ("<title>two</title><description>I <3 it</description>", "I &lt;3 it"),
+        ("<title>two</title><description>a <br> b</description>", "a <br> b"),
+        ("<title>two</title><description>x <img src=\"http://e.example/i.png\"> y</description>", "<img"),
+        ("<title>two</title><description>a <BR> b <hr class=\"x\"> c</description>", "b <hr class=\"x\"> c"),
+    ])
+    func strayMarkupKeepsEveryItem(middle: String, expected: String) throws {
+        let document = try parse(rss(middle: middle))
+        #expect(document.items.map(\.title) == ["one", "two", "three"])
+        #expect(document.items[1].summary?.contains(expected) == true, "\(document.items[1].summary ?? "nil")")
+        #expect(document.items[2].summary == "after")
+    }
+
+    @Test func aLessThanInTheFirstTitleKeepsTheFeed() throws {
+        let document = try parse(rss("<title>5 < 6 is true</title>", middle: "<title>two</title>"))
+        #expect(document.items.map(\.title) == ["5 < 6 is true", "two", "three"])
+    }
+
+    /// XHTML writes empty elements with their end tag: left as they are, one line break each.
+    @Test func closedVoidElementsAreLeftAlone() throws {
+        let document = try parse(
+            atom(
+                entry: "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">a<br></br>b<br/>c"
+                    + "<img src=\"http://e.example/i.png\"></img></div></content>"))
+        #expect(document.items.first?.content == "a<br>b<br>c<img src=\"http://e.example/i.png\">")
+        #expect(document.wellFormed)
+    }
+
+    /// Windows-1252's bytes by number, in XML and in escaped HTML, are its characters, not C1
+    /// controls; `&#X41;` with an uppercase X is a reference too.
+    @Test func windows1252ReferencesAreItsCharacters() throws {
+        let document = try parse(
+            rss(
+                middle: "<title>Don&#146;t &#147;quote&#148; &#150; &#X41;</title>"
+                    + "<description>don&amp;#146;t &lt;b&gt;&amp;#x93;b&amp;#x94;&lt;/b&gt;</description>"))
+        #expect(document.items[1].title == "Don\u{2019}t \u{201C}quote\u{201D} \u{2013} A")
+        #expect(document.items[1].summary == "don\u{2019}t <b>\u{201C}b\u{201D}</b>")
+        #expect(Windows1252.character(forC1: 0x81) == nil)
+    }
+
+    /// RSS 1.0 puts the image and the search box beside the channel: their titles are not the feed's.
+    @Test func rdfImageAndTextInputTitlesAreNotTheFeedTitle() throws {
+        let document = try parse(
+            """
+            <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+            <channel rdf:about="http://e.example/"><title>Real Title</title><link>http://e.example/</link>
+            <description>Real</description></channel>
+            <image rdf:about="http://e.example/logo.png"><title>Logo Alt</title><url>http://e.example/logo.png</url></image>
+            <item rdf:about="http://e.example/1"><title>One</title><link>http://e.example/1</link></item>
+            <textinput rdf:about="http://e.example/search"><title>Search Example</title><description>Search</description>
+            <name>q</name><link>http://e.example/search</link></textinput>
+            </rdf:RDF>
+            """)
+        #expect(document.metadata.title == "Real Title")
+        #expect(document.metadata.link == "http://e.example/")
+        #expect(document.metadata.logo == "http://e.example/logo.png")
+        #expect(document.items.map(\.title) == ["One"])
+    }
+
+    /// Podcasts repeat their HTML show notes as plain text in itunes:summary, before or after the
+    /// description: the notes are the summary; itunes:summary only stands in for a missing one.
+    @Test func podcastShowNotesWinOverItunesSummary() throws {
+        let notes = "<description><![CDATA[<p>Full <b>HTML</b> <a href=\"https://e.example/\">notes</a></p>]]></description>"
+        let plain = "<itunes:summary>Full HTML notes</itunes:summary>"
+        for body in [notes + plain, plain + notes] {
+            let document = try parse(
+                "<rss version=\"2.0\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"><channel>"
+                    + "<item><title>e</title>\(body)</item><item><title>f</title>\(plain)</item></channel></rss>")
+            #expect(document.items[0].summary == "<p>Full <b>HTML</b> <a href=\"https://e.example/\">notes</a></p>")
+            #expect(document.items[1].summary == "Full HTML notes")
+        }
+    }
+
+    /// Relation names are case-insensitive.
+    @Test func uppercaseAlternateIsTheLink() throws {
+        let document = try parse(
+            atom(
+                entry: "<link rel=\"ALTERNATE\" type=\"TEXT/HTML\" href=\"https://e.example/post\"/>"
+                    + "<link rel=\"alternate\" type=\"application/json\" href=\"https://e.example/post.json\"/>"))
+        #expect(document.items.first?.link == "https://e.example/post")
+    }
+
+    /// Titles, names and categories are plain text unless they show HTML as feedparser reads it (a
+    /// known element's end tag, or an entity): programming titles and mail addresses keep their `<`.
+    @Test(arguments: [
+        ("<title><![CDATA[Why Option<T> beats null]]></title>", "Why Option<T> beats null"),
+        ("<title>The &lt;details&gt; element</title>", "The <details> element"),
+        ("<title>x&lt;y</title>", "x<y"),
+        ("<title>Email &lt;jane@x.example&gt; wrote</title>", "Email <jane@x.example> wrote"),
+        ("<title>&lt;b&gt;Bold&lt;/b&gt; move</title>", "Bold move"),
+        ("<title>AT&amp;amp;T &amp;mdash; news</title>", "AT&T \u{2014} news"),
+        ("<title>&lt;custom&gt;x&lt;/custom&gt;</title>", "<custom>x</custom>"),
+    ])
+    func plainTextFieldsKeepWhatOnlyLooksLikeATag(title: String, expected: String) throws {
+        let document = try parse(rss(title, middle: "<title>two</title>"))
+        #expect(document.items[0].title == expected)
+    }
+
+    @Test func authorsAndCategoriesKeepTheirAngleBrackets() throws {
+        let document = try parse(
+            "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><item><title>t</title>"
+                + "<dc:creator>Jane Doe &lt;jane@example.com&gt;</dc:creator><category>C&lt;T&gt;</category>"
+                + "<category>&lt;html&gt;</category></item></channel></rss>")
+        #expect(document.items[0].author == "Jane Doe <jane@example.com>")
+        #expect(document.items[0].categories == ["C<T>", "<html>"])
+    }
+}
