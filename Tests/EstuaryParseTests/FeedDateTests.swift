@@ -35,9 +35,51 @@ import Testing
         // Korean twelve-hour clock: 12 a.m. is midnight KST.
         ("2004-05-25 오전 12:23:17", "2004-05-24T15:23:17Z"),
         ("Sat, 01 Sept 2012 10:00 GMT", "2012-09-01T10:00:00Z"),
+        // A zone name not in the table reads as UTC, as feedparser reads it, once the date and time are read.
+        ("Mon, 04 Dec 2017 09:15:22 XYZ", "2017-12-04T09:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 PST8PDT", "2017-12-04T09:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 America/New_York", "2017-12-04T09:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 Etc/UTC", "2017-12-04T09:15:22Z"),
+        ("Mon Dec  4 09:15:22 AEDT 2017", "2017-12-03T22:15:22Z"),
+        // RFC 2822 comments after the zone, and a name after a numeric zone: the offset decides.
+        ("Mon, 04 Dec 2017 09:15:22 -0800 (PST)", "2017-12-04T17:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 +0000 (UTC)", "2017-12-04T09:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 +0000 GMT", "2017-12-04T09:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 -0500 EST (Eastern)", "2017-12-04T14:15:22Z"),
+        // JavaScript's Date.toString().
+        ("Mon Dec 04 2017 09:15:22 GMT+0000 (Coordinated Universal Time)", "2017-12-04T09:15:22Z"),
+        ("Mon Dec 04 2017 09:15:22 GMT-0800 (Pacific Standard Time)", "2017-12-04T17:15:22Z"),
+        // Offsets from GMT or UTC, with the hour's leading zero or without.
+        ("Mon, 04 Dec 2017 09:15:22 UTC+2", "2017-12-04T07:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 GMT+2", "2017-12-04T07:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 GMT-0530", "2017-12-04T14:45:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 UTC-5:30", "2017-12-04T14:45:22Z"),
+        // Ruby's Time#to_s: W3C's date and clock, RFC 822's zone after a space.
+        ("2017-12-04 09:15:22 UTC", "2017-12-04T09:15:22Z"),
+        ("2017-12-04 09:15:22 +0100", "2017-12-04T08:15:22Z"),
+        ("2017-12-04 09:15:22 -0800 (PST)", "2017-12-04T17:15:22Z"),
     ])
     func parses(text: String, utc: String) {
         #expect(FeedDate.parse(text).map(CivilTime.rfc3339) == utc)
+    }
+
+    /// Zone abbreviations beyond RFC 822's, after `Mon, 04 Dec 2017 09:15:22`.
+    @Test(arguments: [
+        ("BST", "2017-12-04T08:15:22Z"),
+        // IST is India's (+05:30) here, not Ireland's or Israel's.
+        ("IST", "2017-12-04T03:45:22Z"),
+        ("AEST", "2017-12-03T23:15:22Z"), ("AEDT", "2017-12-03T22:15:22Z"),
+        ("JST", "2017-12-04T00:15:22Z"), ("KST", "2017-12-04T00:15:22Z"),
+        ("EET", "2017-12-04T07:15:22Z"), ("EEST", "2017-12-04T06:15:22Z"), ("MSK", "2017-12-04T06:15:22Z"),
+        ("HST", "2017-12-04T19:15:22Z"), ("AKST", "2017-12-04T18:15:22Z"), ("AKDT", "2017-12-04T17:15:22Z"),
+        ("NZST", "2017-12-03T21:15:22Z"), ("NZDT", "2017-12-03T20:15:22Z"),
+        ("WET", "2017-12-04T09:15:22Z"), ("WEST", "2017-12-04T08:15:22Z"),
+        ("SGT", "2017-12-04T01:15:22Z"), ("HKT", "2017-12-04T01:15:22Z"),
+        // Names known before keep their offsets; case does not matter.
+        ("CEST", "2017-12-04T07:15:22Z"), ("MET", "2017-12-04T08:15:22Z"), ("est", "2017-12-04T14:15:22Z"),
+    ])
+    func readsZoneNames(zone: String, utc: String) {
+        #expect(FeedDate.parse("Mon, 04 Dec 2017 09:15:22 \(zone)").map(CivilTime.rfc3339) == utc)
     }
 
     @Test(arguments: [
@@ -49,6 +91,12 @@ import Testing
         "2003T10:00Z", "Κυρ, 11 Ιου 2004 12:00:00 EST", "2004-05-25 오후 13:23:17",
         // tz database `Etc/GMT+5` means five hours west: refused rather than misread.
         "Wed, 19 Aug 2009 18:28:00 Etc/GMT+5",
+        // An unknown word is read as a zone only after a date and a time, and only one;
+        // an offset that cannot be read, or an unclosed comment, is still refused.
+        "TBA", "Mon, 04 Dec 2017 TBA", "Mon, 04 Dec 2017 09:15:22 XYZ ABC", "Mon, 30 Feb 2017 09:15:22 XYZ",
+        "Mon, 04 Dec 2017 09:15:22 GMT+99", "Mon, 04 Dec 2017 09:15:22 UTC+2:99",
+        "Mon, 04 Dec 2017 09:15:22 -0800 (PST", "Mon, 04 Dec 2017 09:15:22 -0800 PST later",
+        "2017-12-04 09:15:22 12:00", "2017-12-04 09:15:22 (PST)",
     ])
     func rejectsWhatIsNotADate(text: String) {
         #expect(FeedDate.parse(text) == nil)

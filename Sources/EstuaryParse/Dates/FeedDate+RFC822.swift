@@ -37,7 +37,8 @@ extension FeedDate {
         return timeAndZone(&s, into: &fields) ? fields.date : nil
     }
 
-    /// asctime from its time on: `16:29:06 2004` or, as Twitter wrote it, `01:16:00 +0000 2012`.
+    /// asctime from its time on: `16:29:06 2004`, or with the zone before the year as Twitter
+    /// (`01:16:00 +0000 2012`) and Unix `date` (`09:15:22 AEDT 2017`) write it.
     private static func asctimeRest(_ time: DateScanner, _ s: inout DateScanner, into fields: inout Fields) -> Bool {
         guard timeOfDay(time, into: &fields), let next = s.nextToken() else { return false }
         if let year = year(next) {
@@ -54,10 +55,30 @@ extension FeedDate {
     private static func timeAndZone(_ s: inout DateScanner, into fields: inout Fields) -> Bool {
         guard let time = s.nextToken() else { return true }
         guard timeOfDay(time, into: &fields) else { return false }
-        guard let zone = s.nextToken() else { return true }
-        guard let offset = zoneOffset(zone) else { return false }
+        guard !s.atEnd else { return true }
+        guard let offset = trailingZone(s) else { return false }
         fields.offset = offset
-        return s.nextToken() == nil
+        return true
+    }
+
+    /// The zone that ends a date, as seconds east of UTC, read with whatever may follow it to the end of the text.
+    ///
+    /// After a numeric offset its name may follow (`+0000 GMT`), and after
+    /// either an RFC 2822 comment (`-0800 (PST)`, JavaScript's
+    /// `GMT+0000 (Coordinated Universal Time)`); the offset decides, the
+    /// words are not read. W3C-DTF's clock ends here too when a space comes
+    /// before the zone (Ruby's `2017-12-04 09:15:22 UTC`).
+    static func trailingZone(_ scanner: DateScanner) -> Int? {
+        var s = scanner
+        guard let zone = s.nextToken(), let offset = zoneOffset(zone) else { return nil }
+        let lastByte = s.rest.last
+        guard var next = s.nextToken() else { return offset }
+        if zone.current == UInt8(ascii: "+") || zone.current == UInt8(ascii: "-"), next.isWord {
+            guard let after = s.nextToken() else { return offset }
+            next = after
+        }
+        // A comment runs from its `(` to the `)` that ends the text; nothing inside it is read.
+        return next.current == UInt8(ascii: "(") && lastByte == UInt8(ascii: ")") ? offset : nil
     }
 
     /// Perforce's `2006/09/15`; year first, so it never meets the US/European ambiguity.
@@ -124,43 +145,88 @@ extension FeedDate {
         return greekMonth(token)
     }
 
-    /// Hours east of UTC for zone names, per RFC 822 and the abbreviations feeds use beyond it.
-    private static let zoneNames: [(name: String, hours: Int)] = [
+    /// Minutes east of UTC for zone names, per RFC 822 and the abbreviations feeds use beyond it.
+    private static let zoneNames: [(name: String, minutes: Int)] = [
         ("ut", 0), ("utc", 0), ("gmt", 0), ("z", 0),
-        ("ast", -4), ("adt", -3), ("at", -4),
-        ("est", -5), ("edt", -4), ("et", -5),
-        ("cst", -6), ("cdt", -5), ("ct", -6),
-        ("mst", -7), ("mdt", -6), ("mt", -7),
-        ("pst", -8), ("pdt", -7), ("pt", -8),
-        // Central European time: MET is the older name for CET.
-        ("met", 1), ("mest", 2), ("cet", 1), ("cest", 2),
+        ("ast", -4 * 60), ("adt", -3 * 60), ("at", -4 * 60),
+        ("est", -5 * 60), ("edt", -4 * 60), ("et", -5 * 60),
+        ("cst", -6 * 60), ("cdt", -5 * 60), ("ct", -6 * 60),
+        ("mst", -7 * 60), ("mdt", -6 * 60), ("mt", -7 * 60),
+        ("pst", -8 * 60), ("pdt", -7 * 60), ("pt", -8 * 60),
+        ("akst", -9 * 60), ("akdt", -8 * 60), ("hst", -10 * 60),
+        // Western and Central European time: MET is the older name for CET.
+        ("wet", 0), ("west", 1 * 60), ("bst", 1 * 60),
+        ("met", 1 * 60), ("mest", 2 * 60), ("cet", 1 * 60), ("cest", 2 * 60),
+        ("eet", 2 * 60), ("eest", 3 * 60), ("msk", 3 * 60),
+        // IST is India's, Ireland's (+1) and Israel's (+2); India's is the one feeds mean most often.
+        ("ist", 5 * 60 + 30),
+        ("sgt", 8 * 60), ("hkt", 8 * 60), ("jst", 9 * 60), ("kst", 9 * 60),
+        ("aest", 10 * 60), ("aedt", 11 * 60), ("nzst", 12 * 60), ("nzdt", 13 * 60),
     ]
 
-    /// `+0100`, `-05:00`, `GMT`, `EST`, `GMT-01:01`, `Etc/GMT`, military letters (`Z`).
+    /// `+0100`, `-05:00`, `GMT`, `EST`, `GMT-01:01`, `UTC+2`, `Etc/GMT`, military letters (`Z`).
+    ///
+    /// A zone name not in the table (`XYZ`, `PST8PDT`, `America/New_York`)
+    /// reads as UTC, as feedparser reads it: the date and time were
+    /// recognised, and a date a few hours off serves better than none. An
+    /// offset that cannot be read is refused instead: it is a typo, not a name.
     static func zoneOffset(_ token: DateScanner) -> Int? {
         var z = token
         if z.current == UInt8(ascii: "+") || z.current == UInt8(ascii: "-") {
             let offset = numericOffset(&z)
             return z.atEnd ? offset : nil
         }
+        guard isZoneName(token) else { return nil }
         if z.takeLetter(UInt8(ascii: "e")), z.takeLetter(UInt8(ascii: "t")), z.takeLetter(UInt8(ascii: "c")),
             z.take(UInt8(ascii: "/"))
         {
             // tz database names; `Etc/GMT+5` is five hours *west*, so offsets are refused rather than misread.
-            return z.equalsIgnoringCase("gmt") || z.equalsIgnoringCase("utc") || z.equalsIgnoringCase("ut") ? 0 : nil
+            // The others (`Etc/UTC`, `Etc/Zulu`, `Etc/Greenwich`) are all UTC.
+            return z.contains(UInt8(ascii: "+")) || z.contains(UInt8(ascii: "-")) ? nil : 0
         }
         z = token
         let name = z.letters()
-        if !z.atEnd {
-            // `GMT-01:01`: an offset from UT, the only name an offset can follow without doubt.
-            guard name.equalsIgnoringCase("gmt") || name.equalsIgnoringCase("utc") || name.equalsIgnoringCase("ut"),
-                let offset = numericOffset(&z), z.atEnd
-            else { return nil }
+        if name.equalsIgnoringCase("gmt") || name.equalsIgnoringCase("utc") || name.equalsIgnoringCase("ut"),
+            !z.atEnd
+        {
+            // `GMT-01:01`, `UTC+2`: an offset from UT, the only name an offset can follow without doubt.
+            guard let offset = offsetFromUT(&z), z.atEnd else { return nil }
             return offset
         }
-        if let entry = zoneNames.first(where: { name.equalsIgnoringCase($0.name) }) { return entry.hours * 3600 }
+        // A name with more after it (`PST8PDT`, `America/New_York`) is no name in the table.
+        guard z.atEnd else { return 0 }
+        if let entry = zoneNames.first(where: { name.equalsIgnoringCase($0.name) }) { return entry.minutes * 60 }
         // RFC 822 military zones are ambiguous in practice (their signs were
-        // published backwards); read them as UTC, as RFC 2822 advises.
-        return name.count == 1 && name.isWord && !name.equalsIgnoringCase("j") ? 0 : nil
+        // published backwards); they read as UTC, as RFC 2822 advises, like
+        // any other name. J alone stays refused: it means the writer's local
+        // time, whatever that was.
+        return name.equalsIgnoringCase("j") ? nil : 0
+    }
+
+    /// A token that can only be a zone's name: an ASCII letter, then letters, digits and `/_+-:`
+    /// (tz database names, `GMT-01:01`).
+    private static func isZoneName(_ token: DateScanner) -> Bool {
+        guard let first = token.current, first | 0x20 >= 0x61, first | 0x20 <= 0x7A else { return false }
+        return token.rest.allSatisfy { b in
+            let letter = b | 0x20 >= 0x61 && b | 0x20 <= 0x7A
+            return letter || DateScanner.isDigit(b) || b == UInt8(ascii: "/") || b == UInt8(ascii: "_")
+                || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: ":")
+        }
+    }
+
+    /// The offset after `GMT`, `UTC` or `UT`: `numericOffset`'s forms, or the one-digit hour
+    /// people write (`UTC+2`, `GMT-5:30`).
+    private static func offsetFromUT(_ z: inout DateScanner) -> Int? {
+        var short = z
+        guard let sign = short.sign(), short.digitCount == 1, let hours = short.digits(exactly: 1) else {
+            return numericOffset(&z)
+        }
+        var minutes = 0
+        if short.take(UInt8(ascii: ":")) {
+            guard let m = short.digits(exactly: 2), m <= 59 else { return nil }
+            minutes = m
+        }
+        z = short
+        return sign * (hours * 3600 + minutes * 60)
     }
 }

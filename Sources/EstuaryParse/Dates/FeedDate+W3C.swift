@@ -101,7 +101,10 @@ extension FeedDate {
 
     /// `hh:mm[:ss[.fff]]` and an optional zone, to the end of the text.
     ///
-    /// With no zone the time is read as UTC, as feedparser and MS SQL exports expect.
+    /// With no zone the time is read as UTC, as feedparser and MS SQL exports
+    /// expect. A zone after a space is read as RFC 822 reads one
+    /// (`trailingZone`), so names count there: Ruby's `Time#to_s` writes
+    /// `2017-12-04 09:15:22 UTC`.
     static func clock(_ s: inout DateScanner, hourDigits: ClosedRange<Int>, into fields: inout Fields) -> Bool {
         let colon = UInt8(ascii: ":")
         guard let hour = s.digits(hourDigits), s.take(colon), let minute = s.digits(exactly: 2) else { return false }
@@ -115,7 +118,11 @@ extension FeedDate {
                 fields.fraction = fraction
             }
         }
-        s.skipSpaces()
+        if s.skipSpaces(), !s.atEnd {
+            guard let offset = trailingZone(s) else { return false }
+            fields.offset = offset
+            return true
+        }
         if s.takeLetter(UInt8(ascii: "z")) {
             fields.offset = 0
         } else if s.current == UInt8(ascii: "+") || s.current == UInt8(ascii: "-") {

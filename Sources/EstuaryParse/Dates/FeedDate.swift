@@ -9,7 +9,8 @@ import Foundation
 /// Perforce layouts (`FeedDate+RFC822.swift`); W3C-DTF with a `T` or a space
 /// and the older ISO 8601 spellings (`FeedDate+W3C.swift`); Greek, Hungarian
 /// and Korean dates (`FeedDate+Regional.swift`). Every value is checked; an
-/// impossible date is nil, never a guess.
+/// impossible date is nil, never a guess. The one default: a zone name not in
+/// the table, after a valid date and time, is read as UTC (as feedparser does).
 ///
 /// Scans UTF-8 bytes in place: no formatter, no regular expression, no calendar.
 enum FeedDate {
