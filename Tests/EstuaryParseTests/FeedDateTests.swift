@@ -58,6 +58,11 @@ import Testing
         ("2017-12-04 09:15:22 UTC", "2017-12-04T09:15:22Z"),
         ("2017-12-04 09:15:22 +0100", "2017-12-04T08:15:22Z"),
         ("2017-12-04 09:15:22 -0800 (PST)", "2017-12-04T17:15:22Z"),
+        // A 12-hour clock: AM and PM are taken into the hour, never read as a zone.
+        ("Mon, 04 Dec 2017 09:15:22 PM", "2017-12-04T21:15:22Z"),
+        ("Mon, 04 Dec 2017 12:05 AM +0100", "2017-12-03T23:05:00Z"),
+        ("2004-01-01 10:00:00 pm", "2004-01-01T22:00:00Z"),
+        ("2004-01-01 12:30:00 PM UTC", "2004-01-01T12:30:00Z"),
     ])
     func parses(text: String, utc: String) {
         #expect(FeedDate.parse(text).map(CivilTime.rfc3339) == utc)
@@ -96,7 +101,7 @@ import Testing
         "TBA", "Mon, 04 Dec 2017 TBA", "Mon, 04 Dec 2017 09:15:22 XYZ ABC", "Mon, 30 Feb 2017 09:15:22 XYZ",
         "Mon, 04 Dec 2017 09:15:22 GMT+99", "Mon, 04 Dec 2017 09:15:22 UTC+2:99",
         "Mon, 04 Dec 2017 09:15:22 -0800 (PST", "Mon, 04 Dec 2017 09:15:22 -0800 PST later",
-        "2017-12-04 09:15:22 12:00", "2017-12-04 09:15:22 (PST)",
+        "2017-12-04 09:15:22 12:00", "2017-12-04 09:15:22 (PST)", "Mon, 04 Dec 2017 13:15:22 PM",
     ])
     func rejectsWhatIsNotADate(text: String) {
         #expect(FeedDate.parse(text) == nil)

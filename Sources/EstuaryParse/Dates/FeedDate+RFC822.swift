@@ -54,10 +54,23 @@ extension FeedDate {
     /// An optional time, an optional zone after it, then nothing.
     private static func timeAndZone(_ s: inout DateScanner, into fields: inout Fields) -> Bool {
         guard let time = s.nextToken() else { return true }
-        guard timeOfDay(time, into: &fields) else { return false }
+        guard timeOfDay(time, into: &fields), meridiem(&s, into: &fields) else { return false }
         guard !s.atEnd else { return true }
         guard let offset = trailingZone(s) else { return false }
         fields.offset = offset
+        return true
+    }
+
+    /// `AM` or `PM` after a 12-hour clock (`10:00 PM`), taken into the hour; false for an hour a
+    /// 12-hour clock does not have. Anything else is left for the zone: `PM` is no zone name.
+    static func meridiem(_ s: inout DateScanner, into fields: inout Fields) -> Bool {
+        var peek = s
+        guard let token = peek.nextToken() else { return true }
+        let pm = token.equalsIgnoringCase("pm")
+        guard pm || token.equalsIgnoringCase("am") else { return true }
+        guard (1...12).contains(fields.hour) else { return false }
+        fields.hour = fields.hour % 12 + (pm ? 12 : 0)
+        s = peek
         return true
     }
 

@@ -119,6 +119,8 @@ extension FeedDate {
             }
         }
         if s.skipSpaces(), !s.atEnd {
+            guard meridiem(&s, into: &fields) else { return false }
+            guard !s.atEnd else { return true }
             guard let offset = trailingZone(s) else { return false }
             fields.offset = offset
             return true
