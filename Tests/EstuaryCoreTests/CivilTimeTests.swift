@@ -14,6 +14,19 @@ import Testing
         #expect(CivilTime.rfc3339(Date(timeIntervalSince1970: seconds)) == text)
     }
 
+    /// RSS's dates saturate at years 0001 and 9999 as Atom's do: a date from a hostile feed wrote
+    /// `00-1` and `10000` as its year, or trapped on an infinite one.
+    @Test(arguments: [
+        (1_512_378_922, "Mon, 04 Dec 2017 09:15:22 +0000"),
+        (-70_000_000_000, "Mon, 01 Jan 0001 00:00:00 +0000"),
+        (300_000_000_000, "Fri, 31 Dec 9999 23:59:59 +0000"),
+        (Double.infinity, "Fri, 31 Dec 9999 23:59:59 +0000"),
+        (Double.nan, "Thu, 01 Jan 1970 00:00:00 +0000"),
+    ])
+    func formatsRFC822WithinFourDigitYears(seconds: Double, text: String) {
+        #expect(CivilTime.rfc822(Date(timeIntervalSince1970: seconds)) == text)
+    }
+
     @Test func roundTripsEveryDayOfFourHundredYears() {
         for day in stride(from: -146_097, to: 146_097, by: 1) {
             let (y, m, d) = CivilTime.civil(days: day)

@@ -60,9 +60,7 @@ public enum CivilTime {
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, the form used in every record and output Estuary writes.
     public static func rfc3339(_ date: Date) -> String {
-        // Saturates at years 0001 and 9999 (and NaN reads as the epoch): never traps on a hostile date.
-        let raw = date.timeIntervalSince1970
-        let total = raw.isNaN ? 0 : Int(min(max(raw, -62_135_596_800), 253_402_300_799).rounded(.down))
+        let total = clampedSeconds(date)
         let dayCount = Int((Double(total) / 86_400).rounded(.down))
         let secs = total - dayCount * 86_400
         let (y, m, d) = civil(days: dayCount)
@@ -95,7 +93,7 @@ public enum CivilTime {
 
     /// `Mon, 04 Dec 2017 09:15:22 +0000`: RFC 822 as RSS 2.0 wants it, with a numeric zone.
     public static func rfc822(_ date: Date) -> String {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        let total = clampedSeconds(date)
         let dayCount = Int((Double(total) / 86_400).rounded(.down))
         let secs = total - dayCount * 86_400
         let (y, m, d) = civil(days: dayCount)
@@ -103,6 +101,13 @@ public enum CivilTime {
         let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
         return
             "\(weekday), \(pad(d, 2)) \(month) \(pad(y, 4)) \(pad(secs / 3600, 2)):\(pad(secs % 3600 / 60, 2)):\(pad(secs % 60, 2)) +0000"
+    }
+
+    /// Seconds since the epoch, saturated at years 0001 and 9999 (NaN reads as the epoch): both
+    /// formats then write a four-digit year, and a hostile date never traps.
+    private static func clampedSeconds(_ date: Date) -> Int {
+        let raw = date.timeIntervalSince1970
+        return raw.isNaN ? 0 : Int(min(max(raw, -62_135_596_800), 253_402_300_799).rounded(.down))
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -78,7 +78,9 @@ struct JSONFeedReader {
     /// A non-empty string; numbers as their decimal text (ids are often numbers in the wild).
     private func string(_ value: Any?) -> String? {
         switch value {
-        case let text as String:
+        case var text as String:
+            // JSON can carry U+0000, which no text means and which SQLite's text reads end at.
+            if text.utf8.contains(0) { text.removeAll { $0 == "\u{0}" } }
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             return trimmed.isEmpty ? nil : trimmed
         case let number as NSNumber:
