@@ -131,4 +131,23 @@ import Testing
         #expect(document.items[0].author == "Jane Doe <jane@example.com>")
         #expect(document.items[0].categories == ["C<T>", "<html>"])
     }
+
+    /// YouTube's feed: the video's Flash player in media:content is no attachment; the thumbnail
+    /// and the page link are what remain.
+    @Test func youTubeFlashPlayerIsNoEnclosure() throws {
+        let document = try parse(
+            """
+            <feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"
+                  xmlns:yt="http://www.youtube.com/xml/schemas/2015"><title>Channel</title>
+            <entry><id>yt:video:abc</id><yt:videoId>abc</yt:videoId><title>Video</title>
+            <link rel="alternate" href="https://www.youtube.com/watch?v=abc"/>
+            <media:group><media:title>Video</media:title>
+            <media:content url="https://www.youtube.com/v/abc?version=3" type="application/x-shockwave-flash" width="640"/>
+            <media:description>What the video is about</media:description></media:group></entry></feed>
+            """)
+        let item = try #require(document.items.first)
+        #expect(item.enclosures.isEmpty)
+        #expect(item.link == "https://www.youtube.com/watch?v=abc")
+        #expect(item.summary == "What the video is about")
+    }
 }

@@ -79,12 +79,7 @@ extension FeedBuilder {
         case (.dcterms, "issued"): begin(.published, .text)
         case (.dc, "date"), (.dcterms, "modified"): begin(.updated, .text)
         case (.media, "group"): mediaGroupDepth = depth
-        case (.media, "content"):
-            if let url = attributes.first(where: { $0.name == "url" })?.value, !url.isEmpty {
-                addEnclosure(
-                    url: url, type: attributes.first { $0.name == "type" }?.value,
-                    length: attributes.first { $0.name == "fileSize" }?.value)
-            }
+        case (.media, "content"): addMediaContent(attributes)
         default: break
         }
     }

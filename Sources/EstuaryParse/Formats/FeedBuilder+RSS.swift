@@ -57,10 +57,7 @@ extension FeedBuilder {
             if let url = attribute("url"), !url.isEmpty {
                 addEnclosure(url: url, type: attribute("type"), length: attribute("length"))
             }
-        case (.media, "content"):
-            if let url = attribute("url"), !url.isEmpty {
-                addEnclosure(url: url, type: attribute("type"), length: attribute("fileSize"))
-            }
+        case (.media, "content"): addMediaContent(attributes)
         case (.media, "group"):
             mediaGroupDepth = depth
         default: break

@@ -198,6 +198,16 @@ final class FeedBuilder: SAXReceiver {
         if item?.enclosures.contains(where: { $0.url == enclosure.url }) == false { item?.enclosures.append(enclosure) }
     }
 
+    /// media:content as an attachment; not a Flash player (YouTube lists one with every video),
+    /// which nothing plays any more.
+    func addMediaContent(_ attributes: [XMLAttribute]) {
+        func attribute(_ key: String) -> String? { attributes.first { $0.name == key && $0.namespace == nil }?.value }
+        guard let url = attribute("url"), !url.isEmpty,
+            attribute("type")?.trimmedWhitespace.lowercased() != "application/x-shockwave-flash"
+        else { return }
+        addEnclosure(url: url, type: attribute("type"), length: attribute("fileSize"))
+    }
+
     /// Resolves a URL against the base in effect; keeps the text when it is not a URL at all.
     func resolve(_ text: String) -> String {
         let trimmed = text.trimmed
