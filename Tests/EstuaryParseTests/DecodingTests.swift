@@ -82,14 +82,115 @@ import Testing
         #expect(!doc.wellFormed)
     }
 
-    @Test func invalidBytesInUTF8BecomeReplacementCharacters() throws {
+    /// A broken or cut-off multi-byte sequence may be UTF-8 truncated mid-character, and a run of
+    /// invalid bytes (an overlong `C0 80`, CESU-8 surrogates) is no windows-1252 text: U+FFFD, one
+    /// per maximal invalid subpart.
+    @Test func brokenSequencesInUTF8BecomeReplacementCharacters() throws {
         var bytes = Array("<rss version=\"2.0\"><channel><title>caf\u{E9} ".utf8)
-        bytes += [0xFF, 0xC3]
-        bytes += Array(" ok</title></channel></rss>".utf8)
+        bytes += [0xC3, 0x20, 0xE2, 0x80, 0x20, 0xF0, 0x9F, 0x98, 0x20, 0xE0, 0x80, 0xC3, 0x20, 0xC0, 0x80, 0x20]
+        bytes += [0xED, 0xA0, 0xBD, 0xFF, 0x92]
+        bytes += Array("</title></channel></rss>".utf8)
         let doc = try parse(bytes)
         #expect(doc.encoding == "utf-8")
-        #expect(doc.metadata.title == "caf\u{E9} \u{FFFD}\u{FFFD} ok")
+        #expect(
+            doc.metadata.title
+                == "caf\u{E9} \u{FFFD} \u{FFFD} \u{FFFD} \u{FFFD}\u{FFFD}\u{FFFD} \u{FFFD}\u{FFFD} "
+                + String(repeating: "\u{FFFD}", count: 5))
         #expect(!doc.wellFormed)
+    }
+
+    /// An isolated byte that can never be part of UTF-8, in a feed that is otherwise UTF-8, came from
+    /// windows-1252 (text pasted from Word, a Latin-1 database field): read as such. The five bytes
+    /// windows-1252 leaves undefined stay U+FFFD.
+    @Test func strayWindows1252BytesInUTF8AreReadAsWindows1252() throws {
+        var bytes = Array("<rss version=\"2.0\"><channel><title>caf\u{E9}</title><item><title>It".utf8)
+        bytes += [0x92] + Array("s ".utf8) + [0x93] + Array("q".utf8) + [0x94, 0x20, 0x96, 0x20, 0x80, 0x20, 0x85]
+        bytes += [0x20, 0xA9, 0x20, 0xB0, 0x43, 0xBB, 0x20, 0xC0, 0x20, 0xC1, 0x20, 0xF5, 0x20, 0xFF, 0xC3, 0xA9]
+        bytes += [0x20, 0x81, 0x20, 0x8D, 0x20, 0x8F, 0x20, 0x90, 0x20, 0x9D]
+        bytes += Array("</title></item></channel></rss>".utf8)
+        let doc = try parse(bytes)
+        #expect(doc.encoding == "utf-8")
+        #expect(doc.metadata.title == "caf\u{E9}")
+        #expect(
+            doc.items.first?.title
+                == "It\u{2019}s \u{201C}q\u{201D} \u{2013} \u{20AC} \u{2026} \u{A9} \u{B0}C\u{BB} \u{C0} \u{C1} \u{F5} \u{FF}\u{E9} "
+                + "\u{FFFD} \u{FFFD} \u{FFFD} \u{FFFD} \u{FFFD}")
+        #expect(!doc.wellFormed)
+    }
+
+    /// Without a valid multi-byte sequence the bytes do not prove UTF-8: the whole document is
+    /// read in windows-1252 as before, not repaired byte by byte.
+    @Test func aStrayByteInAnASCIIDocumentIsReadAsWindows1252() throws {
+        var bytes = Array("<rss version=\"2.0\"><channel><title>It".utf8)
+        bytes += [0x92] + Array("s</title></channel></rss>".utf8)
+        let doc = try parse(bytes)
+        #expect(doc.encoding == "windows-1252")
+        #expect(doc.metadata.title == "It\u{2019}s")
+    }
+
+    static let mislabelledTitle = "Caf\u{E9} \u{2013} it\u{2019}s \u{1F600}"
+
+    /// Apache's AddDefaultCharset and old templates label UTF-8 as ISO-8859-1: bytes that are valid
+    /// UTF-8 with multi-byte sequences are read as UTF-8 ("Café", not "CafÃ©"), whether the label
+    /// comes from the HTTP charset or the XML declaration; the overruled label makes the feed
+    /// not well-formed.
+    @Test(
+        arguments: [
+            ("text/xml; charset=ISO-8859-1", nil),
+            ("application/rss+xml; charset=\"latin1\"", "utf-8"),
+            ("text/xml; charset=us-ascii", nil),
+            ("application/xml; charset=windows-1252", nil),
+            (nil, "ISO-8859-1"),
+            (nil, "iso_8859-1"),
+            (nil, "Windows-1252"),
+            (nil, "cp1252"),
+            (nil, "US-ASCII"),
+            ("text/xml", "iso-8859-1"),
+        ] as [(String?, String?)])
+    func aUTF8BodyLabelledLatin1IsReadAsUTF8(contentType: String?, declared: String?) throws {
+        let declaration = declared.map { "<?xml version=\"1.0\" encoding=\"\($0)\"?>" } ?? ""
+        let xml =
+            declaration
+            + "<rss version=\"2.0\"><channel><title>\(Self.mislabelledTitle)</title><item><title>\u{E9}</title></item></channel></rss>"
+        let doc = try parse(Array(xml.utf8), contentType: contentType)
+        #expect(doc.encoding == "utf-8")
+        #expect(doc.metadata.title == Self.mislabelledTitle)
+        #expect(doc.items.map(\.title) == ["\u{E9}"])
+        #expect(!doc.wellFormed)
+    }
+
+    /// Bytes that are not entirely valid UTF-8 keep their label, and ASCII (no multi-byte
+    /// sequence) keeps it too; text/xml's us-ascii default over UTF-8 is no overruled statement.
+    @Test func latin1LabelsStandWhereTheBytesAreNotUTF8() throws {
+        let latin1 = try parse(
+            try #require(
+                Iconv.encode("<rss version=\"2.0\"><channel><title>caf\u{E9}</title></channel></rss>", to: "iso-8859-1")),
+            contentType: "text/xml; charset=iso-8859-1")
+        #expect(latin1.encoding == "iso-8859-1")
+        #expect(latin1.metadata.title == "caf\u{E9}")
+        #expect(latin1.wellFormed)
+
+        // Mostly UTF-8 with one Latin-1 byte: the label wins, the whole document is Latin-1.
+        var mixed = Array("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss version=\"2.0\"><channel><title>\u{E9}".utf8)
+        mixed += [0xE9] + Array("</title></channel></rss>".utf8)
+        let doc = try parse(mixed)
+        #expect(doc.encoding == "iso-8859-1")
+        #expect(doc.metadata.title == "\u{C3}\u{A9}\u{E9}")
+        #expect(doc.wellFormed)
+
+        let ascii = try parse(
+            Array(
+                "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>"
+                    .utf8))
+        #expect(ascii.encoding == "iso-8859-1")
+        #expect(ascii.wellFormed)
+
+        let undeclared = try parse(
+            Array("<rss version=\"2.0\"><channel><title>\(Self.mislabelledTitle)</title></channel></rss>".utf8),
+            contentType: "text/xml")
+        #expect(undeclared.encoding == "utf-8")
+        #expect(undeclared.metadata.title == Self.mislabelledTitle)
+        #expect(undeclared.wellFormed)
     }
 
     @Test func aDeclaredUTF16OverASCIIBytesIsIgnored() throws {
@@ -141,6 +242,66 @@ import Testing
         let doc = try parse(Array(xml.utf8))
         #expect(doc.items.map(\.title) == ["t"])
         #expect(!doc.wellFormed)
+    }
+
+    static let phpWarning =
+        "<br />\n<b>Warning</b>:  Cannot modify header information - headers already sent by (output started at "
+        + "/var/www/x.php:3) in <b>/var/www/x.php</b> on line <b>12</b><br />\n"
+
+    static let xdebugWarning =
+        "<br />\n<font size='1'><table class='xdebug-error xe-warning' dir='ltr' border='1' cellspacing='0' cellpadding='1'>\n"
+        + "<tr><th align='left' bgcolor='#f57900' colspan=\"5\"><span style='background-color: #cc0000;'>( ! )</span> "
+        + "Warning: Undefined variable $x in /var/www/x.php on line <i>3</i></th></tr>\n"
+        + "<tr><td bgcolor='#eeeeec' align='center'>1</td><td bgcolor='#eeeeec'>{main}(  )</td>"
+        + "<td title='/var/www/x.php' bgcolor='#eeeeec'>.../x.php<b>:</b>0</td></tr>\n</table></font>\n"
+
+    static let feedWithXMLInContent =
+        "<rss version=\"2.0\"><channel><item><title>t</title>"
+        + "<description><![CDATA[<p>Start with</p><pre><?xml version=\"1.0\"?></pre>]]></description></item></channel></rss>"
+
+    /// A PHP script that printed a warning before its feed: the document starts at its XML
+    /// declaration, or at its root when it has none, as feedparser reads it.
+    @Test(arguments: [
+        (phpWarning, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"),
+        (phpWarning, ""),
+        (phpWarning + phpWarning, "<?xml\tversion=\"1.0\"?>"),
+        (xdebugWarning, "<?xml version=\"1.0\"?>"),
+        (xdebugWarning, ""),
+        ("Notice: Undefined index: id in <b>/var/www/x.php</b> on line <b>7</b><br />", "<?xml version=\"1.0\"?>"),
+        ("Parse error: unexpected '<' in <b>x.php</b>\n<br>", "<?xml version=\"1.0\"?>"),
+    ])
+    func aServerWarningBeforeTheDocumentIsDropped(warning: String, declaration: String) throws {
+        let doc = try parse(Array((warning + declaration + Self.feedWithXMLInContent).utf8))
+        #expect(doc.items.map(\.title) == ["t"])
+        #expect(doc.items.first?.summary?.hasPrefix("<p>Start with</p>") == true)
+        #expect(!doc.wellFormed)
+    }
+
+    /// `<?xml` after a document's first element is content, never a declaration to start from:
+    /// a document that opens with anything but a warning's tags is left as it is.
+    @Test(arguments: [
+        feedWithXMLInContent,
+        "<?xml-stylesheet type=\"text/xsl\" href=\"feed.xsl\"?>\n" + feedWithXMLInContent,
+        "<!-- not the declaration: <?xml version=\"1.0\"?> -->\n" + feedWithXMLInContent,
+        "<!DOCTYPE rss>\n" + feedWithXMLInContent,
+    ])
+    func anXMLDeclarationInsideTheDocumentIsLeftAlone(xml: String) throws {
+        let doc = try parse(Array(xml.utf8))
+        #expect(doc.items.map(\.title) == ["t"])
+        #expect(doc.items.first?.summary?.hasPrefix("<p>Start with</p>") == true)
+        #expect(doc.wellFormed)
+    }
+
+    /// Behind an element that is not a warning's (`<html>`, here), a later `<?xml` is not looked
+    /// for: the document is what it was, a page rather than a feed.
+    @Test func aPageWithAnXMLSampleIsNotCutAtTheSample() {
+        let page = "<html><body><p>Example:</p><pre><?xml version=\"1.0\"?><rss version=\"2.0\"></rss></pre></body></html>"
+        let result = FeedParser().parse(Array(page.utf8), documentURL: nil, contentType: nil)
+        guard case .failure(let failure) = result else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(failure.isHTMLPage)
     }
 
     @Test func anUnboundPrefixIsTolerated() throws {

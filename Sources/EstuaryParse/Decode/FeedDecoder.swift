@@ -10,8 +10,10 @@ import Foundation
 /// ISO-8859-2. A candidate the bytes contradict (a declared UTF-16 over ASCII
 /// bytes, a declared us-ascii over 8-bit bytes, a declared UTF-8 that is not
 /// UTF-8 at all) is skipped: that is how a wrong declaration gets corrected.
-/// A document that is mostly UTF-8 with a few broken sequences stays UTF-8,
-/// each broken sequence becoming U+FFFD.
+/// A document that is mostly UTF-8 with a few broken sequences stays UTF-8
+/// (see `UTF8Repair` for what the broken bytes become). A label of ISO-8859-1,
+/// windows-1252 or us-ascii on bytes that are valid UTF-8 with multi-byte
+/// sequences is overruled too: the bytes are UTF-8.
 struct DecodedDocument {
     /// UTF-8, without BOM, control characters removed.
     var bytes: [UInt8]
@@ -42,8 +44,16 @@ enum FeedDecoder {
         // as browsers and feedparser read it. 0x81, 0x8D, 0x8F, 0x90 and 0x9D, undefined there,
         // leave it ISO-8859-1.
         lazy var hasC1 = payload.contains { (0x80...0x9F).contains($0) }
+        // A UTF-8 body labelled with a single-byte Western encoding (Apache's AddDefaultCharset, an
+        // old template's declaration) would come out as mojibake ("CafÃ©"): text in those encodings
+        // practically never forms only valid multi-byte UTF-8 sequences, so such bytes are UTF-8.
+        // (text/*'s us-ascii default is no label: it fails on 8-bit bytes and the next candidate decides.)
+        lazy var isMultibyteUTF8 = sniffed.family == nil && UTF8Repair.isMultibyte(payload)
         for (index, name) in candidates.enumerated() {
-            let encoding = normalize(name)
+            var encoding = normalize(name)
+            let stated = name == declared || name == media.charset
+            let mislabelled = stated && ["iso-8859-1", "windows-1252", "us-ascii"].contains(encoding) && isMultibyteUTF8
+            if mislabelled { encoding = "utf-8" }
             let last = index == candidates.count - 1
             let asWindows1252 =
                 encoding == "iso-8859-1" && hasC1
@@ -58,8 +68,9 @@ enum FeedDecoder {
             if let repaired = EntityRepair.repair(cleaned.bytes) {
                 cleaned = (repaired, true)
             }
-            // An encoding the document or the server stated, passed over because the bytes contradict it.
-            let overruled = candidates[..<index].contains { $0 == declared || $0 == media.charset }
+            // An encoding the document or the server stated, passed over because the bytes contradict it
+            // (or read as UTF-8 instead).
+            let overruled = mislabelled || candidates[..<index].contains { $0 == declared || $0 == media.charset }
             return DecodedDocument(
                 bytes: cleaned.bytes, encoding: encoding, repaired: cleaned.repaired || utf8.replaced || overruled)
         }
@@ -137,9 +148,13 @@ enum FeedDecoder {
         case "cp-is", "cp_is", "csibm861", "cp861": return "ibm861"
         case "cp1140", "ccsid01140": return "ibm1140"
         case "utf8", "unicode-1-1-utf-8": return "utf-8"
-        case "latin1", "latin-1", "l1", "iso8859-1", "iso_8859-1", "cp819": return "iso-8859-1"
-        case "ascii", "us_ascii", "ansi_x3.4-1968", "iso646-us": return "us-ascii"
-        case "cp1252", "x-cp1252": return "windows-1252"
+        case "latin1", "latin-1", "l1", "iso8859-1", "iso_8859-1", "iso_8859-1:1987", "iso-ir-100", "ibm819", "cp819",
+            "csisolatin1":
+            return "iso-8859-1"
+        case "ascii", "us_ascii", "us", "ansi_x3.4-1968", "ansi_x3.4-1986", "iso646-us", "iso_646.irv:1991", "iso-ir-6",
+            "ibm367", "cp367", "csascii":
+            return "us-ascii"
+        case "cp1252", "x-cp1252", "cswindows1252": return "windows-1252"
         case "gb2312", "gb_2312-80", "x-gbk", "gbk", "euc-cn": return "gb2312"
         case "shift-jis", "sjis", "x-sjis", "ms_kanji": return "shift_jis"
         case "utf-16", "utf16", "unicode", "csunicode", "iso-10646-ucs-2", "ucs-2": return "utf-16"
@@ -185,13 +200,15 @@ enum FeedDecoder {
     // MARK: Cleaning
 
     /// Removes what XML 1.0 cannot carry (C0 controls but tab, LF, CR; a NUL ends
-    /// libxml2's document) and anything before the first `<`.
+    /// libxml2's document) and anything before the document: before the first `<`,
+    /// or before the XML declaration or root a server's error message precedes.
     static func clean(_ bytes: [UInt8]) -> (bytes: [UInt8], repaired: Bool) {
         bytes.withUnsafeBufferPointer { b in
             let n = b.count
             var start = 0
             while start < n, b[start] != UInt8(ascii: "<") { start += 1 }
             if start == n { start = 0 }
+            if let document = documentAfterWarning(b, from: start) { start = document }
             var junkBefore = false
             for i in 0..<start where !isSpace(b[i]) {
                 junkBefore = true
@@ -225,6 +242,69 @@ enum FeedDecoder {
             }
             return (out, true)
         }
+    }
+
+    /// How far into the body a document is looked for behind a server's warning. PHP's own
+    /// warning is about 200 bytes; Xdebug's, with its call-stack table, a few KB each.
+    static let warningWindow = 16_384
+
+    /// The HTML a server's error message is made of: PHP's `<br />\n<b>Warning</b>: ...`,
+    /// Xdebug's `<font><table><tr><th><span>`, framework notices.
+    static let warningTags: Set<[UInt8]> = Set(
+        [
+            "a", "b", "big", "br", "code", "div", "em", "font", "hr", "i", "p", "pre", "small", "span", "strong", "table",
+            "tbody", "td", "th", "thead", "tr", "tt", "u",
+        ].map { Array($0.utf8) })
+
+    /// The roots a document behind a warning may start with when it has no XML declaration.
+    static let documentRoots: Set<[UInt8]> = Set(["rss", "feed", "rdf:RDF", "opml"].map { Array($0.utf8) })
+
+    /// Where the document starts when a server's warning stands before it (a PHP script that
+    /// printed a warning before its feed): the index of the XML declaration or of an `rss`,
+    /// `feed`, `rdf:RDF` or `opml` root, found behind nothing but text and the tags of
+    /// `warningTags`. Nil when the body starts with its document, or when another tag comes
+    /// first: past a document's first element, `<?xml` is content (a code sample in a CDATA
+    /// section), never a declaration.
+    static func documentAfterWarning(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        let end = min(b.count, warningWindow)
+        var i = start
+        while i < end {
+            guard b[i] == UInt8(ascii: "<") else {
+                i += 1
+                continue
+            }
+            var j = i + 1
+            if j < end && b[j] == UInt8(ascii: "?") {
+                // `<?xml` then white space is the declaration; `<?xml-stylesheet` and other
+                // instructions belong to a document.
+                let isDeclaration =
+                    b[i..<min(end, i + 5)].elementsEqual("<?xml".utf8) && i + 5 < end && isSpace(b[i + 5])
+                return isDeclaration && i > start ? i : nil
+            }
+            // A comment or a DOCTYPE belongs to a document.
+            if j < end && b[j] == UInt8(ascii: "!") { return nil }
+            if j < end && b[j] == UInt8(ascii: "/") { j += 1 }
+            let nameStart = j
+            // `<` before anything but a letter is text ("unexpected '<'").
+            guard j < end, (0x61...0x7A).contains(b[j] | 0x20) else {
+                i = j
+                continue
+            }
+            while j < end, isNameByte(b[j]) { j += 1 }
+            let name = Array(b[nameStart..<j])
+            if warningTags.contains(name.map { $0 | 0x20 }) {
+                i = j
+                continue
+            }
+            let isRoot = nameStart == i + 1 && documentRoots.contains(name)
+            return isRoot && i > start ? i : nil
+        }
+        return nil
+    }
+
+    /// An ASCII letter, digit or `:`: enough of an XML name to tell tags apart.
+    private static func isNameByte(_ c: UInt8) -> Bool {
+        (0x61...0x7A).contains(c | 0x20) || (0x30...0x39).contains(c) || c == UInt8(ascii: ":")
     }
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }

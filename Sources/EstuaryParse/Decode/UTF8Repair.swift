@@ -2,10 +2,33 @@
 enum UTF8Repair {
     /// Returns the bytes when they are valid UTF-8. Otherwise, when `strict` is
     /// false or the text proves itself UTF-8 (it holds valid multi-byte
-    /// sequences), returns it with each invalid sequence replaced by U+FFFD;
-    /// when strict and no multi-byte sequence is valid, returns nil: the bytes
-    /// are in some other encoding.
+    /// sequences), returns it repaired; when strict and no multi-byte sequence
+    /// is valid, returns nil: the bytes are in some other encoding.
+    ///
+    /// Repair: an isolated byte that can never be part of UTF-8 (a continuation
+    /// byte without a lead, 0xC0, 0xC1, 0xF5-0xFF, between valid text) is read
+    /// as windows-1252, where it most likely came from (`It\x92s` pasted from
+    /// Word into a UTF-8 feed). The rest become U+FFFD, one per maximal invalid
+    /// subpart as Unicode recommends: the five bytes windows-1252 leaves
+    /// undefined, a broken or cut-off multi-byte sequence (UTF-8 truncated
+    /// mid-character), and runs of invalid bytes (CESU-8 surrogates, Java's
+    /// `C0 80`, binary junk), which are no windows-1252 text.
     static func repair(_ bytes: [UInt8], strict: Bool) -> (bytes: [UInt8], replaced: Bool)? {
+        let (validMultibyte, firstInvalid) = scan(bytes)
+        guard let firstInvalid else { return (bytes, false) }
+        if strict && validMultibyte == 0 { return nil }
+        return (repaired(bytes, from: firstInvalid), true)
+    }
+
+    /// True when the bytes are valid UTF-8 holding at least one multi-byte sequence:
+    /// text that no single-byte encoding would produce by chance.
+    static func isMultibyte(_ bytes: [UInt8]) -> Bool {
+        let (validMultibyte, firstInvalid) = scan(bytes)
+        return firstInvalid == nil && validMultibyte > 0
+    }
+
+    /// The number of valid multi-byte sequences and the index of the first invalid byte.
+    private static func scan(_ bytes: [UInt8]) -> (validMultibyte: Int, firstInvalid: Int?) {
         var validMultibyte = 0
         var firstInvalid: Int? = nil
         var i = 0
@@ -34,10 +57,51 @@ enum UTF8Repair {
                 }
             }
         }
-        guard firstInvalid != nil else { return (bytes, false) }
-        if strict && validMultibyte == 0 { return nil }
-        // Swift's decoder replaces each maximal invalid subpart with U+FFFD.
-        return (Array(String(decoding: bytes, as: UTF8.self).utf8), true)
+        return (validMultibyte, firstInvalid)
+    }
+
+    /// The bytes with each invalid sequence from `start` on replaced (see `repair`).
+    private static func repaired(_ bytes: [UInt8], from start: Int) -> [UInt8] {
+        bytes.withUnsafeBufferPointer { b in
+            let n = b.count
+            var out: [UInt8] = []
+            out.reserveCapacity(n + 64)
+            out.append(contentsOf: b[..<start])
+            var i = start
+            var afterInvalid = false
+            while i < n {
+                let byte = b[i]
+                if byte < 0x80 {
+                    // A run of ASCII in one copy, eight bytes at a time.
+                    var j = i + 1
+                    while j + 8 <= n,
+                        UnsafeRawPointer(b.baseAddress! + j).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+                    {
+                        j += 8
+                    }
+                    while j < n, b[j] < 0x80 { j += 1 }
+                    out.append(contentsOf: b[i..<j])
+                    i = j
+                    afterInvalid = false
+                    continue
+                }
+                let length = sequenceLength(b, at: i)
+                if length > 0 {
+                    out.append(contentsOf: b[i..<i + length])
+                    i += length
+                    afterInvalid = false
+                    continue
+                }
+                let invalid = invalidLength(b, at: i)
+                let isolated =
+                    invalid == 1 && !afterInvalid && (i + 1 == n || b[i + 1] < 0x80 || sequenceLength(b, at: i + 1) > 0)
+                let character = isolated ? windows1252(byte) : nil
+                out.append(contentsOf: (character ?? "\u{FFFD}").utf8)
+                i += invalid
+                afterInvalid = true
+            }
+            return out
+        }
     }
 
     /// The length of the valid multi-byte sequence at `i`, 0 when invalid.
@@ -63,4 +127,45 @@ enum UTF8Repair {
             return 0
         }
     }
+
+    /// The length of the maximal invalid subpart at `i` (where `sequenceLength` is 0): the lead
+    /// and the continuation bytes that could still have begun a valid sequence, at least 1.
+    private static func invalidLength(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
+        let lead = b[i]
+        // The lead plus at most all but one of the continuation bytes it asks for.
+        let maximum: Int
+        var second: ClosedRange<UInt8> = 0x80...0xBF
+        switch lead {
+        case 0xE0: (maximum, second) = (2, 0xA0...0xBF)
+        case 0xED: (maximum, second) = (2, 0x80...0x9F)
+        case 0xE1...0xEF: maximum = 2
+        case 0xF0: (maximum, second) = (3, 0x90...0xBF)
+        case 0xF4: (maximum, second) = (3, 0x80...0x8F)
+        case 0xF1...0xF3: maximum = 3
+        default: return 1
+        }
+        var length = 1
+        while length < maximum, i + length < b.count, (length == 1 ? second : 0x80...0xBF).contains(b[i + length]) {
+            length += 1
+        }
+        return length
+    }
+
+    /// The windows-1252 character for a byte that cannot begin UTF-8 (0x80-0xC1, 0xF5-0xFF);
+    /// nil for a possible UTF-8 lead and for the five bytes windows-1252 does not define.
+    private static func windows1252(_ byte: UInt8) -> String? {
+        switch byte {
+        case 0x80...0x9F: windows1252C1[Int(byte - 0x80)]
+        case 0xA0...0xC1, 0xF5...0xFF: String(UnicodeScalar(byte))
+        default: nil
+        }
+    }
+
+    /// Windows-1252's 0x80-0x9F, where it differs from ISO-8859-1; nil where it defines nothing.
+    private static let windows1252C1: [String?] = [
+        "\u{20AC}", nil, "\u{201A}", "\u{0192}", "\u{201E}", "\u{2026}", "\u{2020}", "\u{2021}",
+        "\u{02C6}", "\u{2030}", "\u{0160}", "\u{2039}", "\u{0152}", nil, "\u{017D}", nil,
+        nil, "\u{2018}", "\u{2019}", "\u{201C}", "\u{201D}", "\u{2022}", "\u{2013}", "\u{2014}",
+        "\u{02DC}", "\u{2122}", "\u{0161}", "\u{203A}", "\u{0153}", nil, "\u{017E}", "\u{0178}",
+    ]
 }
