@@ -63,6 +63,10 @@ import Testing
         #expect(document.items[1].title == "Don\u{2019}t \u{201C}quote\u{201D} \u{2013} A")
         #expect(document.items[1].summary == "don\u{2019}t <b>\u{201C}b\u{201D}</b>")
         #expect(Windows1252.character(forC1: 0x81) == nil)
+        // The same characters as C1 controls in UTF-8 (windows-1252 read as Latin-1 upstream).
+        let raw = try parse(rss(middle: "<title>Don\u{92}t \u{96} x\u{81}</title><description>\u{93}q\u{94}</description>"))
+        #expect(raw.items[1].title == "Don\u{2019}t \u{2013} x\u{81}")
+        #expect(raw.items[1].summary == "\u{201C}q\u{201D}")
     }
 
     /// RSS 1.0 puts the image and the search box beside the channel: their titles are not the feed's.

@@ -58,8 +58,11 @@ enum FeedDecoder {
             let asWindows1252 =
                 encoding == "iso-8859-1" && hasC1
                 ? transcode(payload, from: "windows-1252", family: sniffed.family, last: false) : nil
-            guard let utf8 = asWindows1252 ?? transcode(payload, from: encoding, family: sniffed.family, last: last)
+            guard var utf8 = asWindows1252 ?? transcode(payload, from: encoding, family: sniffed.family, last: last)
             else { continue }
+            // C1 controls in the text ("don\u{92}t"): windows-1252 read as Latin-1 somewhere upstream.
+            // No text means them; they are the characters windows-1252 has there, as feedparser reads them.
+            if let repaired = Windows1252.repairC1(utf8.bytes) { utf8.bytes = repaired }
             // JSON Feed: no XML repairs (an `&` in a JSON string is just an `&`).
             if let first = utf8.bytes.first(where: { !isSpace($0) }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
                 return DecodedDocument(bytes: utf8.bytes, encoding: encoding, repaired: utf8.replaced)

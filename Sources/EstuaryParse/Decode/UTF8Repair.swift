@@ -155,17 +155,9 @@ enum UTF8Repair {
     /// nil for a possible UTF-8 lead and for the five bytes windows-1252 does not define.
     private static func windows1252(_ byte: UInt8) -> String? {
         switch byte {
-        case 0x80...0x9F: windows1252C1[Int(byte - 0x80)]
+        case 0x80...0x9F: Windows1252.character(forC1: UInt32(byte)).map { String(UnicodeScalar($0)!) }
         case 0xA0...0xC1, 0xF5...0xFF: String(UnicodeScalar(byte))
         default: nil
         }
     }
-
-    /// Windows-1252's 0x80-0x9F, where it differs from ISO-8859-1; nil where it defines nothing.
-    private static let windows1252C1: [String?] = [
-        "\u{20AC}", nil, "\u{201A}", "\u{0192}", "\u{201E}", "\u{2026}", "\u{2020}", "\u{2021}",
-        "\u{02C6}", "\u{2030}", "\u{0160}", "\u{2039}", "\u{0152}", nil, "\u{017D}", nil,
-        nil, "\u{2018}", "\u{2019}", "\u{201C}", "\u{201D}", "\u{2022}", "\u{2013}", "\u{2014}",
-        "\u{02DC}", "\u{2122}", "\u{0161}", "\u{203A}", "\u{0153}", nil, "\u{017E}", "\u{0178}",
-    ]
 }
