@@ -52,13 +52,14 @@ struct OnceCommand: AsyncParsableCommand {
         progress?.finish()
         Console.progress = nil
         if let path = writer.config.metrics.textfile {
-            // This run's counts and the sources' state, for node_exporter's textfile collector.
+            // This run's counts added to the earlier runs', and the sources' state, for node_exporter's
+            // textfile collector.
             let metrics = Metrics()
             for source in report.sources { metrics.observe(source) }
             let states = (try? writer.store.fetchStates(of: writer.config.sources)) ?? [:]
             metrics.setSources(writer.config.sources, states: states)
             metrics.markCycle(at: Date())
-            MetricsTextfile(path: path).write(metrics, logger: writer.logger)
+            MetricsTextfile(path: path).write(metrics, continuingCounts: true, logger: writer.logger)
         }
         if let problem = report.stateError {
             Console.error("state: \(problem) (check state_dir in \(writer.config.file) and the disk)")

@@ -44,7 +44,15 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = Metrics()
         let listener = try Wiring.metricsListener(config, metrics: metrics)
         defer { listener?.stop() }
-        if let listener { logger.info("metrics at http://\(listener.address)/metrics") }
+        if let listener {
+            logger.info("metrics at http://\(listener.address)/metrics")
+            if !listener.address.isLoopback {
+                let advice = "firewall the port, or listen on 127.0.0.1 ([metrics] listen)"
+                logger.warning(
+                    "metrics: \(listener.address) is reachable from other machines, and the metrics have no authentication: \(advice)"
+                )
+            }
+        }
         let textfile = config.metrics.textfile.map(MetricsTextfile.init(path:))
         let scheduler = Scheduler(config: config, cycle: writer.cycle, logger: logger)
         scheduler.onSource = { report in

@@ -4,6 +4,7 @@ import EstuaryFetch
 import EstuaryMetrics
 import EstuaryParse
 import EstuaryStore
+import Foundation
 import Logging
 
 /// Assembles the real stages: libcurl fetching, libxml2 parsing, SQLite state.
@@ -19,11 +20,24 @@ enum Wiring {
     }
 
     static func writer(_ options: GlobalOptions) throws -> Writer {
+        raiseOpenFileLimit()
         let config = try options.loadConfig()
         let logger = options.makeLogger(config)
         let lock = try lockState(config)
         let (cycle, store) = try cycleAndStore(config: config, logger: logger)
         return Writer(config: config, logger: logger, lock: lock, cycle: cycle, store: store)
+    }
+
+    /// Raises the soft limit on open files to the hard one (at most 65,536): libcurl's connections,
+    /// SQLite's files and the metrics listener's clients share them, and the usual soft limit of 1024
+    /// is what systemd leaves for programs that still use select(), which Estuary does not.
+    static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = min(limit.rlim_max, 65_536)
+        guard limit.rlim_cur < wanted else { return }
+        limit.rlim_cur = wanted
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     /// The state opened read-only, or nil when there is none yet; exits 74 when it cannot be read.
@@ -37,13 +51,20 @@ enum Wiring {
         }
     }
 
-    /// Takes the state folder's writer lock, or exits 75 (EX_TEMPFAIL) when another process has it.
+    /// Takes the state folder's writer lock, or exits 75 (EX_TEMPFAIL) when another process has it;
+    /// 78 (EX_CONFIG, which the unit does not restart) when permissions or a read-only file system
+    /// forbid it, 74 for anything a retry may fix.
     static func lockState(_ config: Config) throws -> StateLock {
         do {
             return try StateLock(directory: config.stateDirectory)
         } catch let busy as StateLock.Busy {
             Console.error("\(busy)")
             throw ExitCode(ExitStatus.busy)
+        } catch let unusable as StateLock.Unusable {
+            Console.error(
+                "state: \(unusable) (check state_dir in \(config.file) and its permissions; under systemd, "
+                    + "the unit's StateDirectory= or ReadWritePaths=)")
+            throw ExitCode(unusable.isPermanent ? ExitStatus.configError : ExitStatus.outputFailed)
         } catch {
             Console.error(
                 "state: cannot lock \(config.stateDirectory): \(error) (check state_dir in \(config.file) and its permissions)")

@@ -67,7 +67,9 @@ public final class Metrics: Sendable {
                 "How late the scheduler started the most overdue source that was due, at its last start."))
         lastCycle = registry.makeGauge(
             descriptor: name(
-                "last_cycle_timestamp", unit: "seconds", "When the last cycle finished, in seconds since the Unix epoch."))
+                "last_cycle_timestamp", unit: "seconds",
+                "When the scheduler last finished a batch or went back to sleep (run; at least once a minute) "
+                    + "or the run ended (once), in seconds since the Unix epoch."))
         registry.makeGauge(
             descriptor: name("build", unit: "info", "Always 1; the version label names the running build."),
             labels: [("version", Estuary.version)]
@@ -120,6 +122,48 @@ public final class Metrics: Sendable {
     /// Every metric in the Prometheus text exposition format 0.0.4, families sorted by name.
     public func render() -> String {
         Self.sortedFamilies(registry.emitToString())
+    }
+
+    /// ``render()``, with each counter and histogram sample raised by its value in `previous`
+    /// (an earlier rendering, e.g. the textfile this one replaces): `estuary once` runs then add
+    /// up as one process's counters would, so `rate()` and `increase()` work on a timer's textfile.
+    /// Gauges are this run's. A series `previous` lacks (or a `previous` that is not a rendering)
+    /// adds nothing: the counters restart, which Prometheus reads as a reset.
+    public func render(addingCountsFrom previous: String) -> String {
+        let before = Self.cumulativeSamples(previous)
+        guard !before.isEmpty else { return render() }
+        var lines: [String] = []
+        var cumulative = false
+        for line in render().split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") { cumulative = line.hasSuffix(" counter") || line.hasSuffix(" histogram") }
+            guard cumulative, !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
+                let value = Double(line[line.index(after: space)...]), let earlier = before[line[..<space]]
+            else {
+                lines.append(String(line))
+                continue
+            }
+            lines.append("\(line[..<space]) \(Self.format(value + earlier))")
+        }
+        return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// The counter and histogram samples of a rendering, by series (name and labels).
+    private static func cumulativeSamples(_ text: String) -> [Substring: Double] {
+        var samples: [Substring: Double] = [:]
+        var cumulative = false
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") { cumulative = line.hasSuffix(" counter") || line.hasSuffix(" histogram") }
+            guard cumulative, !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
+                let value = Double(line[line.index(after: space)...]), value.isFinite, value >= 0
+            else { continue }
+            samples[line[..<space]] = value
+        }
+        return samples
+    }
+
+    /// A sample value as the registry writes them: whole numbers without a fraction.
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
     }
 
     /// The registry emits families in hash order; sorting them (and the series of counters and

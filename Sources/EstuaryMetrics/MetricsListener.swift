@@ -1,13 +1,15 @@
 import EstuaryCore
 import Foundation
+import Logging
 
 /// A small HTTP/1.1 server answering `GET /metrics` in the Prometheus text format 0.0.4.
 ///
 /// One thread of its own (not Swift's cooperative pool) accepts and serves every connection
 /// with `poll`, so a slow or silent client never holds up another: each connection has
 /// `requestTimeout` in all to send its request head (at most ``maxHeadBytes``), then gets
-/// its answer and `Connection: close`. At most ``maxConnections`` are open at once; more wait
-/// in the kernel's backlog. It serves until ``stop()``.
+/// its answer and `Connection: close`. At most ``maxConnections`` are open at once: a new one
+/// then ends the oldest, so idle connections cannot keep a scraper out. Out of file descriptors,
+/// it stops accepting for a second rather than spin. It serves until ``stop()``.
 public final class MetricsListener: @unchecked Sendable {
     /// Why the listener could not start.
     public struct StartError: Error, CustomStringConvertible {
@@ -35,6 +37,7 @@ public final class MetricsListener: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var stopped = false
+    private let logger = Logger(label: "estuary.metrics")
 
     /// Binds `address` and starts serving `metrics` at once.
     public convenience init(address: ListenAddress, metrics: Metrics, requestTimeout: Duration = .seconds(5)) throws(StartError) {
@@ -90,6 +93,8 @@ public final class MetricsListener: @unchecked Sendable {
         let fd: Int32
         let deadline: ContinuousClock.Instant
         var head: [UInt8] = []
+        /// Where the search for the head's end resumes: the bytes before it cannot start the blank line.
+        var scanned = 0
 
         init(fd: Int32, deadline: ContinuousClock.Instant) {
             self.fd = fd
@@ -103,15 +108,23 @@ public final class MetricsListener: @unchecked Sendable {
             for connection in connections { close(connection.fd) }
             close(listener)
         }
+        // Set when accept ran out of file descriptors: the listener is not polled before then,
+        // since it stays readable and poll would return at once, over and over.
+        var acceptPausedUntil: ContinuousClock.Instant?
         while true {
             var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            let accepting = connections.count < Self.maxConnections
+            let now = ContinuousClock.now
+            if let paused = acceptPausedUntil, now >= paused { acceptPausedUntil = nil }
+            let accepting = acceptPausedUntil == nil
             if accepting { fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
             let first = fds.count
             fds += connections.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-            let now = ContinuousClock.now
-            let timeout = connections.map(\.deadline).min().map { Self.milliseconds(until: $0, from: now) } ?? -1
-            guard poll(&fds, nfds_t(fds.count), timeout) >= 0 || errno == EINTR else { return }
+            let wakeAt = (connections.map(\.deadline) + [acceptPausedUntil].compactMap { $0 }).min()
+            let timeout = wakeAt.map { Self.milliseconds(until: $0, from: now) } ?? -1
+            guard poll(&fds, nfds_t(fds.count), timeout) >= 0 || errno == EINTR else {
+                logger.error("metrics: the listener stopped: poll failed: \(String(cString: strerror(errno)))")
+                return
+            }
             if fds[0].revents != 0 { return }
 
             var open: [Connection] = []
@@ -125,23 +138,35 @@ public final class MetricsListener: @unchecked Sendable {
                 open.append(connection)
             }
             connections = open
-            if accepting, fds[1].revents != 0 { connections += acceptPending(room: Self.maxConnections - connections.count) }
+            if accepting, fds[1].revents != 0 {
+                let (accepted, outOfDescriptors) = acceptPending(limit: Self.maxConnections)
+                // Full: the newest stay, the oldest (silent the longest) make room.
+                let excess = connections.count + accepted.count - Self.maxConnections
+                if excess > 0 {
+                    for connection in connections.prefix(excess) { close(connection.fd) }
+                    connections.removeFirst(min(excess, connections.count))
+                }
+                connections += accepted
+                if outOfDescriptors { acceptPausedUntil = .now + .seconds(1) }
+            }
         }
     }
 
-    /// Takes the connections waiting in the backlog, up to `room`.
-    private func acceptPending(room: Int) -> [Connection] {
+    /// Takes the connections waiting in the backlog, up to `limit`; also says whether accept ran
+    /// out of file descriptors (those waiting stay in the backlog).
+    private func acceptPending(limit: Int) -> (accepted: [Connection], outOfDescriptors: Bool) {
         var accepted: [Connection] = []
-        while accepted.count < room {
+        while accepted.count < limit {
             let fd = accept(listener, nil, nil)
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
-                break  // EAGAIN: none left; anything else (EMFILE) is retried at the next poll.
+                // EAGAIN: none left.
+                return (accepted, errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
             }
             Socket.setFlags(fd, nonBlocking: true)
             accepted.append(Connection(fd: fd, deadline: .now + requestTimeout))
         }
-        return accepted
+        return (accepted, false)
     }
 
     /// Reads what arrived; answers and closes once the head is complete. False when the connection is done.
@@ -154,7 +179,8 @@ public final class MetricsListener: @unchecked Sendable {
             return false
         }
         connection.head += chunk[0..<n]
-        let end = Self.headEnd(connection.head)
+        let end = Self.headEnd(connection.head, from: connection.scanned)
+        connection.scanned = max(0, connection.head.count - 3)
         if let end, end <= Self.maxHeadBytes {
             respond(connection.fd, answer(Array(connection.head[0..<end])))
             return false
@@ -170,11 +196,16 @@ public final class MetricsListener: @unchecked Sendable {
         return true
     }
 
-    /// The end of the request line and headers (before the blank line), nil while incomplete.
-    private static func headEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
-            return i
+    /// The end of the request line and headers (before the blank line: CRLF CRLF, or LF LF as
+    /// some clients send it), searched from `start`; nil while incomplete.
+    static func headEnd(_ bytes: [UInt8], from start: Int = 0) -> Int? {
+        var i = start
+        while i + 1 < bytes.count {
+            if bytes[i] == 10 {
+                if bytes[i + 1] == 10 { return i }
+                if bytes[i + 1] == 13, i + 2 < bytes.count, bytes[i + 2] == 10 { return i > 0 && bytes[i - 1] == 13 ? i - 1 : i }
+            }
+            i += 1
         }
         return nil
     }
@@ -197,7 +228,7 @@ public final class MetricsListener: @unchecked Sendable {
 
     /// What to answer to a request head.
     func answer(_ head: [UInt8]) -> Response {
-        let requestLine = head.prefix { $0 != 13 }
+        let requestLine = head.prefix { $0 != 13 && $0 != 10 }
         let parts = requestLine.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard parts.count == 3, parts[2].starts(with: Array("HTTP/1.".utf8)) else {
             return Response(status: 400, reason: "Bad Request", text: "not an HTTP/1.x request\n")

@@ -16,11 +16,12 @@ public struct MetricsTextfile: Sendable {
     }
 
     /// Writes `metrics`; a failure is logged as a warning, never thrown: metrics must not stop a cycle.
-    /// Returns whether the file was written.
+    /// With `continuingCounts` (`estuary once`, one process per run), the counters continue from
+    /// the file being replaced. Returns whether the file was written.
     @discardableResult
-    public func write(_ metrics: Metrics, logger: Logger) -> Bool {
+    public func write(_ metrics: Metrics, continuingCounts: Bool = false, logger: Logger) -> Bool {
         do {
-            try write(metrics.render())
+            try write(continuingCounts ? metrics.render(addingCountsFrom: previous()) : metrics.render())
             return true
         } catch {
             logger.warning(
@@ -28,6 +29,14 @@ public struct MetricsTextfile: Sendable {
                 metadata: ["textfile": "\(path)"])
             return false
         }
+    }
+
+    /// The file's current text; empty when there is none or it is not a textfile's size.
+    func previous() -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: 1 << 20)) ?? Data()
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Writes `text` as the file's new content, readable by every user (node_exporter runs as its own).

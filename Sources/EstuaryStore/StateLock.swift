@@ -13,6 +13,35 @@ public final class StateLock: Sendable {
         }
     }
 
+    /// The lock file cannot be made or opened.
+    public struct Unusable: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        /// Permissions, a read-only file system or a file in the folder's place: restarting will
+        /// not help, the config or the deployment must change.
+        public var isPermanent: Bool
+        public var description: String { "cannot lock \(path): \(reason)" }
+
+        init(path: String, errno code: Int32) {
+            self.path = path
+            reason = String(cString: strerror(code))
+            isPermanent = [EACCES, EPERM, EROFS, ENOTDIR, EISDIR, ELOOP, EEXIST].contains(code)
+        }
+    }
+
+    /// `mkdir -p`: nil when `path` is a folder afterwards, else the errno that stopped it
+    /// (EEXIST when a file stands in a folder's place). Foundation's equivalent loses the errno.
+    static func makeDirectories(_ path: String) -> Int32? {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component + "/"
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST { return errno }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return errno }
+        return info.st_mode & S_IFMT == S_IFDIR ? nil : EEXIST
+    }
+
     private let fd: Int32
     private let path: String
 
@@ -27,12 +56,10 @@ public final class StateLock: Sendable {
 
     /// Takes the lock or throws ``Busy`` at once; never waits.
     public init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if let code = Self.makeDirectories(directory) { throw Unusable(path: directory, errno: code) }
         let path = (directory as NSString).appendingPathComponent("estuary.lock")
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
+        guard fd >= 0 else { throw Unusable(path: path, errno: errno) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             // The holder wrote its pid into the file; read it for the message.
             var buffer = [UInt8](repeating: 0, count: 32)

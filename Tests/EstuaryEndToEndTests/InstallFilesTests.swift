@@ -71,6 +71,8 @@ import Testing
         let service = try directives("systemd/estuary-once.service")
         #expect(service["Type"] == ["oneshot"])
         #expect(service["ExecStart"] == ["/usr/local/bin/estuary once --config /etc/estuary/estuary.toml"])
+        // A oneshot's start is otherwise never timed out: one hung run would stop the timer for good.
+        #expect(service["TimeoutStartSec"] == ["1h"])
         let timer = try directives("systemd/estuary-once.timer")
         #expect(timer["OnUnitActiveSec"] != nil)
         #expect(timer["WantedBy"] == ["timers.target"])

@@ -560,13 +560,13 @@ import Testing
         #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
     }
 
-    @Test func aKilledWriterLeavesNoStaleLock() throws {
+    /// A server answering 500 after `seconds`, and a config in a new folder whose one source it is.
+    static func slowSource(seconds: TimeInterval) throws -> (server: TestHTTPServer, config: URL) {
         let slow = try TestHTTPServer { _ in
-            Thread.sleep(forTimeInterval: 5)
+            Thread.sleep(forTimeInterval: seconds)
             return .init(status: 500)
         }
-        let folder = try Fixtures.temporaryFolder()
-        let config = folder.appendingPathComponent("estuary.toml")
+        let config = try Fixtures.temporaryFolder().appendingPathComponent("estuary.toml")
         try """
         [estuary]
         state_dir = "state"
@@ -581,6 +581,11 @@ import Testing
         id = "slow"
         url = "\(slow.baseURL)/feed"
         """.write(to: config, atomically: true, encoding: .utf8)
+        return (slow, config)
+    }
+
+    @Test func aKilledWriterLeavesNoStaleLock() throws {
+        let (slow, config) = try Self.slowSource(seconds: 5)
         let first = try EstuaryBinary.start(["once", "--config", config.path])
         EstuaryBinary.wait(upTo: 10) { !slow.requests.isEmpty }
         kill(first.processIdentifier, SIGKILL)
@@ -593,6 +598,51 @@ import Testing
         #expect(again.isRunning || again.terminationStatus != 75)
         again.terminate()
         again.waitUntilExit()
+    }
+
+    /// A state folder that cannot exist (a file in its place; a read-only file system or a
+    /// permission behaves alike) is the operator's to fix: exit 78, which the unit does not
+    /// restart, where 74 restarted it every 30 s forever.
+    @Test func aStateFolderThatCannotBeMadeExits78() throws {
+        let folder = try Fixtures.temporaryFolder()
+        try Data().write(to: folder.appendingPathComponent("file"))
+        let config = folder.appendingPathComponent("estuary.toml")
+        try """
+        [estuary]
+        state_dir = "file/state"
+        output_dir = "public"
+
+        [[source]]
+        id = "local"
+        url = "\(folder.appendingPathComponent("feed.xml").absoluteString)"
+        """.write(to: config, atomically: true, encoding: .utf8)
+        for command in ["once", "run"] {
+            let result = try EstuaryBinary.run([command, "--config", config.path])
+            #expect(result.status == 78, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("cannot lock \(folder.path)/file/state: Not a directory"), "\(result.stderr)")
+        }
+    }
+}
+
+@Suite struct OpenFileLimitTests {
+    /// A writer raises its soft limit on open files to the hard one: under systemd the soft limit
+    /// is 1024, shared by libcurl's connections, SQLite and the metrics listener's clients.
+    @Test func aWriterRaisesItsOpenFileLimit() throws {
+        let (slow, config) = try StateLockTests.slowSource(seconds: 3)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        process.arguments = ["--nofile=64:4096", EstuaryBinary.url.path, "once", "--config", config.path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        #expect(EstuaryBinary.wait(upTo: 10) { !slow.requests.isEmpty })
+        let limits = try String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)
+        let line = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }.map(String.init) ?? ""
+        #expect(
+            line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).prefix(2) == ["4096", "4096"], "\(line)")
     }
 }
 

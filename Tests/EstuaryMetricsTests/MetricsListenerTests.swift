@@ -1,7 +1,8 @@
 import EstuaryCore
-import EstuaryMetrics
 import Foundation
 import Testing
+
+@testable import EstuaryMetrics
 
 @Suite struct MetricsListenerTests {
     static let loopback = ListenAddress(host: "127.0.0.1", family: .ipv4, port: 0)
@@ -111,6 +112,29 @@ import Testing
             #expect(ContinuousClock.now - start < .seconds(5))
             _ = silent
         }
+    }
+
+    /// Idle connections beyond the cap make room for new ones, oldest first: before, 32 silent
+    /// connections filled every slot and a scrape waited behind them for their timeouts.
+    @Test func idleConnectionsCannotKeepAScraperOut() throws {
+        try withListener(requestTimeout: .seconds(60)) { listener in
+            let silent = try (0..<(MetricsListener.maxConnections + 20)).map { _ in try RawClient(port: listener.port) }
+            // The scrape's read gives up after 10 s, well before the silent ones time out.
+            let answer = try RawClient.exchange(port: listener.port, "GET /metrics HTTP/1.1\r\n\r\n")
+            #expect(answer.status == 200)
+            _ = silent
+        }
+    }
+
+    /// A head ended by a bare blank line (LF LF, as netcat and some scripts send it) is complete.
+    @Test func aHeadEndedByBareLineFeedsIsAnswered() throws {
+        try withListener(requestTimeout: .seconds(30)) { listener in
+            let answer = try RawClient.exchange(port: listener.port, "GET /metrics HTTP/1.1\nHost: x\n\n")
+            #expect(answer.status == 200)
+            #expect(answer.body.contains("estuary_build_info"))
+        }
+        #expect(MetricsListener.headEnd(Array("GET / HTTP/1.1\r\nA: b\r\n\r\n".utf8)) == 20)
+        #expect(MetricsListener.headEnd(Array("GET / HTTP/1.1\r\nA: b\r\n".utf8)) == nil)
     }
 
     @Test func aSilentClientIsCutOffAfterTheRequestTimeout() throws {

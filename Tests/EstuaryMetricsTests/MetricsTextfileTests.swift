@@ -27,6 +27,38 @@ import Testing
         #expect(permissions == 0o644)
     }
 
+    /// `estuary once` is a process per run: its textfile's counters continue from the file they
+    /// replace, so `rate()` and `increase()` see them grow; gauges are the last run's. Before, every
+    /// run wrote its own counts and the counters stayed flat.
+    @Test func onceRunsAddUpTheirCountersInTheTextfile() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let textfile = MetricsTextfile(path: folder + "/estuary.prom")
+        for (run, total) in [(1, 5), (2, 6), (3, 6)] {
+            let metrics = Metrics()
+            metrics.observe(report(.unchanged(status: 304, reason: "304"), ms: 40))
+            metrics.observe(report(.stored(status: 200, items: 3, new: 2), ms: 700))
+            metrics.setSources(total: total, failing: 0, gone: 0)
+            #expect(textfile.write(metrics, continuingCounts: true, logger: Logger(label: "test")))
+            let values = samples(try String(contentsOfFile: textfile.path, encoding: .utf8))
+            #expect(values["estuary_fetches_total{result=\"unchanged\"}"] == Double(run))
+            #expect(values["estuary_items_new_total"] == Double(2 * run))
+            #expect(values["estuary_fetch_duration_seconds_count"] == Double(2 * run))
+            #expect(values["estuary_fetch_duration_seconds_bucket{le=\"0.05\"}"] == Double(run))
+            #expect(abs((values["estuary_fetch_duration_seconds_sum"] ?? 0) - 0.74 * Double(run)) < 1e-9)
+            #expect(values["estuary_sources"] == Double(total))
+            #expect(values["estuary_build_info{version=\"\(Estuary.version)\"}"] == 1)
+        }
+        // A file that is no rendering (or none at all) starts the counts again: a reset.
+        try "garbage\n".write(toFile: textfile.path, atomically: true, encoding: .utf8)
+        let metrics = Metrics()
+        metrics.observe(report(.unchanged(status: 304, reason: "304"), ms: 40))
+        #expect(textfile.write(metrics, continuingCounts: true, logger: Logger(label: "test")))
+        #expect(
+            samples(try String(contentsOfFile: textfile.path, encoding: .utf8))["estuary_fetches_total{result=\"unchanged\"}"]
+                == 1)
+    }
+
     @Test func aReaderNeverSeesATornFile() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
