@@ -37,7 +37,8 @@ import Testing
         ("Sat, 01 Sept 2012 10:00 GMT", "2012-09-01T10:00:00Z"),
         // A zone name not in the table reads as UTC, as feedparser reads it, once the date and time are read.
         ("Mon, 04 Dec 2017 09:15:22 XYZ", "2017-12-04T09:15:22Z"),
-        ("Mon, 04 Dec 2017 09:15:22 PST8PDT", "2017-12-04T09:15:22Z"),
+        // A known name with a POSIX rule after it is that name (feedparser reads UTC here).
+        ("Mon, 04 Dec 2017 09:15:22 PST8PDT", "2017-12-04T17:15:22Z"),
         ("Mon, 04 Dec 2017 09:15:22 America/New_York", "2017-12-04T09:15:22Z"),
         ("Mon, 04 Dec 2017 09:15:22 Etc/UTC", "2017-12-04T09:15:22Z"),
         ("Mon Dec  4 09:15:22 AEDT 2017", "2017-12-03T22:15:22Z"),
@@ -63,6 +64,11 @@ import Testing
         ("Mon, 04 Dec 2017 12:05 AM +0100", "2017-12-03T23:05:00Z"),
         ("2004-01-01 10:00:00 pm", "2004-01-01T22:00:00Z"),
         ("2004-01-01 12:30:00 PM UTC", "2004-01-01T12:30:00Z"),
+        // asctime with a 12-hour clock; a known zone with a POSIX rule after it is that zone's standard time.
+        ("Sun Dec 03 09:15:22 PM 2017", "2017-12-03T21:15:22Z"),
+        ("Sun Dec 03 12:15:22 AM 2017", "2017-12-03T00:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 EST5EDT", "2017-12-04T14:15:22Z"),
+        ("Mon, 04 Dec 2017 09:15:22 CEST+2", "2017-12-04T07:15:22Z"),
     ])
     func parses(text: String, utc: String) {
         #expect(FeedDate.parse(text).map(CivilTime.rfc3339) == utc)
@@ -82,6 +88,9 @@ import Testing
         ("SGT", "2017-12-04T01:15:22Z"), ("HKT", "2017-12-04T01:15:22Z"),
         // Names known before keep their offsets; case does not matter.
         ("CEST", "2017-12-04T07:15:22Z"), ("MET", "2017-12-04T08:15:22Z"), ("est", "2017-12-04T14:15:22Z"),
+        ("MEZ", "2017-12-04T08:15:22Z"), ("MESZ", "2017-12-04T07:15:22Z"), ("ACST", "2017-12-03T23:45:22Z"),
+        ("AWST", "2017-12-04T01:15:22Z"), ("SAST", "2017-12-04T07:15:22Z"), ("NST", "2017-12-04T12:45:22Z"),
+        ("WIB", "2017-12-04T02:15:22Z"), ("BRT", "2017-12-04T12:15:22Z"),
     ])
     func readsZoneNames(zone: String, utc: String) {
         #expect(FeedDate.parse("Mon, 04 Dec 2017 09:15:22 \(zone)").map(CivilTime.rfc3339) == utc)
@@ -102,6 +111,8 @@ import Testing
         "Mon, 04 Dec 2017 09:15:22 GMT+99", "Mon, 04 Dec 2017 09:15:22 UTC+2:99",
         "Mon, 04 Dec 2017 09:15:22 -0800 (PST", "Mon, 04 Dec 2017 09:15:22 -0800 PST later",
         "2017-12-04 09:15:22 12:00", "2017-12-04 09:15:22 (PST)", "Mon, 04 Dec 2017 13:15:22 PM",
+        // PM is no zone: where no clock can take it, the date is refused rather than read 12 hours off.
+        "Sun Dec 03 13:15:22 PM 2017", "Mon, 04 Dec 2017 PM",
     ])
     func rejectsWhatIsNotADate(text: String) {
         #expect(FeedDate.parse(text) == nil)

@@ -38,6 +38,38 @@ import Testing
         #expect(document.items[2].summary == "after")
     }
 
+    /// Elements left open inside a description are closed where it ends, and an end tag that
+    /// closes nothing goes; the items around them stay whole. Before: item 3 was swallowed by
+    /// item 2, and `a</b> b` lost everything after `a`.
+    @Test(arguments: [
+        ("<title>two</title><description><p>para<p>para2</description>", "<p>para</p><p>para2</p>"),
+        ("<title>two</title><description>a</b> b</description>", "a b"),
+        ("<title>two</title><description>x <br / > y <br> z</description>", "x <br> y <br> z"),
+        ("<title>two</title><description><P>upper</p> case</description>", "<p>upper case</p>"),
+    ])
+    func unbalancedMarkupKeepsEveryItem(middle: String, expected: String) throws {
+        let document = try parse(rss(middle: middle))
+        #expect(document.items.map(\.title) == ["one", "two", "three"])
+        #expect(document.items[1].summary == expected)
+        #expect(document.items[2].summary == "after")
+    }
+
+    /// A well-formed document is never changed: elements named like HTML's void ones may have
+    /// content in another vocabulary (`<img>URL</img>`), or a comment before their end tag.
+    @Test(arguments: [
+        "<img>http://e.example/a.jpg</img><description>da</description>",
+        "<hr xmlns=\"urn:x\"><v>1</v></hr><description>da</description>",
+        "<description>x<br><!-- c --></br>da</description>",
+        "<description>x <img src=\"a.jpg\">caption</img> da</description>",
+    ])
+    func wellFormedVoidNamedElementsAreLeftAlone(middle: String) throws {
+        let text = rss(middle: "<title>two</title>" + middle)
+        #expect(EntityRepair.repair(Array(text.utf8)) == nil)
+        let document = try parse(text)
+        #expect(document.wellFormed)
+        #expect(document.items[1].summary?.hasSuffix("da") == true, "\(document.items[1].summary ?? "nil")")
+    }
+
     @Test func aLessThanInTheFirstTitleKeepsTheFeed() throws {
         let document = try parse(rss("<title>5 < 6 is true</title>", middle: "<title>two</title>"))
         #expect(document.items.map(\.title) == ["5 < 6 is true", "two", "three"])
@@ -67,6 +99,14 @@ import Testing
         let raw = try parse(rss(middle: "<title>Don\u{92}t \u{96} x\u{81}</title><description>\u{93}q\u{94}</description>"))
         #expect(raw.items[1].title == "Don\u{2019}t \u{2013} x\u{81}")
         #expect(raw.items[1].summary == "\u{201C}q\u{201D}")
+        // In plain text (no markup, so no sanitizer) and in a sanitized attribute.
+        let plain = try parse(
+            atom(
+                entry:
+                    "<content type=\"text\">it\u{92}s</content><summary type=\"html\">&lt;img alt=\"it&amp;#146;s\" src=\"http://e.example/i.png\"&gt;</summary>"
+            ))
+        #expect(plain.items[0].content == "it\u{2019}s")
+        #expect(plain.items[0].summary == "<img alt=\"it\u{2019}s\" src=\"http://e.example/i.png\">")
     }
 
     /// RSS 1.0 puts the image and the search box beside the channel: their titles are not the feed's.

@@ -40,7 +40,7 @@ extension FeedDate {
     /// asctime from its time on: `16:29:06 2004`, or with the zone before the year as Twitter
     /// (`01:16:00 +0000 2012`) and Unix `date` (`09:15:22 AEDT 2017`) write it.
     private static func asctimeRest(_ time: DateScanner, _ s: inout DateScanner, into fields: inout Fields) -> Bool {
-        guard timeOfDay(time, into: &fields), let next = s.nextToken() else { return false }
+        guard timeOfDay(time, into: &fields), meridiem(&s, into: &fields), let next = s.nextToken() else { return false }
         if let year = year(next) {
             fields.year = year
         } else {
@@ -175,6 +175,11 @@ extension FeedDate {
         ("ist", 5 * 60 + 30),
         ("sgt", 8 * 60), ("hkt", 8 * 60), ("jst", 9 * 60), ("kst", 9 * 60),
         ("aest", 10 * 60), ("aedt", 11 * 60), ("nzst", 12 * 60), ("nzdt", 13 * 60),
+        // German feeds' names for CET and CEST; Australia's other zones; and the rest of the
+        // names common enough to be written in feeds.
+        ("mez", 1 * 60), ("mesz", 2 * 60), ("acst", 9 * 60 + 30), ("acdt", 10 * 60 + 30), ("awst", 8 * 60),
+        ("sast", 2 * 60), ("nst", -(3 * 60 + 30)), ("ndt", -(2 * 60 + 30)), ("pht", 8 * 60), ("wib", 7 * 60),
+        ("brt", -3 * 60), ("art", -3 * 60),
     ]
 
     /// `+0100`, `-05:00`, `GMT`, `EST`, `GMT-01:01`, `UTC+2`, `Etc/GMT`, military letters (`Z`).
@@ -206,9 +211,12 @@ extension FeedDate {
             guard let offset = offsetFromUT(&z), z.atEnd else { return nil }
             return offset
         }
-        // A name with more after it (`PST8PDT`, `America/New_York`) is no name in the table.
-        guard z.atEnd else { return 0 }
+        // AM and PM belong to the clock (``meridiem``): read as a zone, a time would be 12 hours off.
+        if name.equalsIgnoringCase("am") || name.equalsIgnoringCase("pm") { return nil }
+        // A known name counts with a POSIX rule after it (`EST5EDT`, `CEST+2`: the standard time
+        // it names); an unknown one with more after it (`America/New_York`) is read as UTC.
         if let entry = zoneNames.first(where: { name.equalsIgnoringCase($0.name) }) { return entry.minutes * 60 }
+        guard z.atEnd else { return 0 }
         // RFC 822 military zones are ambiguous in practice (their signs were
         // published backwards); they read as UTC, as RFC 2822 advises, like
         // any other name. J alone stays refused: it means the writer's local

@@ -13,13 +13,15 @@ import Foundation
 ///   character HTML5 reads it as (`&#x2019;`), not a C1 control; `&#X41;`
 ///   (libxml2 knows only the lowercase x) becomes `&#x41;`.
 ///
-/// And two kinds of `<` that hand-written feeds leave in text and that would
-/// otherwise end or reshape the document's items:
+/// And the markup hand-written feeds leave in their text, which would otherwise
+/// end the document or reshape its items (``TagBalance``):
 ///
 /// - `<` that cannot start markup (`5 < 6`, `I <3 it`) becomes `&lt;`;
-/// - HTML's line break, rule, image and word break left unclosed in a
-///   description (`a <br> b`) are closed (`<br/>`), unless their end tag
-///   follows at once (`<br></br>`, as XHTML may write them).
+/// - elements left open inside another (`<p>a<p>b</description>`, `a <br> b`)
+///   are closed where the enclosing one ends: void HTML elements (`br`, `hr`,
+///   `img`, `wbr`) as `<br/>`, others by an end tag; an end tag that closes
+///   nothing open (`a</b> b`) goes. A well-formed document has none of these,
+///   so it is never changed: `<img>URL</img>` stays an element with text.
 ///
 /// Doing this on bytes, rather than in libxml2's `getEntity` callback, keeps
 /// the document well-formed: libxml2 drops every entity reference that
@@ -28,57 +30,33 @@ enum EntityRepair {
     /// The repaired bytes, or nil when nothing needed repair (no copy made).
     static func repair(_ bytes: [UInt8]) -> [UInt8]? {
         bytes.withUnsafeBufferPointer { b -> [UInt8]? in
-            var out: [UInt8] = []
-            var copied = 0  // b[..<copied] is already in `out`
-            var changed = false
+            var output = RepairOutput()
+            var tags = TagBalance()
             let n = b.count
             var i = 0
             while i < n {
                 let byte = b[i]
-                if byte != UInt8(ascii: "<") && byte != UInt8(ascii: "&") {
-                    i += 1
-                    continue
-                }
-                let (length, replacement): (Int, [UInt8]?)
-                if byte == UInt8(ascii: "<") {
-                    if let end = skipUnparsed(b, at: i) {
-                        i = end
-                        continue
-                    }
-                    (length, replacement) = markup(b, at: i)
+                if byte == UInt8(ascii: "&") {
+                    i += reference(b, at: i, output: &output)
+                } else if byte == UInt8(ascii: "<") {
+                    i = tags.markup(b, at: i, output: &output)
                 } else {
-                    (length, replacement) = reference(b, at: i)
+                    i += 1
                 }
-                if let replacement {
-                    if !changed {
-                        out.reserveCapacity(n + 64)
-                        changed = true
-                    }
-                    out.append(contentsOf: b[copied..<i])
-                    out.append(contentsOf: replacement)
-                    copied = i + length
-                }
-                i += length
             }
-            guard changed else { return nil }
-            out.append(contentsOf: b[copied...])
-            return out
+            return output.finish(b)
         }
     }
 
-    private static let cdataOpen = Array("<![CDATA[".utf8)
-    private static let commentOpen = Array("<!--".utf8)
-    private static let cdataClose = Array("]]>".utf8)
-    private static let commentClose = Array("-->".utf8)
-    private static let ampersand = Array("&amp;".utf8)
-
-    /// The index after a CDATA section or comment starting at `i`, nil if none starts there.
-    private static func skipUnparsed(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
-        guard i + 3 < b.count, b[i + 1] == UInt8(ascii: "!") else { return nil }
-        if matches(b, at: i, commentOpen) { return find(commentClose, in: b, from: i + 4) ?? b.count }
-        if matches(b, at: i, cdataOpen) { return find(cdataClose, in: b, from: i + 9) ?? b.count }
-        return nil
+    /// Records the repair of the reference at `i` (which holds `&`), if it needs one; returns how
+    /// many bytes it spans.
+    static func reference(_ b: UnsafeBufferPointer<UInt8>, at i: Int, output: inout RepairOutput) -> Int {
+        let (length, replacement) = reference(b, at: i)
+        if let replacement { output.replace(b, at: i, removing: length, with: replacement) }
+        return length
     }
+
+    private static let ampersand = Array("&amp;".utf8)
 
     /// The reference at `i` (which holds `&`): how many bytes it spans, and what
     /// replaces it (nil: keep as is).
@@ -120,65 +98,6 @@ enum EntityRepair {
 
     private static func hexReference(_ value: UInt32) -> [UInt8] { Array("&#x\(String(value, radix: 16));".utf8) }
 
-    private static let lessThan = Array("&lt;".utf8)
-    private static let closedVoids = ["br", "hr", "img", "wbr"].map { Array($0.utf8) }
-
-    /// The `<` at `i` (not a comment or CDATA): how many bytes to pass over, and what replaces
-    /// them (nil: keep as is). A `<` that cannot start markup is text; an unclosed void HTML tag
-    /// is closed.
-    private static func markup(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (Int, [UInt8]?) {
-        let n = b.count
-        guard i + 1 < n else { return (1, nil) }
-        let next = b[i + 1]
-        let lower = next | 0x20
-        let startsName = (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || next >= 0x80
-        guard
-            startsName || next == UInt8(ascii: "/") || next == UInt8(ascii: "!") || next == UInt8(ascii: "?")
-                || next == UInt8(ascii: "_") || next == UInt8(ascii: ":")
-        else { return (1, lessThan) }
-        // Only tags whose name starts like a void one's are looked at further.
-        guard
-            lower == UInt8(ascii: "b") || lower == UInt8(ascii: "h") || lower == UInt8(ascii: "i")
-                || lower == UInt8(ascii: "w")
-        else { return (1, nil) }
-        var j = i + 1
-        while j < n, isNameByte(b[j]) { j += 1 }
-        let name = b[(i + 1)..<j].map { $0 | 0x20 }
-        guard j < n, closedVoids.contains(name), b[j] == UInt8(ascii: ">") || isSpace(b[j]) || b[j] == UInt8(ascii: "/")
-        else { return (1, nil) }
-        // The tag's end, past quoted attribute values.
-        var quote: UInt8? = nil
-        while j < n {
-            let c = b[j]
-            if let q = quote {
-                if c == q { quote = nil }
-            } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
-                quote = c
-            } else if c == UInt8(ascii: ">") || c == UInt8(ascii: "<") {
-                break
-            }
-            j += 1
-        }
-        guard j < n, b[j] == UInt8(ascii: ">"), b[j - 1] != UInt8(ascii: "/") else { return (1, nil) }
-        // `<br></br>`: closed already.
-        var k = j + 1
-        while k < n, isSpace(b[k]) { k += 1 }
-        if k + 1 < n, b[k] == UInt8(ascii: "<"), b[k + 1] == UInt8(ascii: "/") {
-            var m = k + 2
-            var endName: [UInt8] = []
-            while m < n, isNameByte(b[m]) {
-                endName.append(b[m] | 0x20)
-                m += 1
-            }
-            if endName == name { return (1, nil) }
-        }
-        return (j + 1 - i, Array(b[i..<j]) + Array("/>".utf8))
-    }
-
-    private static func isSpace(_ b: UInt8) -> Bool {
-        b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r")
-    }
-
     /// `lt`, `gt`, `amp`, `quot` or `apos`.
     private static func isXMLEntity(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
         func matches(_ word: StaticString) -> Bool {
@@ -215,14 +134,14 @@ enum EntityRepair {
         return (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
     }
 
-    private static func matches(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ needle: [UInt8]) -> Bool {
+    static func matches(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ needle: [UInt8]) -> Bool {
         guard i + needle.count <= b.count else { return false }
         for k in 0..<needle.count where b[i + k] != needle[k] { return false }
         return true
     }
 
     /// The index after the first `needle` at or after `start`.
-    private static func find(_ needle: [UInt8], in b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+    static func find(_ needle: [UInt8], in b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard let base = b.baseAddress else { return nil }
         var i = start
         while i + needle.count <= b.count {

@@ -106,7 +106,7 @@ struct Capture {
         case .base64: text = rawText()
         }
         // `&amp;#146;` in a title read as HTML, or a C1 control in the text: Windows-1252's character.
-        let trimmed = (Windows1252.repairC1(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) } ?? text).trimmed
+        let trimmed = Windows1252.repairingC1(text).trimmed
         return trimmed.isEmpty ? nil : trimmed
     }
 
@@ -115,7 +115,7 @@ struct Capture {
         let html: String
         switch resolvedType {
         case .text:
-            html = children > 0 ? markupText() : HTMLSanitizer.escape(rawText())
+            html = children > 0 ? markupText() : HTMLSanitizer.escape(Windows1252.repairingC1(rawText()))
         case .html:
             html = children > 0 ? markupText() : rawText()
         case .xhtml, .guess, .guessPlain:
@@ -183,7 +183,7 @@ struct Capture {
     }
 
     /// feedparser's test for text that is HTML: an end tag (`</b>`) or a reference (`&amp;`,
-    /// `&#8217;`); every tag an element the sanitizer knows, every named reference one HTML defines.
+    /// `&#8217;`); every tag an element of feedparser's list, every named reference one HTML defines.
     static func isHTMLText(_ bytes: [UInt8]) -> Bool {
         var evidence = false
         var i = 0
@@ -203,7 +203,7 @@ struct Capture {
             guard j > start else { continue }
             let name = String(decoding: bytes[start..<j], as: UTF8.self)
             if b == UInt8(ascii: "<") {
-                guard HTMLSanitizer.allowedElements.contains(name.lowercased()) else { return false }
+                guard Self.htmlTextElements.contains(name.lowercased()) else { return false }
                 if closing, j < bytes.count, bytes[j] == UInt8(ascii: ">") { evidence = true }
             } else if j < bytes.count, bytes[j] == UInt8(ascii: ";") {
                 guard numeric || HTMLEntities.scalars(named: Substring(name)) != nil else { return false }
@@ -212,6 +212,18 @@ struct Capture {
         }
         return evidence
     }
+
+    /// The elements feedparser's test accepts as HTML in text (its sanitizer's list).
+    private static let htmlTextElements: Set<String> = [
+        "a", "abbr", "acronym", "address", "area", "article", "aside", "audio", "b", "big", "blockquote", "br", "button",
+        "canvas", "caption", "center", "cite", "code", "col", "colgroup", "command", "datagrid", "datalist", "dd", "del",
+        "details", "dfn", "dialog", "dir", "div", "dl", "dt", "em", "event-source", "fieldset", "figcaption", "figure",
+        "font", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "i", "img", "input", "ins", "kbd",
+        "keygen", "label", "legend", "li", "m", "map", "menu", "meter", "multicol", "nav", "nextid", "noscript", "ol",
+        "optgroup", "option", "output", "p", "pre", "progress", "q", "s", "samp", "section", "select", "small", "sound",
+        "source", "spacer", "span", "strike", "strong", "sub", "sup", "table", "tbody", "td", "textarea", "tfoot", "th",
+        "thead", "time", "tr", "tt", "u", "ul", "var", "video",
+    ]
 
     private static func isWordByte(_ b: UInt8) -> Bool { isLetter(b) || isDigit(b) || b == UInt8(ascii: "_") }
 

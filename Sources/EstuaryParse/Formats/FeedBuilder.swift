@@ -118,12 +118,14 @@ final class FeedBuilder: SAXReceiver {
 
     func endElement(name: String) {
         defer { stack.removeLast() }
-        if var current = capture {
-            if depth > current.depth {
-                current.closeChild(name: name)
-                capture = current
+        if let captureDepth = capture?.depth {
+            if depth > captureDepth {
+                // In place: a copy (`if var`) would duplicate the captured markup at every end tag,
+                // quadratic in the number of child elements.
+                capture!.closeChild(name: name)
                 return
             }
+            let current = capture!
             capture = nil
             finish(current)
         }

@@ -380,7 +380,12 @@ final class SanitizingWriter {
         out.append(UInt8(ascii: " "))
         name.append(to: &out)
         out.append(contentsOf: "=\"".utf8)
-        HTMLEscape.append(value, to: &out, quotes: true)
+        // `alt="it&#146;s"`: Windows-1252's character, as in text.
+        if value.contains(0xC2), let repaired = Windows1252.repairC1(Array(value)) {
+            HTMLEscape.append(repaired, to: &out, quotes: true)
+        } else {
+            HTMLEscape.append(value, to: &out, quotes: true)
+        }
         out.append(UInt8(ascii: "\""))
     }
 

@@ -19,6 +19,13 @@ enum Windows1252 {
         0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
     ]
 
+    /// `text` with every mapped C1 control replaced by its Windows-1252 character.
+    static func repairingC1(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { bytes in repairC1(UnsafeRawBufferPointer(bytes)) }.map { String(decoding: $0, as: UTF8.self) }
+            ?? text
+    }
+
     /// `bytes` (UTF-8) with every mapped C1 control replaced by its Windows-1252 character; nil
     /// when there is none (the usual case, found with one `memchr` for the lead byte 0xC2).
     static func repairC1<C: ContiguousBytes>(_ bytes: C) -> [UInt8]? {
