@@ -58,11 +58,8 @@ enum FeedDecoder {
             let asWindows1252 =
                 encoding == "iso-8859-1" && hasC1
                 ? transcode(payload, from: "windows-1252", family: sniffed.family, last: false) : nil
-            guard var utf8 = asWindows1252 ?? transcode(payload, from: encoding, family: sniffed.family, last: last)
+            guard let utf8 = asWindows1252 ?? transcode(payload, from: encoding, family: sniffed.family, last: last)
             else { continue }
-            // C1 controls in the text ("don\u{92}t"): windows-1252 read as Latin-1 somewhere upstream.
-            // No text means them; they are the characters windows-1252 has there, as feedparser reads them.
-            if let repaired = Windows1252.repairC1(utf8.bytes) { utf8.bytes = repaired }
             // JSON Feed: no XML repairs (an `&` in a JSON string is just an `&`).
             if let first = utf8.bytes.first(where: { !isSpace($0) }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
                 return DecodedDocument(bytes: utf8.bytes, encoding: encoding, repaired: utf8.replaced)
@@ -170,7 +167,20 @@ enum FeedDecoder {
 
     /// Decodes `bytes` as `encoding` into UTF-8; nil when the bytes contradict it.
     /// `last` lets the final fallback replace what cannot be read instead of failing.
+    /// C1 controls in the result ("don\u{92}t": windows-1252 read as Latin-1 somewhere upstream)
+    /// are the characters windows-1252 has there, as feedparser reads them: no text means them.
     static func transcode(_ bytes: [UInt8], from encoding: String, family: String?, last: Bool) -> (
+        bytes: [UInt8], replaced: Bool
+    )? {
+        guard var decoded = decode(bytes, from: encoding, family: family, last: last) else { return nil }
+        // UTF-8 and ASCII are done: UTF8Repair maps C1 controls itself, found by its own scan.
+        if encoding != "utf-8" && encoding != "us-ascii", let mapped = Windows1252.repairC1(decoded.bytes) {
+            decoded.bytes = mapped
+        }
+        return decoded
+    }
+
+    private static func decode(_ bytes: [UInt8], from encoding: String, family: String?, last: Bool) -> (
         bytes: [UInt8], replaced: Bool
     )? {
         switch encoding {

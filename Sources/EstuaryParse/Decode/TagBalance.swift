@@ -138,7 +138,7 @@ struct TagBalance {
             overflowed = true
             return k + 1
         }
-        let isVoid = Self.voids.contains { $0.elementsEqual(b[name]) }
+        let isVoid = (2...3).contains(name.count) && Self.voids.contains { $0.elementsEqual(b[name]) }
         open.append(Open(name: name, closingOffset: output.offset(of: k), isVoid: isVoid))
         return k + 1
     }

@@ -13,24 +13,31 @@ enum UTF8Repair {
     /// undefined, a broken or cut-off multi-byte sequence (UTF-8 truncated
     /// mid-character), and runs of invalid bytes (CESU-8 surrogates, Java's
     /// `C0 80`, binary junk), which are no windows-1252 text.
+    ///
+    /// Valid sequences of C1 controls (U+0080-U+009F, windows-1252 read as Latin-1 upstream) become
+    /// windows-1252's characters too (``Windows1252``); the scan notes them, so text without any
+    /// needs no second pass.
     static func repair(_ bytes: [UInt8], strict: Bool) -> (bytes: [UInt8], replaced: Bool)? {
-        let (validMultibyte, firstInvalid) = scan(bytes)
-        guard let firstInvalid else { return (bytes, false) }
+        let (validMultibyte, firstInvalid, hasC1) = scan(bytes)
+        guard let firstInvalid else { return (hasC1 ? Windows1252.repairC1(bytes) ?? bytes : bytes, false) }
         if strict && validMultibyte == 0 { return nil }
-        return (repaired(bytes, from: firstInvalid), true)
+        let fixed = repaired(bytes, from: firstInvalid)
+        return (hasC1 ? Windows1252.repairC1(fixed) ?? fixed : fixed, true)
     }
 
     /// True when the bytes are valid UTF-8 holding at least one multi-byte sequence:
     /// text that no single-byte encoding would produce by chance.
     static func isMultibyte(_ bytes: [UInt8]) -> Bool {
-        let (validMultibyte, firstInvalid) = scan(bytes)
+        let (validMultibyte, firstInvalid, _) = scan(bytes)
         return firstInvalid == nil && validMultibyte > 0
     }
 
-    /// The number of valid multi-byte sequences and the index of the first invalid byte.
-    private static func scan(_ bytes: [UInt8]) -> (validMultibyte: Int, firstInvalid: Int?) {
+    /// The number of valid multi-byte sequences, the index of the first invalid byte, and whether
+    /// a valid sequence encodes a C1 control.
+    private static func scan(_ bytes: [UInt8]) -> (validMultibyte: Int, firstInvalid: Int?, hasC1: Bool) {
         var validMultibyte = 0
         var firstInvalid: Int? = nil
+        var hasC1 = false
         var i = 0
         let n = bytes.count
         bytes.withUnsafeBufferPointer { b in
@@ -53,11 +60,12 @@ enum UTF8Repair {
                     i += 1
                 } else {
                     validMultibyte += 1
+                    if lead == 0xC2, b[i + 1] < 0xA0 { hasC1 = true }
                     i += length
                 }
             }
         }
-        return (validMultibyte, firstInvalid)
+        return (validMultibyte, firstInvalid, hasC1)
     }
 
     /// The bytes with each invalid sequence from `start` on replaced (see `repair`).

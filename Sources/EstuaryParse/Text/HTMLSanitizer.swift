@@ -46,7 +46,9 @@ enum HTMLSanitizer {
             writer.restart()
             guard parse(with: writer) else { return escape(String(decoding: html, as: UTF8.self)) }
         }
-        return Trim.string(writer.out)
+        // `&#146;` in HTML is a Windows-1252 byte by number, which libxml2 (HTML 4) reads as a C1
+        // control, in text and in attributes alike: mapped once over the whole result.
+        return Trim.string(Windows1252.repairC1(writer.out) ?? writer.out)
     }
 
     /// Streams `writer.input` through libxml2's HTML parser in SAX mode: no tree is built, allowed
@@ -345,12 +347,7 @@ final class SanitizingWriter {
 
     func characters(_ text: UnsafeBufferPointer<UInt8>) {
         guard dropping == 0 else { return }
-        // `&#146;` in HTML is a Windows-1252 byte by number, which libxml2 (HTML 4) reads as a C1 control.
-        if let repaired = Windows1252.repairC1(text) {
-            HTMLEscape.append(repaired, to: &out, quotes: false)
-        } else {
-            HTMLEscape.append(text, to: &out, quotes: false)
-        }
+        HTMLEscape.append(text, to: &out, quotes: false)
     }
 
     private func attribute(_ rawName: UnsafePointer<xmlChar>, _ rawValue: UnsafePointer<xmlChar>?) {
@@ -380,12 +377,7 @@ final class SanitizingWriter {
         out.append(UInt8(ascii: " "))
         name.append(to: &out)
         out.append(contentsOf: "=\"".utf8)
-        // `alt="it&#146;s"`: Windows-1252's character, as in text.
-        if value.contains(0xC2), let repaired = Windows1252.repairC1(Array(value)) {
-            HTMLEscape.append(repaired, to: &out, quotes: true)
-        } else {
-            HTMLEscape.append(value, to: &out, quotes: true)
-        }
+        HTMLEscape.append(value, to: &out, quotes: true)
         out.append(UInt8(ascii: "\""))
     }
 
