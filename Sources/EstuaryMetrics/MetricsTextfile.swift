@@ -41,6 +41,9 @@ public struct MetricsTextfile: Sendable {
 
     /// Writes `text` as the file's new content, readable by every user (node_exporter runs as its own).
     public func write(_ text: String) throws(AtomicFile.WriteError) {
+        // A process killed mid-write left its temporary file (`.estuary.prom.XXXXXX`) behind.
+        let folder = (path as NSString).deletingLastPathComponent
+        AtomicFile.removeLeftovers(of: [(path as NSString).lastPathComponent], in: folder.isEmpty ? "." : folder)
         try AtomicFile.write(Array(text.utf8), to: path, permissions: 0o644)
     }
 }

@@ -23,6 +23,15 @@ import Testing
         #expect(textfile.write(metrics, logger: Logger(label: "test")))
         #expect(samples(try String(contentsOfFile: textfile.path, encoding: .utf8))["estuary_sources"] == 8)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["estuary.prom"])
+        // What a write killed halfway left behind goes with the next write; other files stay.
+        for leftover in [".estuary.prom.a1B2c3", "other.prom", ".other.prom.a1B2c3"] {
+            try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/" + leftover))
+        }
+        #expect(textfile.write(metrics, logger: Logger(label: "test")))
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [
+                ".other.prom.a1B2c3", "estuary.prom", "other.prom",
+            ])
         let permissions = try FileManager.default.attributesOfItem(atPath: textfile.path)[.posixPermissions] as? Int
         #expect(permissions == 0o644)
     }

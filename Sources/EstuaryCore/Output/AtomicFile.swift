@@ -72,7 +72,7 @@ public enum AtomicFile {
     /// Removes the temporary files a process killed in the middle of ``write(_:to:permissions:)``
     /// left beside `names` in `folder` (`.<name>.XXXXXX`). Only one estuary writes a state's
     /// outputs at a time (the state lock), so any such file is a leftover.
-    static func removeLeftovers(of names: [String], in folder: String) {
+    public static func removeLeftovers(of names: [String], in folder: String) {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for entry in entries {
             for name in names where entry.count == name.count + 8 && entry.hasPrefix(".\(name).") {
