@@ -60,12 +60,17 @@ struct RepairOutput {
 struct TagBalance {
     private struct Open {
         let name: Range<Int>
+        let hash: UInt64
         /// For a void element: where its start tag's `>` lands in the output.
         let closingOffset: Int
         let isVoid: Bool
     }
 
     private var open: [Open] = []
+    /// How many open elements have each name (by hash): an end tag whose name is not open is
+    /// known at once, without reading down the whole list (thousands of stray end tags below
+    /// thousands of open elements would otherwise take their product).
+    private var openNames: [UInt64: Int] = [:]
     /// Elements nested deeper than this are not followed (libxml2 refuses them anyway), so a
     /// hostile document cannot grow the list; its end tags are then left as they are.
     private static let maxDepth = 4096
@@ -139,7 +144,9 @@ struct TagBalance {
             return k + 1
         }
         let isVoid = (2...3).contains(name.count) && Self.voids.contains { $0.elementsEqual(b[name]) }
-        open.append(Open(name: name, closingOffset: output.offset(of: k), isVoid: isVoid))
+        let hash = Self.hash(b[name])
+        open.append(Open(name: name, hash: hash, closingOffset: output.offset(of: k), isVoid: isVoid))
+        openNames[hash, default: 0] += 1
         return k + 1
     }
 
@@ -151,7 +158,12 @@ struct TagBalance {
 
     /// The end tag `tag` for `name`: closes the elements above its match, or goes when nothing matches.
     private mutating func close(_ b: UnsafeBufferPointer<UInt8>, name: Range<Int>, tag: Range<Int>, output: inout RepairOutput) {
-        guard let index = open.lastIndex(where: { b[$0.name].elementsEqual(b[name]) }) else {
+        let hash = Self.hash(b[name])
+        // Read down the list only when an element of that name is open: every element read
+        // before the match is then closed, so the reading is paid for once per element.
+        let index =
+            openNames[hash, default: 0] > 0 ? open.lastIndex { $0.hash == hash && b[$0.name].elementsEqual(b[name]) } : nil
+        guard let index else {
             // Past the depth followed, an unmatched end tag may well close an element not followed.
             if !overflowed { output.replace(b, at: tag.lowerBound, removing: tag.count, with: []) }
             return
@@ -165,6 +177,7 @@ struct TagBalance {
             }
         }
         if !endTags.isEmpty { output.replace(b, at: tag.lowerBound, removing: 0, with: endTags) }
+        for element in open[index...] { openNames[element.hash, default: 1] -= 1 }
         open.removeSubrange(index...)
     }
 
@@ -206,6 +219,13 @@ struct TagBalance {
             k += 1
         }
         return b.count
+    }
+
+    /// FNV-1a of a name's bytes.
+    private static func hash(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return h
     }
 
     /// XML's NameStartChar, in bytes: a letter, `_`, `:`, or any byte of a non-ASCII character.
