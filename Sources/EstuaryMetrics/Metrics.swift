@@ -132,12 +132,24 @@ public final class Metrics: Sendable {
     public func render(addingCountsFrom previous: String) -> String {
         let before = Self.cumulativeSamples(previous)
         guard !before.isEmpty else { return render() }
+        let current = render()
+        let now = Self.cumulativeSamples(current)
+        // A histogram continues only when its buckets are the same (another version's bounds
+        // would leave the counts out of order): otherwise it starts again.
+        var restarted: Set<Substring> = []
+        for family in Set(now.keys.map(\.family)) where Self.bucketSeries(now, family) != Self.bucketSeries(before, family) {
+            restarted.insert(family)
+        }
         var lines: [String] = []
         var cumulative = false
-        for line in render().split(separator: "\n") {
-            if line.hasPrefix("# TYPE ") { cumulative = line.hasSuffix(" counter") || line.hasSuffix(" histogram") }
-            guard cumulative, !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
-                let value = Double(line[line.index(after: space)...]), let earlier = before[line[..<space]]
+        var family: Substring = ""
+        for line in current.split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") {
+                cumulative = line.hasSuffix(" counter") || line.hasSuffix(" histogram")
+                family = line.split(separator: " ")[2]
+            }
+            guard cumulative, !restarted.contains(family), !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
+                let value = Double(line[line.index(after: space)...]), let earlier = before[Series(family, line[..<space])]
             else {
                 lines.append(String(line))
                 continue
@@ -147,18 +159,37 @@ public final class Metrics: Sendable {
         return lines.map { $0 + "\n" }.joined()
     }
 
-    /// The counter and histogram samples of a rendering, by series (name and labels).
-    private static func cumulativeSamples(_ text: String) -> [Substring: Double] {
-        var samples: [Substring: Double] = [:]
+    /// A sample's series (name and labels) in its family.
+    private struct Series: Hashable {
+        var family: Substring
+        var key: Substring
+        init(_ family: Substring, _ key: Substring) {
+            self.family = family
+            self.key = key
+        }
+    }
+
+    /// The counter and histogram samples of a rendering, by series.
+    private static func cumulativeSamples(_ text: String) -> [Series: Double] {
+        var samples: [Series: Double] = [:]
         var cumulative = false
+        var family: Substring = ""
         for line in text.split(separator: "\n") {
-            if line.hasPrefix("# TYPE ") { cumulative = line.hasSuffix(" counter") || line.hasSuffix(" histogram") }
+            if line.hasPrefix("# TYPE ") {
+                cumulative = line.hasSuffix(" counter") || line.hasSuffix(" histogram")
+                family = line.split(separator: " ").dropFirst(2).first ?? ""
+            }
             guard cumulative, !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
                 let value = Double(line[line.index(after: space)...]), value.isFinite, value >= 0
             else { continue }
-            samples[line[..<space]] = value
+            samples[Series(family, line[..<space])] = value
         }
         return samples
+    }
+
+    /// The bucket series of `family` in `samples` (empty for a counter).
+    private static func bucketSeries(_ samples: [Series: Double], _ family: Substring) -> Set<Substring> {
+        Set(samples.keys.filter { $0.family == family && $0.key.contains("_bucket{") }.map(\.key))
     }
 
     /// A sample value as the registry writes them: whole numbers without a fraction.

@@ -108,7 +108,7 @@ public final class MetricsListener: @unchecked Sendable {
             for connection in connections { close(connection.fd) }
             close(listener)
         }
-        // Set when accept ran out of file descriptors: the listener is not polled before then,
+        // Set when accept failed (out of file descriptors): the listener is not polled before then,
         // since it stays readable and poll would return at once, over and over.
         var acceptPausedUntil: ContinuousClock.Instant?
         while true {
@@ -139,7 +139,7 @@ public final class MetricsListener: @unchecked Sendable {
             }
             connections = open
             if accepting, fds[1].revents != 0 {
-                let (accepted, outOfDescriptors) = acceptPending(limit: Self.maxConnections)
+                let (accepted, acceptFailed) = acceptPending(limit: Self.maxConnections)
                 // Full: the newest stay, the oldest (silent the longest) make room.
                 let excess = connections.count + accepted.count - Self.maxConnections
                 if excess > 0 {
@@ -147,21 +147,22 @@ public final class MetricsListener: @unchecked Sendable {
                     connections.removeFirst(min(excess, connections.count))
                 }
                 connections += accepted
-                if outOfDescriptors { acceptPausedUntil = .now + .seconds(1) }
+                if acceptFailed { acceptPausedUntil = .now + .seconds(1) }
             }
         }
     }
 
-    /// Takes the connections waiting in the backlog, up to `limit`; also says whether accept ran
-    /// out of file descriptors (those waiting stay in the backlog).
-    private func acceptPending(limit: Int) -> (accepted: [Connection], outOfDescriptors: Bool) {
+    /// Takes the connections waiting in the backlog, up to `limit`; also says whether accept failed
+    /// (out of file descriptors, most likely; those waiting stay in the backlog).
+    private func acceptPending(limit: Int) -> (accepted: [Connection], failed: Bool) {
         var accepted: [Connection] = []
         while accepted.count < limit {
             let fd = accept(listener, nil, nil)
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
-                // EAGAIN: none left.
-                return (accepted, errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                // EAGAIN: none left. Anything else (no descriptors left, no memory, EPROTO, EPERM)
+                // would be met again at once: pause rather than spin.
+                return (accepted, errno != EAGAIN && errno != EWOULDBLOCK)
             }
             Socket.setFlags(fd, nonBlocking: true)
             accepted.append(Connection(fd: fd, deadline: .now + requestTimeout))

@@ -58,6 +58,18 @@ import Testing
             #expect(values["estuary_sources"] == Double(total))
             #expect(values["estuary_build_info{version=\"\(Estuary.version)\"}"] == 1)
         }
+        // A histogram with other buckets (another version's bounds) starts again, whole: adding
+        // the buckets both have would leave the counts out of order. The counters continue.
+        let other = try String(contentsOfFile: textfile.path, encoding: .utf8).replacingOccurrences(
+            of: "le=\"0.05\"", with: "le=\"0.07\"")
+        try other.write(toFile: textfile.path, atomically: true, encoding: .utf8)
+        let next = Metrics()
+        next.observe(report(.unchanged(status: 304, reason: "304"), ms: 40))
+        #expect(textfile.write(next, continuingCounts: true, logger: Logger(label: "test")))
+        let continued = samples(try String(contentsOfFile: textfile.path, encoding: .utf8))
+        #expect(continued["estuary_fetch_duration_seconds_count"] == 1)
+        #expect(continued["estuary_fetch_duration_seconds_bucket{le=\"0.1\"}"] == 1)
+        #expect(continued["estuary_fetches_total{result=\"unchanged\"}"] == 4)
         // A file that is no rendering (or none at all) starts the counts again: a reset.
         try "garbage\n".write(toFile: textfile.path, atomically: true, encoding: .utf8)
         let metrics = Metrics()

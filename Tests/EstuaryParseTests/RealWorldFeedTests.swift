@@ -45,13 +45,43 @@ import Testing
         ("<title>two</title><description><p>para<p>para2</description>", "<p>para</p><p>para2</p>"),
         ("<title>two</title><description>a</b> b</description>", "a b"),
         ("<title>two</title><description>x <br / > y <br> z</description>", "x <br> y <br> z"),
-        ("<title>two</title><description><P>upper</p> case</description>", "<p>upper case</p>"),
+        ("<title>two</title><description><P>upper</p> case</description>", "<p>upper</p> case"),
+        // HTML's names ignore case: the end tag closes the element it names, not everything after it.
+        (
+            "<title>two</title><description><A HREF=\"http://e.example/\">link</a> and <P>para</p> <B>b</b> more</description>",
+            "<a href=\"http://e.example/\">link</a> and <p>para</p> <b>b</b> more"
+        ),
     ])
     func unbalancedMarkupKeepsEveryItem(middle: String, expected: String) throws {
         let document = try parse(rss(middle: middle))
         #expect(document.items.map(\.title) == ["one", "two", "three"])
         #expect(document.items[1].summary == expected)
         #expect(document.items[2].summary == "after")
+    }
+
+    /// A quote counts only as an attribute's value: the `'` of `<i don't know>` in text opened
+    /// one that ran to the next item's `'`, and every item in between became escaped text.
+    @Test func anApostropheInATagLikeTextOpensNoQuote() throws {
+        let document = try parse(
+            rss(middle: "<title>two</title><description>x <i don't know> y</description>")
+                .replacingOccurrences(of: "<title>three</title>", with: "<title>it's three</title>"))
+        #expect(document.items.map(\.title) == ["one", "two", "it's three"])
+        #expect(document.items[1].summary?.contains("know") == true)
+    }
+
+    /// Thousands of `<br>` left open in one description, and a well-formed document nested deeper
+    /// than the elements followed: every item kept, and the document unchanged.
+    @Test func manyOpenBreaksAndDeepNestingKeepTheFeed() throws {
+        let breaks = try parse(
+            rss(middle: "<title>two</title><description>" + String(repeating: "x<br>", count: 5000) + "</description>"))
+        #expect(breaks.items.map(\.title) == ["one", "two", "three"])
+        #expect(breaks.items[1].summary?.hasPrefix("x<br>x<br>") == true)
+        var deep = ""
+        for level in 0..<5000 { deep += "<b\(level % 3)>" }
+        deep += "x"
+        for level in (0..<5000).reversed() { deep += "</b\(level % 3)>" }
+        let text = "<rss version=\"2.0\"><channel><item><title>t</title><x>\(deep)</x></item></channel></rss>"
+        #expect(EntityRepair.repair(Array(text.utf8)) == nil)
     }
 
     /// A well-formed document is never changed: elements named like HTML's void ones may have

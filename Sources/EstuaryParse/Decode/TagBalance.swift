@@ -67,14 +67,20 @@ struct TagBalance {
     }
 
     private var open: [Open] = []
+    /// Elements opened past ``maxDepth``, not followed: the end tags that come while any are
+    /// open are theirs, and are left as they are.
+    private var skipped = 0
+    /// Void elements followed while open: past ``maxOpenVoids``, the oldest is taken as unclosed
+    /// (thousands of `<br>` in one description are not thousands of elements with content).
+    private var openVoids = 0
+    private static let maxOpenVoids = 64
     /// How many open elements have each name (by hash): an end tag whose name is not open is
     /// known at once, without reading down the whole list (thousands of stray end tags below
     /// thousands of open elements would otherwise take their product).
     private var openNames: [UInt64: Int] = [:]
-    /// Elements nested deeper than this are not followed (libxml2 refuses them anyway), so a
-    /// hostile document cannot grow the list; its end tags are then left as they are.
+    /// Elements nested deeper than this are not followed, so a hostile document cannot grow the
+    /// list; their end tags are left as they are.
     private static let maxDepth = 4096
-    private var overflowed = false
 
     private static let lessThan = Array("&lt;".utf8)
     private static let commentOpen = Array("<!--".utf8)
@@ -111,17 +117,29 @@ struct TagBalance {
         var j = nameStart
         while j < n, Self.continuesName(b[j]) { j += 1 }
         let name = nameStart..<j
-        // The tag's `>`, past quoted attribute values; a `<` first means this was no tag.
+        // The tag's `>`, past quoted attribute values. A quote counts only where a value starts
+        // (after `=`): `<i don't know>` in text is no tag with a value running to the next `'`.
+        // A `<` first, or one that starts a tag inside a value, means this was no tag.
         var quote: UInt8? = nil
+        var afterEquals = false
         var k = j
         while k < n {
             let c = b[k]
             if let q = quote {
-                if c == q { quote = nil }
-            } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
-                quote = c
+                if c == q {
+                    quote = nil
+                } else if c == UInt8(ascii: "<"), k + 1 < n, Self.startsName(b[k + 1]) || b[k + 1] == UInt8(ascii: "/") {
+                    return text(b, at: i, output: &output)
+                }
             } else if c == UInt8(ascii: ">") || c == UInt8(ascii: "<") {
                 break
+            } else if afterEquals, c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+                quote = c
+                afterEquals = false
+            } else if c == UInt8(ascii: "=") {
+                afterEquals = true
+            } else if !Self.isSpace(c) {
+                afterEquals = false
             }
             k += 1
         }
@@ -139,14 +157,16 @@ struct TagBalance {
             if last + 1 < k { output.replace(b, at: last + 1, removing: k - last - 1, with: []) }
             return k + 1
         }
-        guard open.count < Self.maxDepth else {
-            overflowed = true
+        let isVoid = (2...3).contains(name.count) && Self.voids.contains { $0.elementsEqual(b[name]) }
+        if isVoid, openVoids >= Self.maxOpenVoids { closeOldestVoid(output: &output) }
+        guard open.count < Self.maxDepth, skipped == 0 else {
+            skipped += 1
             return k + 1
         }
-        let isVoid = (2...3).contains(name.count) && Self.voids.contains { $0.elementsEqual(b[name]) }
         let hash = Self.hash(b[name])
         open.append(Open(name: name, hash: hash, closingOffset: output.offset(of: k), isVoid: isVoid))
         openNames[hash, default: 0] += 1
+        if isVoid { openVoids += 1 }
         return k + 1
     }
 
@@ -158,14 +178,25 @@ struct TagBalance {
 
     /// The end tag `tag` for `name`: closes the elements above its match, or goes when nothing matches.
     private mutating func close(_ b: UnsafeBufferPointer<UInt8>, name: Range<Int>, tag: Range<Int>, output: inout RepairOutput) {
+        if skipped > 0 {
+            skipped -= 1
+            return
+        }
         let hash = Self.hash(b[name])
         // Read down the list only when an element of that name is open: every element read
         // before the match is then closed, so the reading is paid for once per element.
         let index =
             openNames[hash, default: 0] > 0 ? open.lastIndex { $0.hash == hash && b[$0.name].elementsEqual(b[name]) } : nil
+        if index == nil, let top = open.last, Self.equalIgnoringCase(b[top.name], b[name]) {
+            // `<A HREF=…>link</a>`: HTML's names ignore case; the end tag takes the open element's.
+            output.replace(
+                b, at: tag.lowerBound, removing: tag.count,
+                with: [UInt8(ascii: "<"), UInt8(ascii: "/")] + b[top.name] + [UInt8(ascii: ">")])
+            pop(from: open.count - 1)
+            return
+        }
         guard let index else {
-            // Past the depth followed, an unmatched end tag may well close an element not followed.
-            if !overflowed { output.replace(b, at: tag.lowerBound, removing: tag.count, with: []) }
+            output.replace(b, at: tag.lowerBound, removing: tag.count, with: [])
             return
         }
         var endTags: [UInt8] = []
@@ -177,8 +208,31 @@ struct TagBalance {
             }
         }
         if !endTags.isEmpty { output.replace(b, at: tag.lowerBound, removing: 0, with: endTags) }
-        for element in open[index...] { openNames[element.hash, default: 1] -= 1 }
+        pop(from: index)
+    }
+
+    /// Forgets the open elements from `index` up.
+    private mutating func pop(from index: Int) {
+        for element in open[index...] {
+            openNames[element.hash, default: 1] -= 1
+            if element.isVoid { openVoids -= 1 }
+        }
         open.removeSubrange(index...)
+    }
+
+    /// Closes the void element opened first of those still open, in its own tag.
+    private mutating func closeOldestVoid(output: inout RepairOutput) {
+        guard let index = open.firstIndex(where: \.isVoid) else { return }
+        let element = open.remove(at: index)
+        output.insertSlash(atOffset: element.closingOffset)
+        openNames[element.hash, default: 1] -= 1
+        openVoids -= 1
+    }
+
+    private static func equalIgnoringCase(_ a: Slice<UnsafeBufferPointer<UInt8>>, _ b: Slice<UnsafeBufferPointer<UInt8>>) -> Bool
+    {
+        a.count == b.count
+            && zip(a, b).allSatisfy { x, y in x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) }
     }
 
     /// Inside a tag: bare `&` and unknown references repaired as in text, and `<` in a quoted
@@ -208,6 +262,9 @@ struct TagBalance {
                 quote = c
             } else if inSubset, EntityRepair.matches(b, at: k, commentOpen) {
                 k = EntityRepair.find(commentClose, in: b, from: k + 4) ?? b.count
+                continue
+            } else if inSubset, c == UInt8(ascii: "<"), k + 1 < b.count, b[k + 1] == UInt8(ascii: "?") {
+                k = EntityRepair.find(instructionClose, in: b, from: k + 2) ?? b.count
                 continue
             } else if c == UInt8(ascii: "[") {
                 inSubset = true
