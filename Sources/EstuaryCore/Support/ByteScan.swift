@@ -7,8 +7,8 @@ extension UInt8 {
 /// Scanning bytes eight at a time for the few that matter (SWAR: the tests of "Bit Twiddling
 /// Hacks" on a 64-bit word). Text is mostly plain, so most words are skipped whole.
 public enum ByteScan {
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
+    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
+    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
 
     /// True when some byte of `word` is below `bound` (`bound` at most 128).
     @inline(__always)
@@ -17,8 +17,8 @@ public enum ByteScan {
     }
 
     /// True when some byte of `word` equals `byte`.
-    @inline(__always)
-    static func hasByte(_ byte: UInt8, in word: UInt64) -> Bool {
+    @inlinable @inline(__always)
+    public static func hasByte(_ byte: UInt8, in word: UInt64) -> Bool {
         let v = word ^ (ones &* UInt64(byte))
         return (v &- ones) & ~v & highs != 0
     }

@@ -60,7 +60,6 @@ struct RepairOutput {
 struct TagBalance {
     private struct Open {
         let name: Range<Int>
-        let hash: UInt64
         /// For a void element: where its start tag's `>` lands in the output.
         let closingOffset: Int
         let isVoid: Bool
@@ -74,10 +73,11 @@ struct TagBalance {
     /// (thousands of `<br>` in one description are not thousands of elements with content).
     private var openVoids = 0
     private static let maxOpenVoids = 64
-    /// How many open elements have each name (by hash): an end tag whose name is not open is
-    /// known at once, without reading down the whole list (thousands of stray end tags below
-    /// thousands of open elements would otherwise take their product).
-    private var openNames: [UInt64: Int] = [:]
+    /// How far down the open elements an end tag's match is looked for: well-formed markup closes
+    /// the innermost one, and hand-written markup a few more; reading the whole list for every
+    /// stray end tag below thousands of open elements would take their product.
+    /// (Open void elements, at most ``maxOpenVoids``, do not count against it.)
+    private static let matchDepth = 64 + maxOpenVoids
     /// Elements nested deeper than this are not followed, so a hostile document cannot grow the
     /// list; their end tags are left as they are.
     private static let maxDepth = 4096
@@ -163,9 +163,7 @@ struct TagBalance {
             skipped += 1
             return k + 1
         }
-        let hash = Self.hash(b[name])
-        open.append(Open(name: name, hash: hash, closingOffset: output.offset(of: k), isVoid: isVoid))
-        openNames[hash, default: 0] += 1
+        open.append(Open(name: name, closingOffset: output.offset(of: k), isVoid: isVoid))
         if isVoid { openVoids += 1 }
         return k + 1
     }
@@ -182,11 +180,7 @@ struct TagBalance {
             skipped -= 1
             return
         }
-        let hash = Self.hash(b[name])
-        // Read down the list only when an element of that name is open: every element read
-        // before the match is then closed, so the reading is paid for once per element.
-        let index =
-            openNames[hash, default: 0] > 0 ? open.lastIndex { $0.hash == hash && b[$0.name].elementsEqual(b[name]) } : nil
+        let index = open[max(0, open.count - Self.matchDepth)...].lastIndex { b[$0.name].elementsEqual(b[name]) }
         if index == nil, let top = open.last, Self.equalIgnoringCase(b[top.name], b[name]) {
             // `<A HREF=…>link</a>`: HTML's names ignore case; the end tag takes the open element's.
             output.replace(
@@ -213,10 +207,7 @@ struct TagBalance {
 
     /// Forgets the open elements from `index` up.
     private mutating func pop(from index: Int) {
-        for element in open[index...] {
-            openNames[element.hash, default: 1] -= 1
-            if element.isVoid { openVoids -= 1 }
-        }
+        for element in open[index...] where element.isVoid { openVoids -= 1 }
         open.removeSubrange(index...)
     }
 
@@ -225,7 +216,6 @@ struct TagBalance {
         guard let index = open.firstIndex(where: \.isVoid) else { return }
         let element = open.remove(at: index)
         output.insertSlash(atOffset: element.closingOffset)
-        openNames[element.hash, default: 1] -= 1
         openVoids -= 1
     }
 
@@ -276,13 +266,6 @@ struct TagBalance {
             k += 1
         }
         return b.count
-    }
-
-    /// FNV-1a of a name's bytes.
-    private static func hash(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return h
     }
 
     /// XML's NameStartChar, in bytes: a letter, `_`, `:`, or any byte of a non-ASCII character.
