@@ -72,14 +72,15 @@ enum Wiring {
         }
     }
 
-    /// The cycle for `config` and its store; exits 74 (EX_IOERR) when the state cannot be opened.
+    /// The cycle for `config` and its store; exits 74 (EX_IOERR) when the state cannot be opened,
+    /// 78 (EX_CONFIG, not restarted by the unit) when this user may not write it.
     static func cycleAndStore(config: Config, logger: Logger) throws -> (cycle: Cycle, store: SQLiteStore) {
         let store: SQLiteStore
         do {
             store = try SQLiteStore(directory: config.stateDirectory, maxBytes: config.maxStateBytes)
         } catch {
             Console.error("\(error) (check state_dir in \(config.file) and its permissions)")
-            throw ExitCode(ExitStatus.outputFailed)
+            throw ExitCode(error.isPermanent ? ExitStatus.configError : ExitStatus.outputFailed)
         }
         return (cycle(config: config, store: store, logger: logger), store)
     }

@@ -13,7 +13,14 @@ public final class SQLiteStore: ArticleStore {
     public struct OpenError: Error, CustomStringConvertible {
         public var path: String
         public var reason: String
-        public var description: String { "state: cannot open \(path): \(reason)" }
+        /// The database is there but this user may not write it (a state made by `sudo estuary
+        /// once`, then run by the service's user), or the file system is read-only: no restart
+        /// fixes that, the operator must.
+        public var isPermanent = false
+        public var description: String {
+            "state: cannot open \(path): \(reason)"
+                + (isPermanent ? " (the state's files must be writable by the user estuary runs as: chown them to it)" : "")
+        }
     }
 
     /// One serialized connection. (GRDB's DatabasePool writes a dummy table at every open to make
@@ -87,6 +94,11 @@ public final class SQLiteStore: ArticleStore {
         } catch {
             throw OpenError(path: directory, reason: "cannot create the state folder: \(error.localizedDescription)")
         }
+        // SQLite opens a file it may not write read-only and fails only at the first write, source
+        // by source: found here instead, once, as what it is.
+        for file in [path, path + "-wal", path + "-shm"] where access(file, F_OK) == 0 && access(file, W_OK) != 0 {
+            throw OpenError(path: file, reason: String(cString: strerror(errno)), isPermanent: true)
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -98,7 +110,9 @@ public final class SQLiteStore: ArticleStore {
             checkpointer = try Checkpointer(databasePath: path)
             try pool.writeWithoutTransaction(Checkpointer.configureWriter)
         } catch {
-            throw OpenError(path: path, reason: "\(error)")
+            let code = (error as? DatabaseError)?.resultCode
+            let permanent = [ResultCode.SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH].contains(code)
+            throw OpenError(path: path, reason: "\(error)", isPermanent: permanent)
         }
     }
 

@@ -665,6 +665,30 @@ import Testing
         #expect(text.contains("photo-journal      ok 200"), "\(text)")
     }
 
+    /// A state made by root (`sudo estuary once`) and then run by another user: the lock can be
+    /// taken but the database not written. That is the operator's to fix, so exit 78, which the
+    /// unit does not restart (74 restarted it every 30 s forever).
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func aStateDatabaseThisUserCannotWriteExits78() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let state = folder.appendingPathComponent("state")
+        _ = try ExternalTool.run("/bin/chmod", ["-R", "a+rX,go-w", folder.path])
+        _ = try ExternalTool.run("/bin/chmod", ["a+rwx", state.path])
+        _ = try ExternalTool.run("/bin/chmod", ["a+rw", state.appendingPathComponent("estuary.lock").path])
+        let (status, output) = try ExternalTool.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", EstuaryBinary.url.path, "once", "--force", "--config",
+                config.path,
+            ])
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(status == 78, "\(text)")
+        #expect(text.contains("must be writable by the user estuary runs as"), "\(text)")
+    }
+
     @Test func statusChangesNothingWhenThereIsNoStateYet() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()
