@@ -11,8 +11,8 @@ public enum ByteScan {
     @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
 
     /// True when some byte of `word` is below `bound` (`bound` at most 128).
-    @inline(__always)
-    static func hasByte(below bound: UInt8, in word: UInt64) -> Bool {
+    @inlinable @inline(__always)
+    public static func hasByte(below bound: UInt8, in word: UInt64) -> Bool {
         (word &- ones &* UInt64(bound)) & ~word & highs != 0
     }
 

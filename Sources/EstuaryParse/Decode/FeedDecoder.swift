@@ -229,19 +229,24 @@ enum FeedDecoder {
             }
             var firstControl: Int? = nil
             var i = start
-            while i < n {
-                // Words without a byte below 0x20 are skipped eight bytes at a time.
-                let next = ByteScan.skipPlain(b, from: i, below: 0x20)
-                if next > i {
-                    i = next
+            // Eight bytes at a time; a word with a byte below 0x20 (most often a line feed) is
+            // looked at byte by byte, then passed whole.
+            scan: while i < n {
+                let end = min(i + 8, n)
+                if end - i == 8,
+                    !ByteScan.hasByte(below: 0x20, in: UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self))
+                {
+                    i = end
                     continue
                 }
-                let byte = b[i]
-                if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
-                    firstControl = i
-                    break
+                for k in i..<end {
+                    let byte = b[k]
+                    if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
+                        firstControl = k
+                        break scan
+                    }
                 }
-                i += 1
+                i = end
             }
             guard let firstControl else {
                 return (start == 0 ? bytes : Array(b[start...]), junkBefore)
