@@ -19,7 +19,7 @@ struct EstuaryCommand: AsyncParsableCommand {
               estuary import-opml subscriptions.opml
 
             Exit status: 0 success; 1 some sources failed (outputs were written); \
-            64 bad usage; 65 import-opml's file cannot be read or is not OPML; 74 the state or an output could not be written; 75 another estuary process holds the state; 78 invalid config.
+            64 bad usage; 65 import-opml's file cannot be read or is not OPML; 74 the state or an output could not be written; 75 another estuary process holds the state; 78 invalid config, or a state folder or database this user cannot use.
             """,
         version: Estuary.version,
         subcommands: [
