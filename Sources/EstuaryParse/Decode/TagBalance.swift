@@ -211,9 +211,10 @@ struct TagBalance {
         open.removeSubrange(index...)
     }
 
-    /// Closes the void element opened first of those still open, in its own tag.
+    /// Closes the void element opened first of those still open among the innermost elements
+    /// (looking no further keeps this bounded however deep the list), in its own tag.
     private mutating func closeOldestVoid(output: inout RepairOutput) {
-        guard let index = open.firstIndex(where: \.isVoid) else { return }
+        guard let index = open[max(0, open.count - Self.matchDepth)...].firstIndex(where: \.isVoid) else { return }
         let element = open.remove(at: index)
         output.insertSlash(atOffset: element.closingOffset)
         openVoids -= 1
