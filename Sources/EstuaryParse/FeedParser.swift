@@ -98,7 +98,7 @@ public struct FeedParser: FeedParsing {
             }
             return .failure(ParseFailure("not a feed: no root element"))
         }
-        document.wellFormed = parser.wellFormed && !decoded.repaired
+        document.wellFormed = parser.wellFormed && !decoded.repaired && !builder.tooDeep
         document.encoding = decoded.encoding
         return .success(document)
     }

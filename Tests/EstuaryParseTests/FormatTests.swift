@@ -187,6 +187,17 @@ import Testing
         #expect((builder.items.first?.summary?.utf8.count ?? 0) < 1000)
     }
 
+    /// Nesting past FeedBuilder.maxDepth ends the parse with the items read so far: libxml2's push
+    /// parser sets no depth limit, and a 15 MB feed of `<a>` held 600 MB.
+    @Test func nestingPastTheLimitEndsTheParseKeepingTheItemsRead() throws {
+        let deep = String(repeating: "<a>", count: FeedBuilder.maxDepth + 10)
+        let text =
+            "<rss version=\"2.0\"><channel><item><title>kept</title></item><item><title>t</title>\(deep)</item></channel></rss>"
+        let document = try FeedParser().parse(Array(text.utf8), documentURL: nil, contentType: nil).get()
+        #expect(document.items.map(\.title) == ["kept"])
+        #expect(!document.wellFormed)
+    }
+
     @Test func billionLaughsIsNotExpanded() {
         var dtd = "<!ENTITY lol \"lol\">"
         for level in 1...9 {

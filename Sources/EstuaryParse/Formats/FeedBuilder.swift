@@ -73,7 +73,19 @@ final class FeedBuilder: SAXReceiver {
 
     // MARK: SAXReceiver
 
+    /// Elements nested deeper than this end the parse, keeping the items read: libxml2's push
+    /// parser sets no depth limit of its own, and each level costs memory in it and here (a 15 MB
+    /// feed of `<a>` held 600 MB). No feed nests past a few dozen.
+    static let maxDepth = 4096
+    /// The parse ended at ``maxDepth``: the document is not well-formed for Estuary.
+    private(set) var tooDeep = false
+
     func startElement(namespace uri: String?, name: String, attributes: [XMLAttribute], parser: PushParser) {
+        guard depth < Self.maxDepth else {
+            tooDeep = true
+            parser.stop()
+            return
+        }
         let namespace = Namespace(uri)
         if capture != nil {
             capture!.openChild(name: name, attributes: attributes)
