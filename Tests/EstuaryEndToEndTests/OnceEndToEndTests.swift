@@ -647,9 +647,18 @@ import Testing
 }
 
 @Suite struct StatusCommandTests {
+    static let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+
+    /// Runs estuary with `arguments` as the user nobody: its status and its output (stdout and stderr).
+    static func runAsNobody(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let (status, output) = try ExternalTool.run(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", EstuaryBinary.url.path] + arguments)
+        return (status, String(decoding: output, as: UTF8.self))
+    }
+
     /// `status` opens the state read-only: another user with read access can run it while no
     /// writer has the database open (the WAL files stay, so it need not create them).
-    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    @Test(.enabled(if: canSwitchUser))
     func anotherUserReadsTheStatusWhileNoWriterRuns() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()
@@ -657,10 +666,7 @@ import Testing
         #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
         // Readable by all, writable by the owner only (umask 022).
         _ = try ExternalTool.run("/bin/chmod", ["-R", "a+rX,go-w", folder.path])
-        let (status, output) = try ExternalTool.run(
-            "/usr/bin/setpriv",
-            ["--reuid=65534", "--regid=65534", "--clear-groups", EstuaryBinary.url.path, "status", "--config", config.path])
-        let text = String(decoding: output, as: UTF8.self)
+        let (status, text) = try Self.runAsNobody(["status", "--config", config.path])
         #expect(status == 0, "\(text)")
         #expect(text.contains("photo-journal      ok 200"), "\(text)")
     }
@@ -668,7 +674,7 @@ import Testing
     /// A state made by root (`sudo estuary once`) and then run by another user: the lock can be
     /// taken but the database not written. That is the operator's to fix, so exit 78, which the
     /// unit does not restart (74 restarted it every 30 s forever).
-    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    @Test(.enabled(if: canSwitchUser))
     func aStateDatabaseThisUserCannotWriteExits78() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()
@@ -678,13 +684,7 @@ import Testing
         _ = try ExternalTool.run("/bin/chmod", ["-R", "a+rX,go-w", folder.path])
         _ = try ExternalTool.run("/bin/chmod", ["a+rwx", state.path])
         _ = try ExternalTool.run("/bin/chmod", ["a+rw", state.appendingPathComponent("estuary.lock").path])
-        let (status, output) = try ExternalTool.run(
-            "/usr/bin/setpriv",
-            [
-                "--reuid=65534", "--regid=65534", "--clear-groups", EstuaryBinary.url.path, "once", "--force", "--config",
-                config.path,
-            ])
-        let text = String(decoding: output, as: UTF8.self)
+        let (status, text) = try Self.runAsNobody(["once", "--force", "--config", config.path])
         #expect(status == 78, "\(text)")
         #expect(text.contains("must be writable by the user estuary runs as"), "\(text)")
     }

@@ -1,3 +1,5 @@
+import EstuaryCore
+
 /// The repaired copy of a document, written as the repairs are found: the bytes between them
 /// are copied in runs, and nothing is copied at all when nothing needs repair. Memory stays
 /// proportional to the document, whatever a hostile one holds.
@@ -222,8 +224,7 @@ struct TagBalance {
 
     private static func equalIgnoringCase(_ a: Slice<UnsafeBufferPointer<UInt8>>, _ b: Slice<UnsafeBufferPointer<UInt8>>) -> Bool
     {
-        a.count == b.count
-            && zip(a, b).allSatisfy { x, y in x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) }
+        a.count == b.count && zip(a, b).allSatisfy { $0.asciiLowercased == $1.asciiLowercased }
     }
 
     /// Inside a tag: bare `&` and unknown references repaired as in text, and `<` in a quoted

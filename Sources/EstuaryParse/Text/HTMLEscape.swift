@@ -5,25 +5,8 @@ enum HTMLEscape {
     /// Appends `bytes` escaped, copying the runs between special bytes in one go.
     static func append<C: Collection>(_ bytes: C, to out: inout [UInt8], quotes: Bool = false) where C.Element == UInt8 {
         if bytes.withContiguousStorageIfAvailable({ appendContiguous($0, to: &out, quotes: quotes) }) != nil { return }
-        var runStart = bytes.startIndex
-        var i = bytes.startIndex
-        while i != bytes.endIndex {
-            let byte = bytes[i]
-            if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
-                || (quotes && byte == UInt8(ascii: "\""))
-            {
-                out.append(contentsOf: bytes[runStart..<i])
-                switch byte {
-                case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
-                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
-                case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
-                default: out.append(contentsOf: "&quot;".utf8)
-                }
-                runStart = bytes.index(after: i)
-            }
-            i = bytes.index(after: i)
-        }
-        out.append(contentsOf: bytes[runStart..<i])
+        // Bytes not stored in one piece (a bridged string): copied once, escaped the same way.
+        Array(bytes).withUnsafeBufferPointer { appendContiguous($0, to: &out, quotes: quotes) }
     }
 
     /// ``append(_:to:quotes:)`` over contiguous bytes: eight at a time past those that need no
