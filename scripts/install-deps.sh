@@ -10,9 +10,10 @@ PACKAGES="libcurl4-openssl-dev libxml2-dev libsqlite3-dev libpsl-dev pkg-config"
 # the tests' Python packages an environment of their own; systemd brings
 # systemd-analyze, which scores and verifies the units; xmllint and jing validate
 # the Atom output against RFC 4287's RELAX NG schema, which scripts/atom-schema.sh
-# takes from lxml's source distribution, whose metadata needs libxslt1-dev).
+# takes from lxml's source distribution, whose metadata needs libxslt1-dev; openssl
+# makes the certificate of the HTTPS test server).
 if [ "${1:-}" = "--test" ]; then
-    PACKAGES="$PACKAGES brotli gzip python3 python3-venv systemd libxml2-utils jing libxslt1-dev"
+    PACKAGES="$PACKAGES brotli gzip python3 python3-venv systemd libxml2-utils jing libxslt1-dev openssl"
 fi
 
 missing=""

@@ -16,6 +16,8 @@ export PATH
 python3 -c "import feedparser" 2>/dev/null || python3 -m pip install --quiet "feedparser==6.0.11"
 # ... and jsonschema checks the JSON index against docs/json-index.schema.json.
 python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install --quiet "jsonschema>=4"
+# ... and h2 (python-hyper) lets the HTTPS test server offer HTTP/2.
+python3 -c "import h2" 2>/dev/null || python3 -m pip install --quiet "h2==4.1.0"
 # The end-to-end tests run the real `estuary` executable: build it with the tests.
 swift build --build-tests
 # RFC 4287's RELAX NG schema, which the Atom output is validated against (with xmllint and jing).

@@ -95,7 +95,7 @@ import Testing
         ("interval = \"1h\"\n", "1: a drop-in file holds only [[source]] sections; \"interval\" belongs in MAIN"),
         (
             "[[source]]\nid = \"a\"\nurl = \"https://a.example/\"\ncolour = \"red\"\n",
-            "4: [[source]] \"a\": unknown key \"colour\" (known keys: \"id\", \"url\", \"title\", \"tags\", \"headers\", \"username\", \"password_file\", \"password_env\", \"tls_verify\", \"max_items\", \"max_age\", \"interval\")"
+            "4: [[source]] \"a\": unknown key \"colour\" (known keys: \"id\", \"url\", \"title\", \"tags\", \"headers\", \"username\", \"password_file\", \"password_env\", \"tls_verify\", \"ca_file\", \"max_items\", \"max_age\", \"interval\")"
         ),
         (
             "# c\n[[source]]\nid = \"a\"\nurl = \"htp:/a\"\n",

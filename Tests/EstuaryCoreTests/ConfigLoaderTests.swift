@@ -104,7 +104,41 @@ import Testing
         #expect(!source.verifyTLS)
     }
 
+    @Test func aSourcesCAFileIsResolvedAgainstTheConfigFolder() throws {
+        let folder = try Fixtures.temporaryFolder()
+        try "-----BEGIN CERTIFICATE-----\n".write(
+            to: folder.appendingPathComponent("intranet-ca.pem"), atomically: true, encoding: .utf8)
+        let config = try ConfigLoader().parse(
+            text: """
+                [[source]]
+                id = "intranet"
+                url = "https://news.intranet.example/feed"
+                ca_file = "intranet-ca.pem"
+                """, file: "estuary.toml", folder: folder)
+        #expect(config.sources[0].caFile == folder.appendingPathComponent("intranet-ca.pem").path)
+        #expect(config.sources[0].verifyTLS)
+    }
+
     static let errorCases: [(String, String)] = [
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            ca_file = "missing-ca.pem"
+            """,
+            #"estuary.toml:4: [[source]] "a": cannot read the CA file /srv/estuary/missing-ca.pem (a PEM file of certificate authorities)"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            tls_verify = false
+            ca_file = "/etc/ssl/certs/ca-certificates.crt"
+            """,
+            #"estuary.toml:5: [[source]] "a": ca_file has no effect with tls_verify = false; keep ca_file and remove tls_verify = false"#
+        ),
         (
             """
             [[source]]
@@ -138,7 +172,7 @@ import Testing
             url = "https://a.example/feed"
             colour = "blue"
             """,
-            #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify", "max_items", "max_age", "interval")"#
+            #"estuary.toml:4: [[source]] "a": unknown key "colour" (known keys: "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify", "ca_file", "max_items", "max_age", "interval")"#
         ),
         (
             """

@@ -13,6 +13,8 @@ public final class TestHTTPServer: @unchecked Sendable {
         public var headers: [String: String]
         /// When the request head was read.
         public var receivedAt: Date
+        /// Which connection it came on: 1 for the first the server accepted, 2 for the next, ...
+        public var connection: Int
     }
 
     public struct Response: Sendable {
@@ -106,6 +108,7 @@ public final class TestHTTPServer: @unchecked Sendable {
 
     private func acceptLoop() {
         defer { close(listener) }
+        var accepted = 0
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
@@ -114,11 +117,13 @@ public final class TestHTTPServer: @unchecked Sendable {
             }
             var yes: Int32 = 1
             setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-            Thread { [self] in serve(client) }.start()
+            accepted += 1
+            let connection = accepted
+            Thread { [self] in serve(client, connection: connection) }.start()
         }
     }
 
-    private func serve(_ fd: Int32) {
+    private func serve(_ fd: Int32, connection: Int) {
         defer { close(fd) }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
@@ -151,7 +156,8 @@ public final class TestHTTPServer: @unchecked Sendable {
                 }
                 buffer.removeFirst(length)
             }
-            let request = Request(method: String(parts[0]), path: String(parts[1]), headers: headers, receivedAt: Date())
+            let request = Request(
+                method: String(parts[0]), path: String(parts[1]), headers: headers, receivedAt: Date(), connection: connection)
             lock.withLock { _requests.append(request) }
             let response = handler(request)
             let keepAlive = headers["connection"]?.lowercased() != "close"

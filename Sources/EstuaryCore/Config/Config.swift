@@ -137,6 +137,10 @@ public struct SourceConfig: Sendable, Equatable {
     public var password: Secret?
     /// False only with an explicit `tls_verify = false`; every fetch then logs a warning.
     public var verifyTLS = true
+    /// `ca_file`: the certificate authorities (a PEM file, absolute path) this source's server
+    /// certificates are checked against, instead of the system's: for a feed on an intranet whose
+    /// certificates a private authority signs. Verification stays on.
+    public var caFile: String?
     /// This source's own interval (`interval`), within the global bounds; nil for `[estuary] interval`.
     public var interval: Duration?
     /// Retention: at most this many items are kept (the newest)...

@@ -249,8 +249,8 @@ struct Reader {
         }
         t.section = "[[source]] \"\(id)\""
         try t.allowOnly([
-            "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify", "max_items",
-            "max_age", "interval",
+            "id", "url", "title", "tags", "headers", "username", "password_file", "password_env", "tls_verify", "ca_file",
+            "max_items", "max_age", "interval",
         ])
         guard let urlText = try t.string("url") else {
             throw t.error(key: nil, "missing key \"url\" (the feed's http, https or file URL)")
@@ -278,6 +278,17 @@ struct Reader {
             source.password = try password(file: passwordFile, env: passwordEnv, t)
         }
         if let verify = try t.bool("tls_verify") { source.verifyTLS = verify }
+        if let file = try t.string("ca_file") {
+            guard source.verifyTLS else {
+                throw t.error(
+                    key: "ca_file", "ca_file has no effect with tls_verify = false; keep ca_file and remove tls_verify = false")
+            }
+            let path = resolve(path: file)
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw t.error(key: "ca_file", "cannot read the CA file \(path) (a PEM file of certificate authorities)")
+            }
+            source.caFile = path
+        }
         if let value = try t.int("max_items") {
             guard value > 0 else { throw t.error(key: "max_items", "max_items must be a positive number, not \(value)") }
             source.maxItems = value

@@ -15,6 +15,8 @@ public struct FetchRequest: Sendable, Equatable {
     public var username: String?
     public var password: Secret?
     public var verifyTLS = true
+    /// The certificate authorities to check the server against instead of the system's (``SourceConfig/caFile``).
+    public var caFile: String?
     /// A `file:` URL is read only when this is set: for a source whose config names that file,
     /// never for a URL a server chose (a redirect's Location, a page's feed link).
     public var readsFile = false
@@ -32,6 +34,7 @@ public struct FetchRequest: Sendable, Equatable {
         username = source.username
         password = source.password
         verifyTLS = source.verifyTLS
+        caFile = source.caFile
         readsFile = url.isFileURL && url == source.url
     }
 

@@ -112,6 +112,8 @@ final class EasyTransfer {
             check(estuary_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "TLS peer")
             check(estuary_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0), "TLS host")
         }
+        // Instead of the system's bundle, for this source's server (and the hops of its redirects).
+        if let caFile = request.caFile { check(estuary_easy_setopt_string(handle, CURLOPT_CAINFO, caFile), "CA file") }
         if let etag = request.validators.etag { headers = curl_slist_append(headers, "If-None-Match: \(etag)") }
         if let modified = request.validators.lastModified {
             headers = curl_slist_append(headers, "If-Modified-Since: \(modified)")
@@ -130,6 +132,11 @@ final class EasyTransfer {
             var message = stoppedBecause ?? Curl.describe(code)
             let detail = String(cString: errorBuffer)
             if stoppedBecause == nil, !detail.isEmpty, detail != message { message += ": " + detail }
+            if code == CURLE_PEER_FAILED_VERIFICATION {
+                message +=
+                    request.caFile.map { " (the certificate is not signed by an authority in \($0))" }
+                    ?? " (the server's certificate is not trusted: have it fixed, or name its authority with ca_file)"
+            }
             return .failure(
                 FetchFailure(status: status == 0 ? nil : status, stage: stage(of: code), message: message, elapsed: elapsed))
         }
@@ -198,6 +205,7 @@ final class EasyTransfer {
         // As libcurl does with credentials: the source's headers and password go to its own origin only.
         var next = FetchRequest(sourceID: request.sourceID, url: target, validators: request.validators)
         next.verifyTLS = origin.verifyTLS
+        next.caFile = origin.caFile
         if FetchRequest.origin(of: target) == FetchRequest.origin(of: origin.url) {
             next.headers = origin.headers
             next.username = origin.username
