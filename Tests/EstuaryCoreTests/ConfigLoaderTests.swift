@@ -307,6 +307,38 @@ import Testing
         (
             """
             [[source]]
+            id = "m"
+            url = "https://a.example/feed"
+            tags = ["linux"]
+
+            [[output]]
+            name = "typo"
+            tags = ["Linux"]
+            """,
+            #"estuary.toml:8: [[output]] "typo": tags names "Linux", which no [[source]] has (check the tag's spelling; tags are case-sensitive)"#
+        ),
+        (
+            """
+            [estuary]
+            interval = true
+
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            """,
+            #"estuary.toml:2: [estuary]: interval must be a duration such as "90s", "30m", "1h" or "1d", or seconds, not bool"#
+        ),
+        (
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            interval = -60
+            """, #"estuary.toml:4: [[source]] "a": interval "-60" is not a positive duration such as "90s", "30m", "1h" or "1d""#
+        ),
+        (
+            """
+            [[source]]
             id = "a"
             url = "https://a.example/feed"
 
@@ -321,6 +353,47 @@ import Testing
             #"estuary.toml:10: [[output]] "river.feed": this output would write river.feed.json, which output "river" writes too: rename one of them"#
         ),
     ]
+
+    @Test func durationsMayBeIntegerSeconds() throws {
+        let config = try parse(
+            """
+            [estuary]
+            interval = 600
+
+            [fetch]
+            host_spacing = 0
+
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            interval = 3600
+            max_age = 86400
+
+            [[output]]
+            name = "river"
+            max_age = 604800
+            """)
+        #expect(config.interval == .seconds(600))
+        #expect(config.fetch.hostSpacing == .zero)
+        #expect(config.sources.first?.interval == .seconds(3600))
+        #expect(config.sources.first?.maxAge == .seconds(86400))
+        #expect(config.outputs.first?.maxAge == .seconds(604_800))
+    }
+
+    @Test func anOutputTagSomeSourceHasIsAccepted() throws {
+        let config = try parse(
+            """
+            [[source]]
+            id = "a"
+            url = "https://a.example/feed"
+            tags = ["linux"]
+
+            [[output]]
+            name = "linux"
+            tags = ["linux"]
+            """)
+        #expect(config.outputs.first?.tags == ["linux"])
+    }
 
     @Test func outputLinksAndIDAreChecked() throws {
         let base = "[[source]]\nid = \"a\"\nurl = \"https://a.example/feed\"\n\n[[output]]\nname = \"river\"\n"

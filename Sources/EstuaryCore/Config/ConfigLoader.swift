@@ -436,12 +436,7 @@ struct Reader {
         output.tags = try t.strings("tags")
         output.include = filters["include"]
         output.exclude = filters["exclude"]
-        if let text = try t.string("max_age") {
-            guard let age = DurationText.parse(text), age > .zero else {
-                throw t.error(key: "max_age", "max_age \"\(text)\" is not a duration such as \"7d\"")
-            }
-            output.maxAge = age
-        }
+        if let age = try t.duration("max_age", positive: true, examples: "\"7d\"") { output.maxAge = age }
         if let template = try t.string("template") {
             let path = resolve(path: template)
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -463,10 +458,11 @@ struct Reader {
         return output
     }
 
-    /// What only the whole config shows: an output naming a source no [[source]] has (drop-ins
-    /// included: a typo would leave the output empty), two outputs writing the same file.
+    /// What only the whole config shows: an output naming a source or a tag no [[source]] has
+    /// (drop-ins included: a typo would leave the output empty), two outputs writing the same file.
     func checkOutputs(_ config: Config) throws(ConfigError) {
         let ids = Set(config.sources.map(\.id))
+        let tags = Set(config.sources.flatMap(\.tags))
         var files: [String: String] = [:]
         for (index, output) in config.outputs.enumerated() {
             let section = "[[output]] \"\(output.name)\""
@@ -474,6 +470,11 @@ struct Reader {
                 throw error(
                     "sources names \"\(unknown)\", which no [[source]] has (check the id's spelling)", header: "output",
                     index: index, key: "sources", section: section)
+            }
+            if let unknown = output.tags?.first(where: { !tags.contains($0) }) {
+                throw error(
+                    "tags names \"\(unknown)\", which no [[source]] has (check the tag's spelling; tags are "
+                        + "case-sensitive)", header: "output", index: index, key: "tags", section: section)
             }
             for format in output.formats {
                 let file = "\(output.name).\(format.fileExtension)"
@@ -531,11 +532,20 @@ struct TableReader {
         return i
     }
 
-    /// A duration such as "90s" or "1h30m"; `positive` refuses zero.
+    /// A duration such as "90s" or "1h30m", or an integer number of seconds (`interval = 600`, as
+    /// docs/config.md allows); `positive` refuses zero.
     func duration(_ key: String, positive: Bool, examples: String = "\"90s\", \"30m\", \"1h\" or \"1d\"") throws(ConfigError)
         -> Duration?
     {
-        guard let text = try string(key) else { return nil }
+        guard let value = table[key] else { return nil }
+        let text: String
+        if let seconds = value.int {
+            text = String(seconds)
+        } else if let string = value.string {
+            text = string
+        } else {
+            throw error(key: key, "\(key) must be a duration such as \(examples), or seconds, not \(value.type)")
+        }
         guard let value = DurationText.parse(text), !positive || value > .zero else {
             throw error(key: key, "\(key) \"\(text)\" is not a\(positive ? " positive" : "") duration such as \(examples)")
         }
