@@ -69,7 +69,7 @@ struct OnceCommand: AsyncParsableCommand {
         }
         for output in report.outputs {
             if let error = output.error {
-                Console.error("output \"\(output.name)\": not written: \(error)")
+                Console.error("output \"\(output.name)\": not written: \(error) \(Wiring.outputHint(writer.config))")
             } else if !verbose {
                 continue
             } else if output.unchanged {

@@ -76,14 +76,14 @@ struct RunCommand: AsyncParsableCommand {
         scheduler.onOutputs = { outputs in
             for output in outputs {
                 if let error = output.error {
-                    logger.error("output \"\(output.name)\" not written: \(error)")
+                    logger.error("output \"\(output.name)\" not written: \(error) \(Wiring.outputHint(config))")
                 } else {
                     logger.debug("output \"\(output.name)\": wrote \(output.files.joined(separator: ", "))")
                 }
             }
         }
         logger.info(
-            "estuary \(Estuary.version) started: \(config.sources.count) sources, each every \(DurationText.format(config.interval)) unless it says otherwise"
+            "estuary \(Estuary.version) started: \(config.sources.count) source\(config.sources.count == 1 ? "" : "s"), each every \(DurationText.format(config.interval)) unless it says otherwise"
         )
         // A SIGHUP before the reload service listens must not kill the daemon (its default action).
         signal(SIGHUP, SIG_IGN)

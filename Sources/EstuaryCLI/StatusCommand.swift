@@ -88,15 +88,17 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    /// Fits 80 columns: long ids are cut, each source's URL is on the line below it (a long one
-    /// keeps its start and its end), details go below the table.
+    /// Fits 80 columns: a long id has a line of its own above its row (an id is what the config
+    /// and the log name, so it is never cut), each source's URL is on the line below it (a long
+    /// one keeps its start and its end), details go below the table. Times are UTC, as the
+    /// header says.
     static func table(_ rows: [Row]) -> String {
         func cell(_ text: String, _ width: Int) -> String {
             text.count > width ? String(text.prefix(width - 1)) + "…" : text.padding(toLength: width, withPad: " ", startingAt: 0)
         }
         var lines = [
-            cell("SOURCE", 18) + " " + cell("RESULT", 10) + " " + cell("LAST FETCH", 17) + " " + cell("ITEMS", 6) + " "
-                + cell("ERR", 3) + " " + "NEXT"
+            cell("SOURCE", 18) + " " + cell("RESULT", 10) + " " + cell("LAST FETCH (UTC)", 17) + " " + cell("ITEMS", 6)
+                + " " + cell("ERR", 3) + " " + "NEXT (UTC)"
         ]
         var notes: [String] = []
         for row in rows {
@@ -109,14 +111,16 @@ struct StatusCommand: AsyncParsableCommand {
             let next =
                 row.nextAttempt.map { String($0.prefix(16)).replacingOccurrences(of: "T", with: " ") }
                 ?? (row.gone ? "never" : "due")
+            if row.id.count > 18 { lines.append(row.id) }
             lines.append(
-                cell(row.id, 18) + " " + cell(result, 10) + " " + cell(fetched, 17) + " " + cell(String(row.items), 6) + " "
+                cell(row.id.count > 18 ? "" : row.id, 18) + " " + cell(result, 10) + " " + cell(fetched, 17) + " "
+                    + cell(String(row.items), 6) + " "
                     + cell(String(row.errors), 3) + " " + next)
             let url = row.url.count > 78 ? String(row.url.prefix(38)) + "…" + String(row.url.suffix(39)) : row.url
             lines.append("  " + url)
             if let moved = row.movedTo { notes.append("\(row.id): moved to \(moved) (config still says \(row.url))") }
             if row.gone { notes.append("\(row.id): gone (HTTP 410): remove it from the config") }
-            if let error = row.lastError { notes.append("\(row.id): \(error)") }
+            if let error = row.lastError, !row.gone { notes.append("\(row.id): \(error)") }
         }
         return (lines + (notes.isEmpty ? [] : [""] + notes.flatMap { wrap($0) })).joined(separator: "\n")
     }

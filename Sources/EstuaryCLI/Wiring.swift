@@ -72,6 +72,12 @@ enum Wiring {
         }
     }
 
+    /// What an output that could not be written says after its error: where to look.
+    static func outputHint(_ config: Config) -> String {
+        "(check output_dir in \(config.file) and its permissions; under systemd, an output_dir outside "
+            + "/var/lib/estuary needs ReadWritePaths=)"
+    }
+
     /// The cycle for `config` and its store; exits 74 (EX_IOERR) when the state cannot be opened,
     /// 78 (EX_CONFIG, not restarted by the unit) when this user may not write it.
     static func cycleAndStore(config: Config, logger: Logger) throws -> (cycle: Cycle, store: SQLiteStore) {

@@ -325,6 +325,10 @@ import Testing
         #expect(second.stderr.contains("source \"gone\": skipped, gone: the server answered 410 Gone"))
         // Neither was asked again.
         #expect(busy.requests.count == 2)
+        // status says once that the source is gone and what to do, not twice in other words.
+        let status = try EstuaryBinary.run(["status", "--config", config.path]).stdout
+        let notes = status.split(separator: "\n").filter { $0.hasPrefix("gone: ") }
+        #expect(notes == ["gone: gone (HTTP 410): remove it from the config"], "\(status)")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
@@ -492,6 +496,9 @@ import Testing
         let run = try EstuaryBinary.run(["once", "--verbose", "--config", config.path])
         #expect(run.status == 74, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("output \"river\": not written: cannot create the folder"))
+        // One line, saying where to look.
+        #expect(run.stderr.components(separatedBy: "not written").count == 2, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("(check output_dir in \(config.path) and its permissions"), "stderr: \(run.stderr)")
         #expect(run.stderr.contains("source \"photo-journal\": 200, 1 item (1 new)"))
 
         // The items were stored: once the folder is fixed, nothing is new and the outputs appear.
@@ -716,7 +723,13 @@ import Testing
         #expect(table.status == 0)
         let lines = table.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("SOURCE") == true)
+        // The times are UTC, and the header says so.
+        #expect(lines.first?.contains("LAST FETCH (UTC)") == true, "\(table.stdout)")
+        #expect(lines.first?.hasSuffix("NEXT (UTC)") == true, "\(table.stdout)")
         #expect(lines.allSatisfy { $0.count <= 80 }, "\(table.stdout)")
+        // A long id is never cut (it is what the config and the log name): it has a line of its own.
+        #expect(lines.contains("a-rather-long-source-identifier-name"), "\(table.stdout)")
+        #expect(!lines.contains { $0.hasPrefix("a-rather-long-sou…") }, "\(table.stdout)")
         #expect(table.stdout.contains("photo-journal      ok 200"))
         // Each source's URL below it; a long one keeps its start and its end.
         #expect(lines.contains("  \(server.baseURL)/planet/atom.xml"), "\(table.stdout)")

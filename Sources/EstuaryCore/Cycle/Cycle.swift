@@ -395,7 +395,7 @@ public struct Cycle: Sendable {
                 directory: config.outputDirectory, generated: generated)
             return OutputReport(name: output.name, files: files, error: nil)
         } catch {
-            logger.error("output \"\(output.name)\" was not written: \(error)")
+            // Not logged here: `once` and `run` report it, with what to check (it was said twice).
             return OutputReport(name: output.name, files: [], error: "\(error)")
         }
     }
