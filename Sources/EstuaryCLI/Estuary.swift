@@ -9,8 +9,10 @@ struct EstuaryCommand: AsyncParsableCommand {
         commandName: "estuary",
         abstract: "A feed aggregator: many feeds in, one clean river out.",
         discussion: """
-            Estuary fetches the RSS and Atom feeds listed in its config file, stores \
-            their items in SQLite, and writes merged outputs (Atom and a JSON index).
+            Estuary fetches the RSS, Atom and JSON feeds listed in its config file, \
+            stores their items in SQLite, and writes merged outputs (Atom, RSS, JSON \
+            Feed, a JSON index, an HTML river page, OPML). Docs: \
+            /usr/local/share/doc/estuary/ (docs/ in the source tree).
 
             Examples:
               estuary once --config /etc/estuary/estuary.toml
