@@ -35,7 +35,15 @@ struct CheckCommand: AsyncParsableCommand {
             var line = "  " + source.id.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + source.url.absoluteString
             if let title = source.title { line += "  \"\(title)\"" }
             if !source.tags.isEmpty { line += "  [" + source.tags.joined(separator: ", ") + "]" }
-            if let interval = source.interval { line += "  every \(DurationText.format(interval))" }
+            if let interval = source.interval {
+                // What the scheduler will use: a source's own interval is held within the global bounds.
+                let used = min(max(interval, config.minInterval), config.maxInterval)
+                line += "  every \(DurationText.format(used))"
+                if used != interval {
+                    let bound = used > interval ? "raised to min_interval" : "lowered to max_interval"
+                    line += " (interval = \(DurationText.format(interval)), \(bound))"
+                }
+            }
             print(line)
         }
         if config.outputs.isEmpty {

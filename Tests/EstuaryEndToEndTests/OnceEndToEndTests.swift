@@ -403,6 +403,37 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("state").path))
     }
 
+    @Test func aMissingConfigFileSaysSoAndWhatToDo() throws {
+        let path = try Fixtures.temporaryFolder().appendingPathComponent("estuary.toml").path
+        let run = try EstuaryBinary.run(["check", "--config", path])
+        #expect(run.status == 78)
+        #expect(
+            run.stderr.contains("\(path): no config file here; write one (config/estuary.example.toml shows every section)"),
+            "\(run.stderr)")
+    }
+
+    /// `check` shows the interval the scheduler will use: a source's own, held within the global bounds.
+    @Test func checkShowsASourcesIntervalAsTheBoundsLeaveIt() throws {
+        let config = try Fixtures.config(
+            """
+            [[source]]
+            id = "eager"
+            url = "https://eager.example/feed"
+            interval = "1m"
+
+            [[source]]
+            id = "calm"
+            url = "https://calm.example/feed"
+            interval = "2h"
+            """, estuary: "min_interval = \"5m\""
+        ).file
+        let run = try EstuaryBinary.run(["check", "--config", config.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stdout.contains("https://eager.example/feed  every 5m (interval = 1m, raised to min_interval)"), "\(run.stdout)")
+        #expect(run.stdout.contains("https://calm.example/feed  every 2h\n"), "\(run.stdout)")
+    }
+
     @Test func theConfigPathComesFromTheEnvironmentWhenNotGiven() throws {
         let server = try Self.makeServer()
         let folder = try Fixtures.temporaryFolder()

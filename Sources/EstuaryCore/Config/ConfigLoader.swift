@@ -22,9 +22,13 @@ public struct ConfigLoader {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
+            let missing = !FileManager.default.fileExists(atPath: path)
             throw ConfigError(
                 file: path,
-                message: "cannot read the config file (\(Self.reason(error))); pass --config PATH or set ESTUARY_CONFIG")
+                message: missing
+                    ? "no config file here; write one (config/estuary.example.toml shows every section), "
+                        + "or pass --config PATH or set ESTUARY_CONFIG"
+                    : "cannot read the config file (\(Self.reason(error))); pass --config PATH or set ESTUARY_CONFIG")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, message: "the config file is not valid UTF-8")
