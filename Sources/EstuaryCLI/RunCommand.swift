@@ -87,8 +87,6 @@ struct RunCommand: AsyncParsableCommand {
         )
         // A SIGHUP before the reload service listens must not kill the daemon (its default action).
         signal(SIGHUP, SIG_IGN)
-        // Config and state are loaded: ready.
-        systemd.notify("READY=1\nSTATUS=\(config.sources.count) sources, starting")
 
         // Stopped in reverse order: the reload service first, the scheduler, then the watchdog.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -99,7 +97,12 @@ struct RunCommand: AsyncParsableCommand {
             .init(service: StateGuardService(lock: writer.lock, directory: config.stateDirectory, logger: logger)),
             .init(service: SchedulerService(scheduler: scheduler) { systemd.notify("STOPPING=1") }),
             .init(
-                service: ReloadService {
+                service: ReloadService(onListening: {
+                    // Config and state are loaded, and SIGHUP, SIGTERM and SIGINT are trapped: ready.
+                    // (READY=1 sent before that made a `systemctl reload` right after the start
+                    // a SIGHUP ignored, and a stop a kill by SIGTERM.)
+                    systemd.notify("READY=1\nSTATUS=\(config.sources.count) sources, starting")
+                }) {
                     systemd.notify("RELOADING=1")
                     let count = { scheduler.config.sources.count }
                     if let reloaded = reload(store: store, current: scheduler.config, logger: logger) {

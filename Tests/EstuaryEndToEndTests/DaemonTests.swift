@@ -210,6 +210,39 @@ import Testing
         #expect(log.contains("config reloaded: 1 sources (0 added, 1 removed)"), "\(log)")
     }
 
+    /// READY=1 means the signals are handled: `systemctl reload` or `stop` may come at once.
+    @Test func aReloadOrAStopSentAsSoonAsItIsReadyIsHandled() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+
+        let notify = try NotifySocket()
+        let stderr = Pipe()
+        let log = LineCollector(stderr)
+        let process = try EstuaryBinary.start(
+            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
+        let ready = notify.wait(for: "READY=1", timeout: 10)
+        kill(process.processIdentifier, SIGHUP)
+        #expect(ready.contains { $0.contains("READY=1") }, "\(ready)")
+        let reloaded = notify.wait(for: "config reloaded", timeout: 10)
+        #expect(reloaded.contains { $0.contains("RELOADING=1") }, "the SIGHUP was lost: \(reloaded)")
+        #expect(reloaded.contains { $0.contains("STATUS=2 sources, config reloaded") }, "\(reloaded)")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(log.all.contains("config reloaded: 2 sources (0 added, 0 removed)"), "\(log.all)")
+
+        let again = try NotifySocket()
+        let stopped = try EstuaryBinary.start(["run", "--config", config.path], environment: ["NOTIFY_SOCKET": again.path])
+        let second = again.wait(for: "READY=1", timeout: 10)
+        kill(stopped.processIdentifier, SIGTERM)
+        #expect(second.contains { $0.contains("READY=1") }, "\(second)")
+        stopped.waitUntilExit()
+        // A stop, not a death by SIGTERM: the state committed and pending outputs written.
+        #expect(stopped.terminationReason == .exit, "killed by signal \(stopped.terminationStatus)")
+        #expect(stopped.terminationStatus == 0)
+    }
+
     @Test func logLevelWarningLeavesOnlyWhatAnOperatorMustActOn() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()

@@ -26,10 +26,15 @@ struct SchedulerService: Service, CustomStringConvertible {
 /// SIGHUP (`systemctl reload`) rereads the config; ends on a graceful shutdown.
 struct ReloadService: Service, CustomStringConvertible {
     var description: String { "reload on SIGHUP" }
+    /// Runs once SIGHUP is trapped (the service group traps SIGTERM and SIGINT before it starts
+    /// its services): the daemon is ready only then, or a reload sent at once would be lost.
+    let onListening: @Sendable () -> Void
     let reload: @Sendable () -> Void
 
     func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        onListening()
+        for await _ in signals.cancelOnGracefulShutdown() {
             reload()
         }
     }
