@@ -44,9 +44,14 @@ struct GlobalOptions: ParsableArguments {
 
     /// The process's logger: --log-level, else --verbose (debug), else the config's log_level, else info.
     func makeLogger(_ config: Config) -> Logger {
-        let name = logLevel ?? (verbose ? "debug" : config.logLevel ?? "info")
-        Console.bootstrapLogging(level: Logger.Level(rawValue: name) ?? .info)
+        Console.bootstrapLogging(level: level(for: config))
         return Logger(label: "estuary")
+    }
+
+    /// The least severe level logged with `config`: the command line's when it sets one.
+    func level(for config: Config) -> Logger.Level {
+        let name = logLevel ?? (verbose ? "debug" : config.logLevel ?? "info")
+        return Logger.Level(rawValue: name) ?? .info
     }
 }
 
@@ -86,6 +91,16 @@ enum Console {
 
     /// Sends logs to stderr, one line per event. Called once per process, by the command that runs.
     static func bootstrapLogging(level: Logger.Level) {
-        LoggingSystem.bootstrap { _ in LineLogHandler(level: level, write: { line in Console.error(line) }) }
+        logLevel = level
+        LoggingSystem.bootstrap { _ in LineLogHandler(write: { line in Console.error(line) }) }
     }
+
+    /// The least severe level logged, which every logger of the process reads at each event: the
+    /// daemon's loggers are copied into its stages, and a reload's `log_level` applies to all of them.
+    static var logLevel: Logger.Level {
+        get { levelLock.withLock { currentLevel } }
+        set { levelLock.withLock { currentLevel = newValue } }
+    }
+    private static let levelLock = NSLock()
+    nonisolated(unsafe) private static var currentLevel = Logger.Level.info
 }

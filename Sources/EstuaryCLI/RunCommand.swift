@@ -146,6 +146,8 @@ struct RunCommand: AsyncParsableCommand {
         logger.info(
             "config reloaded: \(config.sources.count) sources (\(new.subtracting(old).count) added, \(old.subtracting(new).count) removed)"
         )
+        // After the line above, which the operator sees at the level they reloaded from.
+        Console.logLevel = options.level(for: config)
         return (config, cycle)
     }
 }

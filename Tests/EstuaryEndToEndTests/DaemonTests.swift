@@ -243,6 +243,49 @@ import Testing
         #expect(stopped.terminationStatus == 0)
     }
 
+    /// `log_level` is part of the config a reload applies, like every key but state_dir,
+    /// max_state_bytes and [metrics].
+    @Test func aReloadAppliesANewLogLevel() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        let original = try String(contentsOf: config, encoding: .utf8)
+        let notify = try NotifySocket()
+        let stderr = Pipe()
+        let log = LineCollector(stderr)
+        let process = try EstuaryBinary.start(
+            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
+        let first = notify.wait(for: "failing, next fetch in", timeout: 10)
+        #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)")
+
+        try original.replacingOccurrences(of: "[estuary]\n", with: "[estuary]\nlog_level = \"warning\"\n")
+            .write(to: config, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        let quieter = notify.wait(for: "config reloaded", timeout: 10)
+        #expect(quieter.contains { $0.contains("STATUS=2 sources, config reloaded") }, "\(quieter)")
+        // Reloaded again at warning: its info line is left out now.
+        kill(process.processIdentifier, SIGHUP)
+        let again = notify.wait(for: "config reloaded", timeout: 10)
+        #expect(again.contains { $0.contains("STATUS=2 sources, config reloaded") }, "\(again)")
+
+        try original.replacingOccurrences(of: "[estuary]\n", with: "[estuary]\nlog_level = \"debug\"\n")
+            .write(to: config, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        let louder = notify.wait(for: "config reloaded", timeout: 10)
+        #expect(louder.contains { $0.contains("STATUS=2 sources, config reloaded") }, "\(louder)")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        let lines = log.all.split(separator: "\n")
+        // The first reload is logged at info (the level it was sent at), the second is not.
+        #expect(lines.filter { $0.hasPrefix("info config reloaded") }.count == 1, "\(log.all)")
+        // The reload to debug is not logged (warning then); the way out is, with the pending
+        // outputs written at debug.
+        #expect(lines.contains { $0.hasPrefix("debug output \"river\": wrote") }, "\(log.all)")
+        #expect(lines.last == "info stopped", "\(log.all)")
+    }
+
     @Test func logLevelWarningLeavesOnlyWhatAnOperatorMustActOn() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()

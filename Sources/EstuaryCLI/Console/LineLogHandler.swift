@@ -11,13 +11,16 @@ import Logging
 /// starts with its syslog priority (`<4>`), which journald turns into the entry's priority, so
 /// `journalctl -p warning` shows what an operator must act on.
 struct LineLogHandler: LogHandler {
-    var logLevel: Logger.Level
+    /// The process's level (``Console/logLevel``), shared by every copy: a reload may change it.
+    var logLevel: Logger.Level {
+        get { Console.logLevel }
+        set { Console.logLevel = newValue }
+    }
     var metadata: Logger.Metadata = [:]
     let priorities: Bool
     let write: @Sendable (String) -> Void
 
-    init(level: Logger.Level, priorities: Bool = LineLogHandler.stderrIsJournal(), write: @escaping @Sendable (String) -> Void) {
-        self.logLevel = level
+    init(priorities: Bool = LineLogHandler.stderrIsJournal(), write: @escaping @Sendable (String) -> Void) {
         self.priorities = priorities
         self.write = write
     }
