@@ -105,7 +105,7 @@ struct RunCommand: AsyncParsableCommand {
                 }) {
                     systemd.notify("RELOADING=1")
                     let count = { scheduler.config.sources.count }
-                    if let reloaded = reload(store: store, current: scheduler.config, logger: logger) {
+                    if let reloaded = reload(store: store, current: scheduler.config, metrics: config.metrics, logger: logger) {
                         scheduler.reload(config: reloaded.0, cycle: reloaded.1)
                         systemd.notify("READY=1\nSTATUS=\(count()) sources, config reloaded")
                     } else {
@@ -124,7 +124,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The new config and a cycle for it, or nil (logged) when the file is invalid or needs a restart.
-    func reload(store: SQLiteStore, current: Config, logger: Logger) -> (Config, Cycle)? {
+    /// `metrics`: the `[metrics]` in effect, the one the daemon started with (a reload does not apply it).
+    func reload(store: SQLiteStore, current: Config, metrics: MetricsConfig, logger: Logger) -> (Config, Cycle)? {
         let config: Config
         do {
             config = try ConfigLoader().load(path: options.configPath)
@@ -138,7 +139,7 @@ struct RunCommand: AsyncParsableCommand {
             )
             return nil
         }
-        if config.metrics != current.metrics {
+        if config.metrics != metrics {
             logger.warning("[metrics] changed: restart estuary to apply it; the rest of the new config applies now")
         }
         let cycle = Wiring.cycle(config: config, store: store, logger: logger)

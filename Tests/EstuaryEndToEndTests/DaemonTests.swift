@@ -230,6 +230,7 @@ import Testing
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)
+        EstuaryBinary.wait(upTo: 10) { log.all.contains("info stopped") }
         #expect(log.all.contains("config reloaded: 2 sources (0 added, 0 removed)"), "\(log.all)")
 
         let again = try NotifySocket()
@@ -276,6 +277,8 @@ import Testing
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
+        // The pipe is read as it comes: its last line may follow the exit.
+        EstuaryBinary.wait(upTo: 10) { log.all.contains("info stopped") }
 
         let lines = log.all.split(separator: "\n")
         // The first reload is logged at info (the level it was sent at), the second is not.
@@ -284,6 +287,44 @@ import Testing
         // outputs written at debug.
         #expect(lines.contains { $0.hasPrefix("debug output \"river\": wrote") }, "\(log.all)")
         #expect(lines.last == "info stopped", "\(log.all)")
+    }
+
+    /// A reload does not apply [metrics]: it says so as long as the file's differs from the one
+    /// the daemon started with, and not once the file is back to it.
+    @Test func aReloadWarnsAboutMetricsAgainstTheOnesInEffect() throws {
+        let server = try OnceEndToEndTests.makeServer()
+        let folder = try Fixtures.temporaryFolder()
+        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
+        let original = try String(contentsOf: config, encoding: .utf8)
+        let notify = try NotifySocket()
+        let stderr = Pipe()
+        let log = LineCollector(stderr)
+        let process = try EstuaryBinary.start(
+            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
+        let first = notify.wait(for: "failing, next fetch in", timeout: 10)
+        #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)")
+
+        var reloads = 0
+        func reload(_ text: String) -> Int {
+            try? text.write(to: config, atomically: true, encoding: .utf8)
+            kill(process.processIdentifier, SIGHUP)
+            reloads += 1
+            // The warning comes before the reload's own line.
+            let logged = EstuaryBinary.wait(upTo: 10) {
+                log.all.components(separatedBy: "info config reloaded").count - 1 == reloads
+            }
+            #expect(logged, "\(log.all)")
+            return log.all.components(separatedBy: "[metrics] changed: restart estuary").count - 1
+        }
+        let withMetrics = original + "\n[metrics]\ntextfile = \"estuary.prom\"\n"
+        #expect(reload(withMetrics) == 1, "\(log.all)")
+        // Still not in effect: said again.
+        #expect(reload(withMetrics) == 2, "\(log.all)")
+        // Back to what runs: nothing to say.
+        #expect(reload(original) == 2, "\(log.all)")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
     }
 
     @Test func logLevelWarningLeavesOnlyWhatAnOperatorMustActOn() throws {
