@@ -209,6 +209,38 @@ import Testing
         #expect(Curl.milliseconds(.seconds(Int64.max)) == 1_000_000_000_000_000)
     }
 
+    /// A server that takes the request and never answers is not a failure to connect, even when
+    /// the request went over a connection kept from an earlier fetch (which has no connect time).
+    @Test func aTimeoutOnAKeptConnectionIsNotAConnectFailure() async throws {
+        let server = try TestHTTPServer { request in
+            if request.path == "/hang" { Thread.sleep(forTimeInterval: 3) }
+            return .init(headers: [("Content-Type", "application/rss+xml")], body: Self.feed)
+        }
+        var settings = Self.local
+        settings.totalTimeout = .milliseconds(500)
+        let fetcher = CurlFetcher(settings: settings, logger: Logger(label: "test"))
+        func fetch(_ path: String) async -> FetchResult? {
+            var result: FetchResult?
+            for await (_, answer) in fetcher.fetch([FetchRequest(sourceID: "s", url: URL(string: server.baseURL + path)!)]) {
+                result = answer
+            }
+            return result
+        }
+        guard case .body = await fetch("/feed") else {
+            Issue.record("the first fetch failed")
+            return
+        }
+        // The first goes over the connection the feed's fetch left open; the second over a new one
+        // (libcurl closes a connection whose transfer timed out).
+        guard case .failure(let kept) = await fetch("/hang"), case .failure(let fresh) = await fetch("/hang") else {
+            Issue.record("a 3 s answer arrived within a 500 ms timeout")
+            return
+        }
+        #expect(kept.stage == "body", "\(kept)")
+        #expect(kept.message.contains("Timeout"), "\(kept.message)")
+        #expect(fresh.stage == "body", "\(fresh)")
+    }
+
     @Test func aRedirectLoopEndsAfterFiveHops() async throws {
         let server = try TestHTTPServer { request in .init(status: 302, headers: [("Location", request.path + "x")]) }
         let result = await fetchOne("\(server.baseURL)/loop")

@@ -267,9 +267,13 @@ final class EasyTransfer {
             return "tls"
         case CURLE_FILE_COULDNT_READ_FILE: return "read"
         case CURLE_OPERATION_TIMEDOUT:
+            // A connection kept from an earlier transfer has no connect time: a request sent says
+            // the connection was there.
             var connected: curl_off_t = 0
+            var sent = 0
             _ = estuary_easy_getinfo_off_t(handle, CURLINFO_CONNECT_TIME_T, &connected)
-            return connected == 0 ? "connect" : "body"
+            _ = estuary_easy_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &sent)
+            return connected == 0 && sent == 0 ? "connect" : "body"
         case CURLE_WRITE_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_BAD_CONTENT_ENCODING: return "body"
         default: return "http"
         }
