@@ -285,10 +285,15 @@ import Testing
             let status = try EstuaryBinary.run(["status", "--config", config.path])
             let line = status.stdout.split(separator: "\n").first { $0.hasPrefix("planet: moved") } ?? ""
             #expect(line.contains("moved to \(server.baseURL)/planet/atom.xml") == (run == 3), "\(line)")
+            // The run that moves the source says so once, with what to do.
+            let notice =
+                "moved: 3 fetches in a row were redirected permanently to \(server.baseURL)/planet/atom.xml, which is fetched from now on; the config still says \(moved.baseURL)/old-planet.xml: update it"
+            #expect(result.stderr.contains(notice) == (run == 3), "\(result.stderr)")
         }
-        // The fourth fetch goes straight to the new address.
-        _ = try EstuaryBinary.run(["once", "--force", "--config", config.path])
+        // The fourth fetch goes straight to the new address, and the move is not announced again.
+        let fourth = try EstuaryBinary.run(["once", "--force", "--config", config.path])
         #expect(moved.requests.count == 3)
+        #expect(!fourth.stderr.contains("moved:"), "\(fourth.stderr)")
         #expect(try String(contentsOf: config, encoding: .utf8).contains("/old-planet.xml"))
     }
 

@@ -74,23 +74,24 @@ extension Reader {
         for dropIn in dropIns {
             let folder = URL(fileURLWithPath: dropIn.path).deletingLastPathComponent().standardizedFileURL
             let reader = Reader(file: dropIn.path, folder: folder, text: dropIn.text)
-            let root = try ConfigLoader.table(dropIn.text, file: dropIn.path)
-            for key in root.keys.sorted() where key != "source" {
-                let locator = reader.locator
-                throw ConfigError(
-                    file: dropIn.path, line: locator.line(header: "", key: key) ?? locator.line(header: key),
-                    message: "a drop-in file holds only [[source]] sections; \"\(key)\" belongs in \(file)")
-            }
-            for (index, table) in try reader.tables(root, "source").enumerated() {
-                let source = try reader.source(table, index: index)
-                if let first = places[source.id] {
-                    let place = first.reader.place(ofSource: first.index)
-                    throw reader.error(
-                        "duplicate source id \"\(source.id)\" (also at \(place); each [[source]] needs its own id)",
-                        header: "source", index: index, key: "id", section: "[[source]] \"\(source.id)\"")
+            try ConfigLoader.withTable(dropIn.text, file: dropIn.path) { root throws(ConfigError) in
+                for key in root.keys.sorted() where key != "source" {
+                    let locator = reader.locator
+                    throw ConfigError(
+                        file: dropIn.path, line: locator.line(header: "", key: key) ?? locator.line(header: key),
+                        message: "a drop-in file holds only [[source]] sections; \"\(key)\" belongs in \(file)")
                 }
-                places[source.id] = (reader, index)
-                sources.append(source)
+                for (index, table) in try reader.tables(root, "source").enumerated() {
+                    let source = try reader.source(table, index: index)
+                    if let first = places[source.id] {
+                        let place = first.reader.place(ofSource: first.index)
+                        throw reader.error(
+                            "duplicate source id \"\(source.id)\" (also at \(place); each [[source]] needs its own id)",
+                            header: "source", index: index, key: "id", section: "[[source]] \"\(source.id)\"")
+                    }
+                    places[source.id] = (reader, index)
+                    sources.append(source)
+                }
             }
         }
         return sources

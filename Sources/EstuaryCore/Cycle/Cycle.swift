@@ -51,6 +51,11 @@ public struct Cycle: Sendable {
     func policy(_ config: Config) -> FetchPolicy {
         var policy = FetchPolicy(config: config)
         policy.random = random
+        policy.onMove = { [logger, moveAfter = config.fetch.moveAfterRedirects] source, target in
+            logger.with(source: source).notice(
+                "moved: \(moveAfter) fetches in a row were redirected permanently to \(target.absoluteString), which is fetched from now on; the config still says \(source.url.absoluteString): update it"
+            )
+        }
         return policy
     }
 

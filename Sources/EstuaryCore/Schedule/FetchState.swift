@@ -129,6 +129,9 @@ public struct FetchPolicy: Sendable {
     public var moveAfter = 3
     /// A number in 0..<1 for jitter; injected so tests are repeatable.
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
+    /// Hears each move a source makes to the target of its permanent redirects (the source and
+    /// the URL it now fetches), for the operator's log: the config is never rewritten.
+    public var onMove: @Sendable (SourceConfig, URL) -> Void = { _, _ in }
 
     public init(interval: Duration) { self.interval = interval }
 
@@ -289,6 +292,7 @@ public struct FetchPolicy: Sendable {
         let current = url(for: source, state: state)
         let downgrade = current.scheme?.lowercased() == "https" && target.scheme?.lowercased() == "http"
         if next.redirectCount >= moveAfter, !downgrade {
+            if state.movedTo != text || state.movedFrom != source.url.absoluteString { onMove(source, target) }
             next.movedTo = text
             next.movedFrom = source.url.absoluteString
             next.redirectTarget = nil
