@@ -3,7 +3,7 @@
 #   /usr/local/bin/estuary
 #   /etc/estuary/estuary.toml              (the example, only if none exists)
 #   /etc/systemd/system/estuary.service, estuary-once.service, estuary-once.timer
-#   /usr/local/share/doc/estuary/          (README and docs)
+#   /usr/local/share/doc/estuary/          (README, docs and the example config)
 # Then: systemctl daemon-reload && systemctl enable --now estuary.service
 # DESTDIR=/some/root installs under another root (for packaging and tests).
 set -eu
@@ -24,7 +24,7 @@ else
     echo "estuary: keeping the existing /etc/estuary/estuary.toml" >&2
 fi
 install -m 0644 systemd/estuary.service systemd/estuary-once.service systemd/estuary-once.timer "$DESTDIR/etc/systemd/system/"
-install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/estuary/"
+install -m 0644 README.md config/estuary.example.toml "$DESTDIR$PREFIX/share/doc/estuary/"
 cp -R docs/. "$DESTDIR$PREFIX/share/doc/estuary/"
 
 echo "installed. Next: edit /etc/estuary/estuary.toml, run 'estuary check', then"

@@ -291,7 +291,8 @@ import Testing
             """
             [estuary]
             state_dir = "/tmp"
-            """, #"estuary.toml: no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)"#
+            """,
+            #"estuary.toml: no [[source]] sections: add at least one feed to follow (see docs/config.md, or config/estuary.example.toml in Estuary's source)"#
         ),
         (
             """

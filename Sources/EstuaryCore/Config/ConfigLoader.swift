@@ -49,7 +49,10 @@ public struct ConfigLoader {
         config.sources += try reader.sources(of: dropIns, after: config.sources)
         if requireSources && config.sources.isEmpty {
             throw ConfigError(
-                file: file, message: "no [[source]] sections: add at least one feed to follow (see config/estuary.example.toml)")
+                file: file,
+                message:
+                    "no [[source]] sections: add at least one feed to follow (see docs/config.md, or config/estuary.example.toml in Estuary's source)"
+            )
         }
         try reader.checkOutputs(config)
         return config
