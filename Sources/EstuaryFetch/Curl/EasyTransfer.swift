@@ -112,8 +112,15 @@ final class EasyTransfer {
             check(estuary_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "TLS peer")
             check(estuary_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0), "TLS host")
         }
-        // Instead of the system's bundle, for this source's server (and the hops of its redirects).
-        if let caFile = request.caFile { check(estuary_easy_setopt_string(handle, CURLOPT_CAINFO, caFile), "CA file") }
+        // Instead of the system's authorities, for this source's server (and the hops of its
+        // redirects). libcurl keeps its built-in CA directory (/etc/ssl/certs on Debian) beside
+        // CURLOPT_CAINFO: unset, or every authority in it would still vouch for the server. No CA
+        // cache either: the file is read at each new connection, as before, so a renewed one counts.
+        if let caFile = request.caFile {
+            check(estuary_easy_setopt_string(handle, CURLOPT_CAINFO, caFile), "CA file")
+            check(estuary_easy_setopt_string(handle, CURLOPT_CAPATH, nil), "CA directory")
+            check(estuary_easy_setopt_long(handle, CURLOPT_CA_CACHE_TIMEOUT, 0), "CA cache")
+        }
         if let etag = request.validators.etag { headers = curl_slist_append(headers, "If-None-Match: \(etag)") }
         if let modified = request.validators.lastModified {
             headers = curl_slist_append(headers, "If-Modified-Since: \(modified)")
