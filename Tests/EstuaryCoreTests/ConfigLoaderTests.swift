@@ -119,6 +119,47 @@ import Testing
         #expect(config.sources[0].verifyTLS)
     }
 
+    /// What libcurl would refuse at every fetch (a folder, a DER file, a file without a PEM
+    /// certificate) is refused when the config is loaded, so `estuary check` says so.
+    @Test(arguments: [
+        ("ca", "a folder", "cannot read the CA file /F/ca (a PEM file of certificate authorities)"),
+        (
+            "ca.der", "DER bytes",
+            #"the CA file /F/ca.der holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); a DER file converts with: openssl x509 -inform DER -in /F/ca.der -out ca.pem"#
+        ),
+        (
+            "ca.txt", "not a certificate",
+            #"the CA file /F/ca.txt holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); a DER file converts with: openssl x509 -inform DER -in /F/ca.txt -out ca.pem"#
+        ),
+    ])
+    func aCAFileLibcurlCannotUseIsRefusedAtLoad(name: String, content: String, message: String) throws {
+        let folder = try Fixtures.temporaryFolder()
+        let file = folder.appendingPathComponent(name)
+        switch content {
+        case "a folder": try FileManager.default.createDirectory(at: file, withIntermediateDirectories: true)
+        case "DER bytes": try Data([0x30, 0x82, 0x03, 0x0B, 0x30, 0x82, 0x01, 0xF3, 0xA0, 0x03]).write(to: file)
+        default: try "an intranet authority\n".write(to: file, atomically: true, encoding: .utf8)
+        }
+        let text = "[[source]]\nid = \"a\"\nurl = \"https://a.example/feed\"\nca_file = \"\(name)\"\n"
+        #expect(throws: ConfigError.self) { try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder) }
+        do {
+            _ = try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)
+        } catch {
+            let expected = message.replacingOccurrences(of: "/F", with: folder.path)
+            #expect("\(error)" == "estuary.toml:4: [[source]] \"a\": \(expected)")
+        }
+    }
+
+    @Test func aTrustedCertificatePEMIsACAFileToo() throws {
+        let folder = try Fixtures.temporaryFolder()
+        try "# intranet\n-----BEGIN TRUSTED CERTIFICATE-----\nMIIB\n-----END TRUSTED CERTIFICATE-----\n".write(
+            to: folder.appendingPathComponent("ca.pem"), atomically: true, encoding: .utf8)
+        let config = try ConfigLoader().parse(
+            text: "[[source]]\nid = \"a\"\nurl = \"https://a.example/feed\"\nca_file = \"ca.pem\"\n", file: "estuary.toml",
+            folder: folder)
+        #expect(config.sources[0].caFile == folder.appendingPathComponent("ca.pem").path)
+    }
+
     static let errorCases: [(String, String)] = [
         (
             """

@@ -108,6 +108,15 @@ struct Reader {
         }
     }
 
+    /// Whether `data` has a PEM certificate block, the only thing OpenSSL reads from a CA file
+    /// (`CERTIFICATE`, `TRUSTED CERTIFICATE` or `X509 CERTIFICATE`).
+    static func holdsPEMCertificate(_ data: Data) -> Bool {
+        String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).contains { line in
+            let line = line.trimmingCharacters(in: .whitespaces)
+            return line.hasPrefix("-----BEGIN ") && line.hasSuffix("CERTIFICATE-----")
+        }
+    }
+
     private static func isAlnum(_ c: UInt8) -> Bool {
         (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
     }
@@ -302,8 +311,16 @@ struct Reader {
                     key: "ca_file", "ca_file has no effect with tls_verify = false; keep ca_file and remove tls_verify = false")
             }
             let path = resolve(path: file)
-            guard FileManager.default.isReadableFile(atPath: path) else {
+            // libcurl reads it at the first fetch: what it would refuse there (a folder, a DER
+            // file, anything but PEM certificates) is refused here, where `estuary check` sees it.
+            guard let data = FileManager.default.contents(atPath: path) else {
                 throw t.error(key: "ca_file", "cannot read the CA file \(path) (a PEM file of certificate authorities)")
+            }
+            guard Self.holdsPEMCertificate(data) else {
+                throw t.error(
+                    key: "ca_file",
+                    "the CA file \(path) holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\"); a DER file "
+                        + "converts with: openssl x509 -inform DER -in \(path) -out ca.pem")
             }
             source.caFile = path
         }
