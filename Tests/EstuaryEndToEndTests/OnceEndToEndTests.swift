@@ -297,6 +297,38 @@ import Testing
         #expect(try String(contentsOf: config, encoding: .utf8).contains("/old-planet.xml"))
     }
 
+    /// A feed that has news at every fetch: the fetch that moves the source parses a new body,
+    /// and the move is still said once (the new state was worked out twice, each time saying it).
+    @Test func aMoveIsSaidOnceWhenTheMovingFetchBringsNews() throws {
+        let target = try TestHTTPServer { _ in
+            let n = UUID().uuidString
+            return .init(
+                contentType: "application/rss+xml",
+                body:
+                    "<rss version=\"2.0\"><channel><title>T</title><item><title>i\(n)</title><link>https://example.org/\(n)</link></item></channel></rss>"
+            )
+        }
+        let old = try TestHTTPServer { _ in .init(status: 301, headers: [("Location", "\(target.baseURL)/feed.xml")]) }
+        let config = try Fixtures.config(
+            """
+            [fetch]
+            allow_private_addresses = true
+
+            [[source]]
+            id = "news"
+            url = "\(old.baseURL)/feed.xml"
+            """
+        ).file
+
+        var notices: [Int] = []
+        for _ in 1...4 {
+            let result = try EstuaryBinary.run(["once", "--force", "--config", config.path])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            notices.append(result.stderr.components(separatedBy: "\n").filter { $0.contains("moved:") }.count)
+        }
+        #expect(notices == [0, 0, 1, 0])
+    }
+
     @Test func retryAfterKeepsTheSourceWaitingAndGoneKeepsItAway() throws {
         let server = try Self.makeServer()
         let busy = try TestHTTPServer { request in

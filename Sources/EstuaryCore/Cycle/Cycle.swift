@@ -267,15 +267,17 @@ public struct Cycle: Sendable {
         }
         // A new ETag on the same bytes is not news.
         let hash = ContentHash.hex(of: body.body)
-        let next = policy.succeeded(
-            state, source: source, validators: body.validators, bodyHash: hash, permanentTarget: body.permanentTarget,
-            now: now(), cacheLifetime: body.cacheLifetime)
+        // The new state is worked out once per response, on the path that records it: each
+        // working-out counts the permanent redirect and may announce the move (``FetchPolicy/onMove``).
         if state.bodyHash == hash {
+            let next = policy.succeeded(
+                state, source: source, validators: body.validators, bodyHash: hash, permanentTarget: body.permanentTarget,
+                now: now(), cacheLifetime: body.cacheLifetime)
             return await unchanged(status: body.status, reason: "body unchanged", next: next)
         }
         var document: FeedDocument
         var note: String? = nil
-        var fetchState = next
+        let fetchState: FetchState
         switch timings.measure(\.parse, { parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) })
         {
         case .failure(let failure):
