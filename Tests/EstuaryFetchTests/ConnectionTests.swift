@@ -111,6 +111,16 @@ import Testing
         }
     }
 
+    /// The HTTPS server is a python process: it must end with the test process however that
+    /// ends (a crash or a kill -9 runs no deinit), not listen on for ever.
+    @Test func theHTTPSServerEndsWithTheTestProcess() async throws {
+        let server = try TestTLSServer(root: try Self.feedFolder(count: 1))
+        server.endLifeline()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.isRunning)
+    }
+
     /// With HTTP/2 on offer (ALPN), requests to one host run as streams of one connection at once:
     /// the server holds its answers until four requests wait on the same connection.
     @Test func http2StreamsShareOneConnectionAtOnce() async throws {

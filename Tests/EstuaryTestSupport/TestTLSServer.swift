@@ -29,6 +29,9 @@ public final class TestTLSServer: @unchecked Sendable {
     public let certificate: URL
     private let process: Process
     private let log: URL
+    /// The server's stdin, never written to: it ends when the test process does, however that
+    /// ends, and the server exits then (a test run that crashed or was killed left it listening).
+    private let lifeline = Pipe()
 
     public var baseURL: String { "https://127.0.0.1:\(port)" }
 
@@ -64,6 +67,7 @@ public final class TestTLSServer: @unchecked Sendable {
         ]
         let output = Pipe()
         process.standardOutput = output
+        process.standardInput = lifeline
         try process.run()
         // The server prints its port once it listens, or fails before.
         var line = Data()
@@ -82,6 +86,12 @@ public final class TestTLSServer: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// Whether the server process still runs.
+    public var isRunning: Bool { process.isRunning }
+
+    /// Does to the server what the end of the test process does: closes its stdin.
+    public func endLifeline() { try? lifeline.fileHandleForWriting.close() }
+
     public func stop() {
         // SIGKILL: the test process may ignore SIGTERM (as a daemon does), and its children inherit that.
         if process.isRunning {
@@ -95,6 +105,12 @@ public final class TestTLSServer: @unchecked Sendable {
         import h2.config, h2.connection, h2.events
 
         root, cert, key, log_path, hold = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+
+        def outlive_nothing():
+            sys.stdin.buffer.read()  # the end of stdin: the test process is gone
+            os._exit(0)
+
+        threading.Thread(target=outlive_nothing, daemon=True).start()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         context.set_alpn_protocols(["h2", "http/1.1"])
