@@ -70,7 +70,7 @@ after=$(items)
 bytes_before=$(cat "$db" "$db-wal" 2>/dev/null | cksum)
 "$BINARY" once --config "$WORK/estuary.toml" 2>/dev/null >/dev/null
 bytes_after=$(cat "$db" "$db-wal" 2>/dev/null | cksum)
-share=$(echo "$full" | sed -n 's/.*state transactions [0-9.]* sec* (\([0-9]*\)% of the run).*/\1/p')
+share=$(echo "$full" | sed -n 's/.*state transactions [0-9.]* s[ecs]* (\([0-9]*\)% of the run).*/\1/p')
 
 echo "---- summary ----"
 echo "Store benchmark (Benchmarks/store-benchmark.sh --feeds $FEEDS): $new new items in one run"

@@ -83,7 +83,7 @@ struct OnceCommand: AsyncParsableCommand {
             let stored = writer.store.timeInTransactions
             let share = total > .zero ? Int((stored / total) * 100) : 0
             let fetched = report.sources.filter(\.fetched).count
-            let seconds = { (time: Duration) in time.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2))) }
+            let seconds = StageTimings.Snapshot.seconds
             let checkpoints = writer.store.backgroundCheckpoints
             Console.error(
                 "\(report.timings); state transactions \(seconds(stored)) (\(share)% of the run), \(checkpoints.count) checkpoints in the background \(seconds(checkpoints.time)); \(fetched) of \(report.sources.count) sources fetched"

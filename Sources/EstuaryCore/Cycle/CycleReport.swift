@@ -166,10 +166,13 @@ public final class StageTimings: @unchecked Sendable {
         /// `cycle 3.21 s: parse 0.80 s, store calls 0.62 s, outputs 0.05 s`. Times add up over
         /// tasks running at once, and store calls include waiting for the database.
         public var description: String {
-            func s(_ d: Duration) -> String {
-                String(format: "%.2f s", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-            }
+            let s = Self.seconds
             return "cycle \(s(total)): parse \(s(parse)), store calls \(s(store)), outputs \(s(output))"
+        }
+
+        /// `0.80 s`: how the cycle's lines write a time.
+        public static func seconds(_ d: Duration) -> String {
+            String(format: "%.2f s", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
         }
     }
 
