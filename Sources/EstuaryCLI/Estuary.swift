@@ -29,4 +29,11 @@ struct EstuaryCommand: AsyncParsableCommand {
             ExportOPMLCommand.self, ImportOPMLCommand.self,
         ]
     )
+
+    /// `estuary` alone: the usage on stderr and status 64, as for any other wrong command line; a
+    /// script that forgot its subcommand must not read as a success. `estuary --help` exits 0.
+    func run() async throws {
+        Console.error(Self.helpMessage())
+        throw ExitCode.validationFailure
+    }
 }

@@ -440,6 +440,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("state").path))
     }
 
+    /// A script that forgot its subcommand fails as any wrong command line does; asking for help succeeds.
+    @Test func noSubcommandIsAUsageErrorAndHelpIsNot() throws {
+        let bare = try EstuaryBinary.run([])
+        #expect(bare.status == 64)
+        #expect(bare.stderr.contains("SUBCOMMANDS:") && bare.stdout.isEmpty, "\(bare.stderr)")
+        let help = try EstuaryBinary.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("SUBCOMMANDS:"))
+    }
+
     @Test func aMissingConfigFileSaysSoAndWhatToDo() throws {
         let path = try Fixtures.temporaryFolder().appendingPathComponent("estuary.toml").path
         let run = try EstuaryBinary.run(["check", "--config", path])
