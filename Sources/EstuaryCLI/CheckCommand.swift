@@ -31,13 +31,14 @@ struct CheckCommand: AsyncParsableCommand {
         )
         print("sources:")
         let width = config.sources.map(\.id.count).max() ?? 0
+        let policy = FetchPolicy(config: config)
         for source in config.sources {
             var line = "  " + source.id.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + source.url.absoluteString
             if let title = source.title { line += "  \"\(title)\"" }
             if !source.tags.isEmpty { line += "  [" + source.tags.joined(separator: ", ") + "]" }
             if let interval = source.interval {
-                // What the scheduler will use: a source's own interval is held within the global bounds.
-                let used = min(max(interval, config.minInterval), config.maxInterval)
+                // What the scheduler will use before the feed or server ask for more: within the bounds.
+                let used = Duration.seconds(policy.regularInterval(for: source, hints: StoredHints(), cacheLifetime: nil))
                 line += "  every \(DurationText.format(used))"
                 if used != interval {
                     let bound = used > interval ? "raised to min_interval" : "lowered to max_interval"

@@ -43,6 +43,29 @@ import Testing
         }
     }
 
+    /// `estuary run` on the end-to-end config (two sources on a test server), through its first cycle.
+    struct RunningDaemon {
+        let server: TestHTTPServer
+        let config: URL
+        /// The config file's text as started.
+        let original: String
+        let notify: NotifySocket
+        /// The daemon's stderr, unread (a ``LineCollector`` can follow it).
+        let stderr = Pipe()
+        let process: Process
+
+        init() throws {
+            server = try OnceEndToEndTests.makeServer()
+            config = try OnceEndToEndTests.writeConfig(in: try Fixtures.temporaryFolder(), server: server)
+            original = try String(contentsOf: config, encoding: .utf8)
+            notify = try NotifySocket()
+            process = try EstuaryBinary.start(
+                ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
+            let first = notify.wait(for: "failing, next fetch in", timeout: 10)
+            #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)")
+        }
+    }
+
     @Test func tellsSystemdItIsReadyReportsStatusAndStopsCleanlyOnSIGTERM() throws {
         let server = try OnceEndToEndTests.makeServer()
         let folder = try Fixtures.temporaryFolder()
@@ -173,16 +196,8 @@ import Testing
     }
 
     @Test func sighupAppliesAValidConfigAndKeepsTheRunningOneWhenTheNewOneIsInvalid() throws {
-        let server = try OnceEndToEndTests.makeServer()
-        let folder = try Fixtures.temporaryFolder()
-        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
-        let original = try String(contentsOf: config, encoding: .utf8)
-        let notify = try NotifySocket()
-        let stderr = Pipe()
-        let process = try EstuaryBinary.start(
-            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
-        let first = notify.wait(for: "failing, next fetch in", timeout: 10)
-        #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)")
+        let daemon = try RunningDaemon()
+        let (config, original, notify, process) = (daemon.config, daemon.original, daemon.notify, daemon.process)
 
         // A broken file: rejected, logged, and the daemon keeps running.
         try (original + "\n[[source]]\nid = \"broken\"\n").write(to: config, atomically: true, encoding: .utf8)
@@ -204,7 +219,7 @@ import Testing
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = String(decoding: daemon.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(log.contains("reload rejected, the running config stays"), "\(log)")
         #expect(log.contains("broken"), "the rejection names the problem: \(log)")
         #expect(log.contains("config reloaded: 1 sources (0 added, 1 removed)"), "\(log)")
@@ -247,17 +262,9 @@ import Testing
     /// `log_level` is part of the config a reload applies, like every key but state_dir,
     /// max_state_bytes and [metrics].
     @Test func aReloadAppliesANewLogLevel() throws {
-        let server = try OnceEndToEndTests.makeServer()
-        let folder = try Fixtures.temporaryFolder()
-        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
-        let original = try String(contentsOf: config, encoding: .utf8)
-        let notify = try NotifySocket()
-        let stderr = Pipe()
-        let log = LineCollector(stderr)
-        let process = try EstuaryBinary.start(
-            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
-        let first = notify.wait(for: "failing, next fetch in", timeout: 10)
-        #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)")
+        let daemon = try RunningDaemon()
+        let (config, original, notify, process) = (daemon.config, daemon.original, daemon.notify, daemon.process)
+        let log = LineCollector(daemon.stderr)
 
         try original.replacingOccurrences(of: "[estuary]\n", with: "[estuary]\nlog_level = \"warning\"\n")
             .write(to: config, atomically: true, encoding: .utf8)
@@ -292,17 +299,9 @@ import Testing
     /// A reload does not apply [metrics]: it says so as long as the file's differs from the one
     /// the daemon started with, and not once the file is back to it.
     @Test func aReloadWarnsAboutMetricsAgainstTheOnesInEffect() throws {
-        let server = try OnceEndToEndTests.makeServer()
-        let folder = try Fixtures.temporaryFolder()
-        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
-        let original = try String(contentsOf: config, encoding: .utf8)
-        let notify = try NotifySocket()
-        let stderr = Pipe()
-        let log = LineCollector(stderr)
-        let process = try EstuaryBinary.start(
-            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
-        let first = notify.wait(for: "failing, next fetch in", timeout: 10)
-        #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)")
+        let daemon = try RunningDaemon()
+        let (config, original, process) = (daemon.config, daemon.original, daemon.process)
+        let log = LineCollector(daemon.stderr)
 
         var reloads = 0
         func reload(_ text: String) -> Int {

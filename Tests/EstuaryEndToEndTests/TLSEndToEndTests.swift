@@ -61,14 +61,8 @@ import Testing
         let server = try TestTLSServer(root: folder)
         // Another authority, of another name (OpenSSL finds an issuer by its name).
         let elsewhere = folder.appendingPathComponent("elsewhere.pem")
-        let made = try ExternalTool.run(
-            "/usr/bin/env",
-            [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                folder.appendingPathComponent("key.pem").path,
-                "-out", elsewhere.path, "-days", "2", "-subj", "/CN=Estuary test authority elsewhere",
-            ])
-        #expect(made.status == 0, "\(String(decoding: made.output, as: UTF8.self))")
+        try TestTLSServer.makeCertificate(
+            at: elsewhere, key: folder.appendingPathComponent("key.pem"), subject: "/CN=Estuary test authority elsewhere")
         let authorities = try Fixtures.temporaryFolder()
         try FileManager.default.copyItem(at: server.certificate, to: authorities.appendingPathComponent("server.pem"))
         let rehash = try ExternalTool.run("/usr/bin/env", ["openssl", "rehash", authorities.path])

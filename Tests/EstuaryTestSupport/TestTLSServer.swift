@@ -49,17 +49,8 @@ public final class TestTLSServer: @unchecked Sendable {
         certificate = folder.appendingPathComponent("cert.pem")
         let key = folder.appendingPathComponent("key.pem")
         log = folder.appendingPathComponent("requests.jsonl")
-        let made = try ExternalTool.run(
-            "/usr/bin/env",
-            [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.path, "-out", certificate.path,
-                "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            ])
-        guard made.status == 0 else {
-            throw TestServerError(
-                "openssl could not make a certificate (scripts/test.sh installs openssl): "
-                    + String(decoding: made.output, as: UTF8.self))
-        }
+        try Self.makeCertificate(
+            at: certificate, key: key, subject: "/CN=127.0.0.1", alternativeNames: "IP:127.0.0.1,DNS:localhost")
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
@@ -82,6 +73,21 @@ public final class TestTLSServer: @unchecked Sendable {
                 "the HTTPS test server did not start (python3 with the h2 package is needed; scripts/test.sh installs it)")
         }
         self.port = port
+    }
+
+    /// A self-signed certificate (its own authority) for `subject`, and its key, made by `openssl`.
+    public static func makeCertificate(at certificate: URL, key: URL, subject: String, alternativeNames: String? = nil) throws {
+        var arguments = [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.path, "-out", certificate.path,
+            "-days", "2", "-subj", subject,
+        ]
+        if let alternativeNames { arguments += ["-addext", "subjectAltName=\(alternativeNames)"] }
+        let made = try ExternalTool.run("/usr/bin/env", arguments)
+        guard made.status == 0 else {
+            throw TestServerError(
+                "openssl could not make a certificate (scripts/test.sh installs openssl): "
+                    + String(decoding: made.output, as: UTF8.self))
+        }
     }
 
     deinit { stop() }
