@@ -60,6 +60,29 @@ import Testing
         #expect(Set(server.requests.map(\.connection)) == [1], "one connection, reused: \(server.requests.map(\.connection))")
     }
 
+    /// Over cleartext HTTP/1.1 a second request to a host opens its own connection at once: it does
+    /// not wait for the first one's answer, which a stalled server may never send.
+    @Test func aRequestDoesNotWaitForAStalledCleartextConnectionToItsHost() async throws {
+        let released = Fixtures.Flag()
+        let server = try TestHTTPServer { request in
+            let held = Date()
+            while request.path == "/stalled", !released.isSet, Date().timeIntervalSince(held) < 60 {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return .init(contentType: "application/rss+xml", body: "<rss version=\"2.0\"><channel/></rss>")
+        }
+        defer { released.set() }
+        let fetcher = CurlFetcher(settings: CurlFetcherTests.local, logger: Logger(label: "test"))
+        let requests = ["stalled", "fine"].map { FetchRequest(sourceID: $0, url: URL(string: "\(server.baseURL)/\($0)")!) }
+        var first: String?
+        for await (request, _) in fetcher.fetch(requests) {
+            first = first ?? request.sourceID
+            released.set()
+        }
+        #expect(first == "fine")
+        #expect(Set(server.requests.map(\.connection)).count == 2, "\(server.requests.map(\.connection))")
+    }
+
     @Test func aCertificateNoAuthoritySignedFailsAtTheTLSStageAndSaysWhatToDo() async throws {
         let server = try TestTLSServer(root: try Self.feedFolder(count: 1))
         let result = await fetch(Self.requests(server, count: 1, caFile: nil))["s0"]

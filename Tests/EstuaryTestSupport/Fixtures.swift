@@ -44,3 +44,17 @@ public enum Fixtures {
         return (folder, file)
     }
 }
+
+extension Fixtures {
+    /// A switch a test turns on once, read from any thread (a server handler holding a request
+    /// until the test lets it go, say).
+    public final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+
+        public init() {}
+
+        public var isSet: Bool { lock.withLock { value } }
+        public func set() { lock.withLock { value = true } }
+    }
+}

@@ -97,7 +97,13 @@ final class EasyTransfer {
         check(estuary_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, me), "write data")
         check(estuary_easy_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, EasyTransfer.onHeader), "header callback")
         check(estuary_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, me), "header data")
-        check(estuary_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1), "HTTP/2 multiplexing")
+        // HTTP/2 is agreed on in the TLS handshake: an https transfer waits to share the connection
+        // under way to its host rather than open another. A cleartext connection is HTTP/1.1, and
+        // waiting for it would hold the transfer until the one ahead had its answer (a stalled
+        // server: that one's whole time budget).
+        if request.url.scheme?.lowercased() == "https" {
+            check(estuary_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1), "HTTP/2 multiplexing")
+        }
         headers = curl_slist_append(
             headers,
             "Accept: application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
