@@ -252,6 +252,52 @@ import Testing
         #expect(log.all.first { $0.0 == "/slow-v2" }?.1 == reloadTime, "\(log.all)")
     }
 
+    /// A server that holds every `/slow` request until the test lets it go (a slow server in real
+    /// life: the daemon's time goes on meanwhile; here the test moves the clock).
+    @Test func aSlowSourceDoesNotHoldBackOneFallingDueDuringItsFetch() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let log = Recorder<(String, Date)>()
+        let released = Fixtures.Flag()
+        let server = try TestHTTPServer { request in
+            log.append((request.path, clock.now()))
+            let held = Date()
+            while request.path == "/slow", !released.isSet, Date().timeIntervalSince(held) < 60 {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return .init(
+                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
+        }
+        defer { released.set() }
+        let folder = try Fixtures.temporaryFolder()
+        // "slow" first, "quick" five minutes later (two first fetches spread over ten minutes), on
+        // another host (libcurl may keep a second transfer to a host for the connection under way).
+        let config = Self.config("cold_start_spread = \"10m\"\ninterval = \"1h\"", sources: ["slow", "quick"])
+            .replacingOccurrences(of: "one.test:PORT/quick", with: "two.test:PORT/quick")
+        let (scheduler, _) = try PolitenessTests.scheduler(config: config, server: server, clock: clock, folder: folder)
+        let reports = Recorder<SourceReport>()
+        scheduler.onSource = { reports.append($0) }
+        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(3 * 3600)) }
+        #expect(await EstuaryBinary.wait(upTo: 60) { log.all.contains { $0.0 == "/slow" } })
+        // Six minutes pass while the slow server has not answered: "quick" falls due, and is fetched
+        // and stored, though the batch that fetches "slow" has not ended.
+        clock.advance(by: 6 * 60)
+        let quickDone = await EstuaryBinary.wait(upTo: 60) { reports.all.contains { $0.sourceID == "quick" } }
+        #expect(quickDone, "the quick source waited for the slow one")
+        #expect(reports.all.map(\.sourceID) == ["quick"], "\(reports.all)")
+        // "slow", still under way and overdue by then, was not asked for a second time.
+        #expect(log.all.map(\.0) == ["/slow", "/quick"], "\(log.all.map(\.0))")
+        #expect(log.all.last.map { $0.1 >= PolitenessTests.start + 5 * 60 } == true)
+
+        released.set()
+        await run.value
+        // Then both on their schedules: three hours, about three fetches each.
+        for path in ["/slow", "/quick"] {
+            let count = log.all.filter { $0.0 == path }.count
+            #expect((2...4).contains(count), "\(path): \(count) fetches")
+        }
+        #expect(reports.all.allSatisfy { !$0.failed }, "\(reports.all)")
+    }
+
     /// A server whose `/slow…` feeds take 4 s (real time), logging each request at the simulated time.
     static func slowServer(log: Recorder<(String, Date)>, clock: SimulatedClock) throws -> TestHTTPServer {
         try TestHTTPServer { request in

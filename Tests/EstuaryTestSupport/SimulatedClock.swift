@@ -2,7 +2,8 @@ import EstuaryCore
 import Foundation
 
 /// A clock for the scheduler that jumps instead of waiting: a simulated day runs in seconds.
-/// Time stands still while the scheduler works and moves only when it sleeps.
+/// Time stands still while the scheduler works or its fetches are under way, and moves only when
+/// it sleeps with nothing under way (or when a test or a server handler moves it).
 public final class SimulatedClock: SchedulerClock, @unchecked Sendable {
     private let lock = NSLock()
     private var current: Date
@@ -14,6 +15,12 @@ public final class SimulatedClock: SchedulerClock, @unchecked Sendable {
     public func sleep(until deadline: Date) async {
         lock.withLock { current = max(current, deadline) }
         await Task.yield()
+    }
+
+    /// Fetches are under way: time stands still (a test or a server handler may move it), and the
+    /// caller looks again a moment later, in real time.
+    public func sleepWhileBusy(until deadline: Date) async {
+        try? await Task.sleep(for: .milliseconds(5))
     }
 
     public func advance(by seconds: TimeInterval) { lock.withLock { current += seconds } }

@@ -7,8 +7,9 @@ import Logging
 /// success, following the feed's and the server's hints within the bounds, with jitter; its
 /// backoff or Retry-After after a failure. `estuary once` runs ``once(force:)``: the due
 /// sources, then the outputs. `estuary run` runs ``run(until:)``: the same batch whenever
-/// sources are due, the outputs once after a burst of changes. Time comes from an injected
-/// ``SchedulerClock``.
+/// sources are due, the outputs once after a burst of changes. The daemon's batches overlap: a
+/// slow server holds its own source, never the sources that fall due while it answers. Time
+/// comes from an injected ``SchedulerClock``.
 public final class Scheduler: @unchecked Sendable {
     /// What the daemon reports to systemd and the metrics.
     public struct Status: Sendable, Equatable {
@@ -41,12 +42,18 @@ public final class Scheduler: @unchecked Sendable {
     private let logger: Logger
     private let wakeup = Wakeup()
     private var stopping = false
-    private var batch: Task<[SourceReport], Never>?
+    /// The batches under way, by number: each one's task and its fetcher (a reload may have
+    /// replaced the cycle since it began).
+    private var running: [Int: (task: Task<[SourceReport], Never>, fetcher: any FeedFetching)] = [:]
+    private var batchNumber = 0
+    /// The daemon's batches under way, bookkeeping and all, by number; the sources they fetch (a
+    /// source is in one batch at a time); when the last one started.
+    private var background: [Int: Task<Void, Never>] = [:]
+    private var inFlight: Set<String> = []
+    private var lastBatchStart: Date?
     /// Sources a reload changed and not fetched since, with the reload's generation: a batch begun
     /// before it fetched the old version.
     private var changedByReload: [String: Int] = [:]
-    /// The fetcher of the batch under way (a reload may have replaced the cycle since it began).
-    private var batchFetcher: (any FeedFetching)?
     /// Due times that replace the state's: a cold start's spread, sources changed by a reload.
     private var overrides: [String: Date] = [:]
     /// No source is fetched again before its last attempt plus `min_interval`, whatever the state
@@ -125,10 +132,10 @@ public final class Scheduler: @unchecked Sendable {
         onBatch(sources.count)
         let onSource = self.onSource
         let task = Task { await cycle.fetch(sources, config: config, states: states, onSource: onSource) }
-        let (cancelled, startGeneration) = lock.withLock { () -> (Bool, Int) in
-            batch = task
-            batchFetcher = cycle.fetcher
-            return (stopping && cancelNow, self.generation)
+        let (cancelled, startGeneration, number) = lock.withLock { () -> (Bool, Int, Int) in
+            batchNumber += 1
+            running[batchNumber] = (task, cycle.fetcher)
+            return (stopping && cancelNow, self.generation, batchNumber)
         }
         if cancelled { task.cancel() }
         let reports = await task.value
@@ -139,8 +146,7 @@ public final class Scheduler: @unchecked Sendable {
         let (keeping, generation) = lock.withLock { (known != nil, self.generation) }
         let fresh = keeping ? try? cycle.fetchStates(config, sources: sources.filter { fetched.contains($0.id) }) : nil
         lock.withLock {
-            batch = nil
-            batchFetcher = nil
+            running[number] = nil
             for report in reports {
                 // An override set by a reload during the batch (a changed source: due at once) stays.
                 // A source a reload changed while this batch fetched its old version keeps its
@@ -172,6 +178,9 @@ public final class Scheduler: @unchecked Sendable {
         }
         await withTaskCancellationHandler {
             await loop(until: end)
+            // The batches under way finish (or, stopping, are cancelled after stop_timeout).
+            // (Each takes itself out as it ends.)
+            while let task = lock.withLock({ background.values.first }) { await task.value }
         } onCancel: {
             // A cancelled task must not spin: cancellation is a stop.
             stop()
@@ -197,22 +206,19 @@ public final class Scheduler: @unchecked Sendable {
                 await pause(until: now.addingTimeInterval(30))
                 continue
             }
-            let (due, _) = cycle.plan(config: config, states: states, at: now, force: false)
-            if !due.isEmpty {
+            let busy = lock.withLock { inFlight }
+            let due = cycle.plan(config: config, states: states, at: now, force: false).due.filter {
+                !busy.contains($0.id)
+            }
+            // While batches are under way, a new one starts a moment after the last (what falls due
+            // meanwhile goes with it), and only so many run at once.
+            let (underWay, nextStart) = lock.withLock {
+                (background.count, busy.isEmpty ? nil : lastBatchStart?.addingTimeInterval(Self.batchGap))
+            }
+            if !due.isEmpty, underWay < Self.maxBatches, nextStart.map({ now >= $0 }) ?? true {
                 let overdue = due.compactMap { states[$0.id]?.dueTime }.min() ?? now
                 lock.withLock { lastLag = max(0, now.timeIntervalSince(overdue)) }
-                let reports = await fetch(due, config: config, cycle: cycle, states: states)
-                if reports.contains(where: { $0.changesOutputs(from: states[$0.sourceID]) }) {
-                    lock.withLock { outputsPendingSince = outputsPendingSince ?? clock.now() }
-                }
-                // A loop kept busy by batches still reports, every few seconds.
-                if lastStatus.map({ ContinuousClock.now - $0 > .seconds(5) }) ?? true {
-                    lastStatus = ContinuousClock.now
-                    if let after = try? effectiveStates(config: config, cycle: cycle) {
-                        let next = nextDueTime(config: config, states: after)
-                        onStatus(status(config: config, states: after, nextDue: next, now: clock.now()))
-                    }
-                }
+                startBatch(due, config: config, cycle: cycle, states: states, at: now)
                 continue
             }
             // Before sleeping, now and then: an output whose stamp is not current (a write that failed,
@@ -228,14 +234,51 @@ public final class Scheduler: @unchecked Sendable {
                     }
                 }
             }
-            let nextDue = nextDueTime(config: config, states: states)
+            let nextDue = nextDueTime(config: config, states: states, excluding: busy)
             var wake = nextDue ?? now.addingTimeInterval(config.maxInterval.seconds)
+            if !due.isEmpty {
+                // Held back by the gap, or by the batches under way (the end of one wakes the loop).
+                wake = underWay < Self.maxBatches ? max(wake, nextStart ?? wake) : now.addingTimeInterval(Self.replanInterval)
+            }
             if let due = outputsDue(pendingSince: pendingNow, config: config) { wake = min(wake, due) }
             if let end { wake = min(wake, end) }
             wake = min(wake, now.addingTimeInterval(Self.replanInterval))
-            lastStatus = ContinuousClock.now
-            onStatus(status(config: config, states: states, nextDue: nextDue, now: now))
-            await pause(until: wake)
+            // Reported at most once a second while batches keep the loop turning.
+            if busy.isEmpty || lastStatus.map({ ContinuousClock.now - $0 >= .seconds(1) }) ?? true {
+                lastStatus = ContinuousClock.now
+                onStatus(status(config: config, states: states, nextDue: nextDue, now: now))
+            }
+            await pause(until: wake, busy: !busy.isEmpty)
+        }
+    }
+
+    /// Batches of the daemon under way at once, at most: each holds its bodies until they are
+    /// stored (``FetchSettings/maxUnreadBytes`` and ``Cycle/processingWidth`` apply to each).
+    static let maxBatches = 4
+    /// While a batch is under way, the next starts this long after it at the earliest (seconds).
+    static let batchGap: TimeInterval = 1
+
+    /// Starts a batch of the daemon's without waiting for it: when it ends, its sources may be
+    /// planned again, outputs are pending if it changed something, and the loop is woken.
+    private func startBatch(_ sources: [SourceConfig], config: Config, cycle: Cycle, states: [String: FetchState], at now: Date) {
+        let ids = Set(sources.map(\.id))
+        lock.withLock {
+            inFlight.formUnion(ids)
+            lastBatchStart = now
+            batchNumber += 1
+            let number = batchNumber
+            // Its first lock waits for this one's end: the task is registered before it can unregister.
+            background[number] = Task {
+                let reports = await fetch(sources, config: config, cycle: cycle, states: states)
+                let changed = reports.contains { $0.changesOutputs(from: states[$0.sourceID]) }
+                let now = clock.now()
+                lock.withLock {
+                    if changed { outputsPendingSince = outputsPendingSince ?? now }
+                    inFlight.subtract(ids)
+                    background[number] = nil
+                }
+                wakeup.signal()
+            }
         }
     }
 
@@ -244,7 +287,7 @@ public final class Scheduler: @unchecked Sendable {
     public func stop() {
         let (timeout, fetchers) = lock.withLock { () -> (Duration, [any FeedFetching]) in
             stopping = true
-            return (configuration.stopTimeout, [cycle.fetcher] + (batchFetcher.map { [$0] } ?? []))
+            return (configuration.stopTimeout, [cycle.fetcher] + running.values.map(\.fetcher))
         }
         // No new fetch starts; those under way get stop_timeout.
         for fetcher in fetchers { fetcher.stopStarting() }
@@ -258,13 +301,13 @@ public final class Scheduler: @unchecked Sendable {
     private var cancelNow = false
 
     private func cancelBatch() {
-        let task = lock.withLock { () -> Task<[SourceReport], Never>? in
+        let tasks = lock.withLock { () -> [Task<[SourceReport], Never>] in
             cancelNow = true
-            return batch
+            return running.values.map(\.task)
         }
-        if let task {
+        if !tasks.isEmpty {
             logger.warning("fetches still under way after stop_timeout are cancelled; their sources stay due")
-            task.cancel()
+            for task in tasks { task.cancel() }
         }
     }
 
@@ -344,10 +387,12 @@ public final class Scheduler: @unchecked Sendable {
         return states
     }
 
-    private func nextDueTime(config: Config, states: [String: FetchState]) -> Date? {
+    /// When the next of `config`'s sources is due, but for those `excluding` (under way).
+    private func nextDueTime(config: Config, states: [String: FetchState], excluding busy: Set<String> = []) -> Date? {
         let policy = FetchPolicy(config: config)
         let now = clock.now()
         return config.sources.compactMap { source -> Date? in
+            guard !busy.contains(source.id) else { return nil }
             let state = states[source.id] ?? FetchState()
             return state.isGone(source) ? nil : policy.dueTime(of: state, now: now)
         }.min()
@@ -398,13 +443,14 @@ public final class Scheduler: @unchecked Sendable {
         if !outputs.isEmpty { onOutputs(outputs) }
     }
 
-    /// Sleeps until `deadline`, a reload or a stop, telling `onIdle` every second (real time) that it waits.
-    private func pause(until deadline: Date) async {
+    /// Sleeps until `deadline`, a reload, a stop or the end of a batch, telling `onIdle` every
+    /// second (real time) that it waits; `busy`: batches are under way.
+    private func pause(until deadline: Date, busy: Bool = false) async {
         let clock = self.clock
         let wakeup = self.wakeup
         let onIdle = self.onIdle
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await clock.sleep(until: deadline) }
+            group.addTask { busy ? await clock.sleepWhileBusy(until: deadline) : await clock.sleep(until: deadline) }
             group.addTask { await wakeup.wait() }
             group.addTask {
                 // Never ends by itself: cancelled when the sleep or the wakeup ends.

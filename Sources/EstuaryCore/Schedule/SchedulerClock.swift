@@ -6,6 +6,14 @@ public protocol SchedulerClock: Sendable {
     func now() -> Date
     /// Returns at `deadline`, or sooner when the task is cancelled.
     func sleep(until deadline: Date) async
+    /// Returns at `deadline` or sooner, while fetches the caller started go on without it (the
+    /// caller is woken when one ends). Real time passes as in ``sleep(until:)``; a simulated clock
+    /// keeps its time still, as it does whenever the caller works.
+    func sleepWhileBusy(until deadline: Date) async
+}
+
+extension SchedulerClock {
+    public func sleepWhileBusy(until deadline: Date) async { await sleep(until: deadline) }
 }
 
 /// The real time.
