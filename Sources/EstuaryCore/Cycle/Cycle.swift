@@ -21,7 +21,9 @@ public struct Cycle: Sendable {
     let storeQueue = StoreQueue()
     /// The outputs' sources digests (``OutputStamp/sourcesDigest(of:in:)``): a cycle serves one
     /// config (a reload makes a new cycle).
-    let sourcesDigests = Memo()
+    let sourcesDigests = Memo<String>()
+    /// The config's dedupe contexts (``Config/dedupeContexts()``), made at the first batch.
+    let dedupeContexts = Memo<[String: DedupeContext]>()
 
     public init(
         fetcher: any FeedFetching, parser: any FeedParsing, store: any ArticleStore,
@@ -71,15 +73,15 @@ public struct Cycle: Sendable {
         }
     }
 
-    /// Splits `config`'s sources into those to fetch at `time` and reports for the others
-    /// (gone, or not due; with `force` only gone or under a Retry-After).
-    public func plan(config: Config, states: [String: FetchState], at time: Date, force: Bool) -> (
-        due: [SourceConfig], skipped: [SourceReport]
-    ) {
+    /// Splits `config`'s sources (or those of them in `sources`) into those to fetch at `time` and
+    /// reports for the others (gone, or not due; with `force` only gone or under a Retry-After).
+    public func plan(
+        config: Config, sources: [SourceConfig]? = nil, states: [String: FetchState], at time: Date, force: Bool
+    ) -> (due: [SourceConfig], skipped: [SourceReport]) {
         let policy = policy(config)
         var due: [SourceConfig] = []
         var skipped: [SourceReport] = []
-        for source in config.sources {
+        for source in sources ?? config.sources {
             if let reason = policy.skipReason(for: source, state: states[source.id] ?? FetchState(), now: time, force: force) {
                 skipped.append(SourceReport(sourceID: source.id, outcome: .skipped(reason: reason), elapsed: .zero))
             } else {
@@ -110,7 +112,8 @@ public struct Cycle: Sendable {
         }
         // Positions, not copies: a source's config is large, and a cycle may have 100,000.
         let indexByID = Dictionary(uniqueKeysWithValues: sources.indices.map { (sources[$0].id, $0) })
-        let dedupe = config.dedupeContexts()
+        // Once per config: a daemon's batches would each look at every source.
+        let dedupe = dedupeContexts.value(for: config.file) { config.dedupeContexts() }
         let started = now()
 
         return await withTaskGroup(of: SourceReport.self) { group in

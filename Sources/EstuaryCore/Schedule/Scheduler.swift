@@ -70,6 +70,17 @@ public final class Scheduler: @unchecked Sendable {
     private var known: [String: FetchState]?
     /// Counts reloads: a read of the state begun before one is not kept after it.
     private var generation = 0
+    /// The daemon's schedule: every source not under way, by due time. Made from `known` whole
+    /// when stale (at the start, after a reload or a failed read), then kept batch by batch, so
+    /// that a wake costs what is due, not every source; `sourceIndex` finds a source's config.
+    private var schedule = DueSchedule()
+    private var scheduleStale = true
+    private var sourceIndex: [String: Int] = [:]
+    /// How many sources `known` says are failing and gone, kept with it (the daemon's status).
+    private var failing = 0
+    private var gone = 0
+    /// When the loop last reported its status (the scheduler's time).
+    private var lastStatus: Date?
     private var lastLag: TimeInterval = 0
 
     /// Hears about each source as soon as it is done (logging, metrics).
@@ -157,12 +168,50 @@ public final class Scheduler: @unchecked Sendable {
                 earliest[report.sourceID] = floor
             }
             if let fresh, generation == self.generation {
-                for id in fetched { known?[id] = fresh[id] }
+                let policy = FetchPolicy(config: config)
+                let now = clock.now()
+                for source in sources {
+                    if fetched.contains(source.id) {
+                        tally(source, known?[source.id], -1)
+                        known?[source.id] = fresh[source.id]
+                        tally(source, known?[source.id], 1)
+                    }
+                    // Back in the schedule, fetched or not (a fetch cancelled by a stop stays due).
+                    schedule.set(source.id, at: dueLocked(source, policy: policy, now: now))
+                }
             } else {
                 known = nil
+                scheduleStale = true
             }
+            inFlight.subtract(sources.map(\.id))
         }
         return reports
+    }
+
+    /// Counts `state` of `source` in or out (`sign`) of the failing and gone tallies. Under `lock`.
+    private func tally(_ source: SourceConfig, _ state: FetchState?, _ sign: Int) {
+        guard let state else { return }
+        if state.isGone(source) {
+            gone += sign
+        } else if state.errorCount > 0 {
+            failing += sign
+        }
+    }
+
+    /// `known`'s state of a source, with its override and its `min_interval` floor applied (a
+    /// Retry-After still wins). Under `lock`.
+    private func effectiveLocked(_ id: String) -> FetchState {
+        var state = known?[id] ?? FetchState()
+        if let time = overrides[id] { state.nextFetch = time }
+        if let floor = earliest[id], (state.dueTime ?? .distantPast) < floor { state.nextFetch = floor }
+        return state
+    }
+
+    /// When the daemon fetches `source`: nil when it is gone (never), the distant past when it was
+    /// never scheduled (at once). Under `lock`.
+    private func dueLocked(_ source: SourceConfig, policy: FetchPolicy, now: Date) -> Date? {
+        let state = effectiveLocked(source.id)
+        return state.isGone(source) ? nil : policy.dueTime(of: state, now: now) ?? .distantPast
     }
 
     // MARK: - The daemon loop (`estuary run`)
@@ -190,7 +239,6 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     private func loop(until end: Date?) async {
-        var lastStatus: ContinuousClock.Instant? = nil
         while !isStopping {
             let now = clock.now()
             if let end, now >= end { break }
@@ -201,24 +249,25 @@ public final class Scheduler: @unchecked Sendable {
                 writeOutputs(config: config, cycle: cycle)
                 continue
             }
-            guard let states = try? effectiveStates(config: config, cycle: cycle) else {
+            guard (try? prepareSchedule(config: config, cycle: cycle)) != nil else {
                 // Never fetch without the state (it would forget validators, Retry-After, gone marks): retry soon.
                 await pause(until: now.addingTimeInterval(30))
                 continue
             }
-            let busy = lock.withLock { inFlight }
-            let due = cycle.plan(config: config, states: states, at: now, force: false).due.filter {
-                !busy.contains($0.id)
+            // A batch starts a moment after the last (what falls due meanwhile goes with it: a daemon
+            // of many sources has some due every few milliseconds), and only so many run at once.
+            let (underWay, nextStart, busy) = lock.withLock {
+                (background.count, lastBatchStart?.addingTimeInterval(Self.batchGap), !inFlight.isEmpty)
             }
-            // While batches are under way, a new one starts a moment after the last (what falls due
-            // meanwhile goes with it), and only so many run at once.
-            let (underWay, nextStart) = lock.withLock {
-                (background.count, busy.isEmpty ? nil : lastBatchStart?.addingTimeInterval(Self.batchGap))
-            }
-            if !due.isEmpty, underWay < Self.maxBatches, nextStart.map({ now >= $0 }) ?? true {
-                let overdue = due.compactMap { states[$0.id]?.dueTime }.min() ?? now
-                lock.withLock { lastLag = max(0, now.timeIntervalSince(overdue)) }
-                startBatch(due, config: config, cycle: cycle, states: states, at: now)
+            let mayStart = underWay < Self.maxBatches && nextStart.map { now >= $0 } ?? true
+            if mayStart, let (sources, states) = takeDue(config: config, at: now), !sources.isEmpty {
+                let (due, skipped) = cycle.plan(config: config, sources: sources, states: states, at: now, force: false)
+                if !skipped.isEmpty { reschedule(skipped.map(\.sourceID), config: config, at: now) }
+                if !due.isEmpty {
+                    let overdue = due.compactMap { states[$0.id]?.dueTime }.min() ?? now
+                    lock.withLock { lastLag = max(0, now.timeIntervalSince(overdue)) }
+                    startBatch(due, config: config, cycle: cycle, states: states, at: now)
+                }
                 continue
             }
             // Before sleeping, now and then: an output whose stamp is not current (a write that failed,
@@ -234,36 +283,45 @@ public final class Scheduler: @unchecked Sendable {
                     }
                 }
             }
-            let nextDue = nextDueTime(config: config, states: states, excluding: busy)
+            let nextDue = lock.withLock { schedule.earliest() }
             var wake = nextDue ?? now.addingTimeInterval(config.maxInterval.seconds)
-            if !due.isEmpty {
-                // Held back by the gap, or by the batches under way (the end of one wakes the loop).
-                wake = underWay < Self.maxBatches ? max(wake, nextStart ?? wake) : now.addingTimeInterval(Self.replanInterval)
+            if let nextDue, nextDue <= now {
+                // Due, held back by the gap or by the batches under way (the end of one wakes the loop).
+                wake = underWay < Self.maxBatches ? nextStart ?? now : now.addingTimeInterval(Self.replanInterval)
             }
             if let due = outputsDue(pendingSince: pendingNow, config: config) { wake = min(wake, due) }
             if let end { wake = min(wake, end) }
             wake = min(wake, now.addingTimeInterval(Self.replanInterval))
-            // Reported at most once a second while batches keep the loop turning.
-            if busy.isEmpty || lastStatus.map({ ContinuousClock.now - $0 >= .seconds(1) }) ?? true {
-                lastStatus = ContinuousClock.now
-                onStatus(status(config: config, states: states, nextDue: nextDue, now: now))
+            // At most once a second (a daemon of many sources may wake many times a second); one held
+            // back is reported a second after the last.
+            let reported = lock.withLock { () -> Date? in
+                guard let last = lastStatus, abs(now.timeIntervalSince(last)) < 1 else {
+                    lastStatus = now
+                    return nil
+                }
+                return last
             }
-            await pause(until: wake, busy: !busy.isEmpty)
+            if let reported {
+                wake = min(wake, reported.addingTimeInterval(1))
+            } else {
+                onStatus(status(config: config, nextDue: nextDue, now: now))
+            }
+            await pause(until: wake, busy: busy)
         }
     }
 
     /// Batches of the daemon under way at once, at most: each holds its bodies until they are
     /// stored (``FetchSettings/maxUnreadBytes`` and ``Cycle/processingWidth`` apply to each).
     static let maxBatches = 4
-    /// While a batch is under way, the next starts this long after it at the earliest (seconds).
-    static let batchGap: TimeInterval = 1
+    /// A batch starts this long after the last at the earliest (seconds).
+    public static let batchGap: TimeInterval = 1
 
-    /// Starts a batch of the daemon's without waiting for it: when it ends, its sources may be
-    /// planned again, outputs are pending if it changed something, and the loop is woken.
+    /// Starts a batch of the daemon's without waiting for it: when it ends, its sources are back
+    /// in the schedule (``fetch(_:config:cycle:states:)``), outputs are pending if it changed
+    /// something, and the loop is woken.
     private func startBatch(_ sources: [SourceConfig], config: Config, cycle: Cycle, states: [String: FetchState], at now: Date) {
-        let ids = Set(sources.map(\.id))
         lock.withLock {
-            inFlight.formUnion(ids)
+            inFlight.formUnion(sources.map(\.id))
             lastBatchStart = now
             batchNumber += 1
             let number = batchNumber
@@ -274,7 +332,6 @@ public final class Scheduler: @unchecked Sendable {
                 let now = clock.now()
                 lock.withLock {
                     if changed { outputsPendingSince = outputsPendingSince ?? now }
-                    inFlight.subtract(ids)
                     background[number] = nil
                 }
                 wakeup.signal()
@@ -335,6 +392,7 @@ public final class Scheduler: @unchecked Sendable {
             outputFailures = 0
             outputRetryAt = nil
             known = nil
+            scheduleStale = true
             generation += 1
         }
         spreadFirstFetches(at: now)
@@ -353,6 +411,7 @@ public final class Scheduler: @unchecked Sendable {
             for (index, source) in fresh.enumerated() {
                 overrides[source.id] = time.addingTimeInterval(spread * Double(index) / Double(fresh.count))
             }
+            if !fresh.isEmpty { scheduleStale = true }
         }
     }
 
@@ -366,44 +425,63 @@ public final class Scheduler: @unchecked Sendable {
         return states
     }
 
-    /// The state's fetch states with the overrides and the `min_interval` floor applied (a Retry-After still wins).
-    private func effectiveStates(config: Config, cycle: Cycle) throws -> [String: FetchState] {
-        var states = try knownStates(config: config, cycle: cycle)
-        let now = clock.now()
-        let (overrides, earliest) = lock.withLock { () -> ([String: Date], [String: Date]) in
-            self.earliest = self.earliest.filter { $0.value > now }
-            return (self.overrides, self.earliest)
-        }
-        for (id, time) in overrides {
-            var state = states[id] ?? FetchState()
-            state.nextFetch = time
-            states[id] = state
-        }
-        for (id, floor) in earliest {
-            var state = states[id] ?? FetchState()
-            if (state.dueTime ?? .distantPast) < floor { state.nextFetch = floor }
-            states[id] = state
-        }
-        return states
-    }
-
-    /// When the next of `config`'s sources is due, but for those `excluding` (under way).
-    private func nextDueTime(config: Config, states: [String: FetchState], excluding busy: Set<String> = []) -> Date? {
+    /// Makes the schedule from the state, read whole, when it has none (at the start, after a
+    /// reload or a failed read). Throws when the state cannot be read.
+    private func prepareSchedule(config: Config, cycle: Cycle) throws {
+        let generation = lock.withLock { scheduleStale ? self.generation : nil }
+        guard let generation else { return }
+        _ = try knownStates(config: config, cycle: cycle)
         let policy = FetchPolicy(config: config)
         let now = clock.now()
-        return config.sources.compactMap { source -> Date? in
-            guard !busy.contains(source.id) else { return nil }
-            let state = states[source.id] ?? FetchState()
-            return state.isGone(source) ? nil : policy.dueTime(of: state, now: now)
-        }.min()
+        lock.withLock {
+            // A reload during the read: its config is made a schedule next time.
+            guard generation == self.generation, let known else { return }
+            earliest = earliest.filter { $0.value > now }
+            schedule.removeAll()
+            for source in config.sources where !inFlight.contains(source.id) {
+                schedule.set(source.id, at: dueLocked(source, policy: policy, now: now))
+            }
+            sourceIndex = Dictionary(uniqueKeysWithValues: config.sources.indices.map { (config.sources[$0].id, $0) })
+            (failing, gone) = FetchState.health(of: config.sources, states: known)
+            scheduleStale = false
+        }
+    }
+
+    /// Takes the sources due at `now` out of the schedule, with their states (overrides and floors
+    /// applied); nil while the schedule is stale (a reload since it was made).
+    private func takeDue(config: Config, at now: Date) -> ([SourceConfig], [String: FetchState])? {
+        lock.withLock {
+            guard !scheduleStale else { return nil }
+            var sources: [SourceConfig] = []
+            var states: [String: FetchState] = [:]
+            // A source under way is never in the schedule (taken out when its batch starts, back when it ends).
+            for id in schedule.takeDue(at: now) {
+                guard let index = sourceIndex[id] else { continue }
+                sources.append(config.sources[index])
+                states[id] = effectiveLocked(id)
+            }
+            return (sources, states)
+        }
+    }
+
+    /// Puts sources taken out of the schedule but not fetched back in it.
+    private func reschedule(_ ids: [String], config: Config, at now: Date) {
+        let policy = FetchPolicy(config: config)
+        lock.withLock {
+            guard !scheduleStale else { return }
+            for id in ids {
+                guard let index = sourceIndex[id] else { continue }
+                schedule.set(id, at: dueLocked(config.sources[index], policy: policy, now: now))
+            }
+        }
     }
 
     /// The loop plans again at least this often: a wall clock set forward or back (a corrected
     /// clock, a suspended machine) moves what is due, and a sleep runs on real time.
     static let replanInterval: TimeInterval = 60
 
-    private func status(config: Config, states: [String: FetchState], nextDue: Date?, now: Date) -> Status {
-        let (failing, gone) = FetchState.health(of: config.sources, states: states)
+    private func status(config: Config, nextDue: Date?, now: Date) -> Status {
+        let (failing, gone) = lock.withLock { (self.failing, self.gone) }
         return Status(
             sources: config.sources.count, failing: failing, gone: gone, nextDue: nextDue, lag: lock.withLock { lastLag },
             now: now)
