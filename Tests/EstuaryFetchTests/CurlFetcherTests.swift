@@ -241,6 +241,45 @@ import Testing
         #expect(fresh.stage == "body", "\(fresh)")
     }
 
+    /// A timeout names the stage the last hop was in, whoever followed the redirects before it
+    /// (libcurl, or the engine for a source with headers): what the earlier hops did (connected,
+    /// sent a request) says nothing about where the last one stopped.
+    @Test(arguments: [false, true]) func aTimeoutAfterARedirectNamesTheStageOfTheLastHop(sourceHasHeaders: Bool) async throws {
+        let silent = try UnansweredPort()
+        let server = try TestHTTPServer { request in
+            let redirect = [
+                "/to-silent": "http://127.0.0.1:\(silent.port)/feed",
+                // This plain HTTP server never answers a TLS handshake: it waits for a request head.
+                "/to-tls": "https://\(request.headers["host"] ?? "")/feed",
+                "/to-hang": "/hang",
+            ]
+            if let location = redirect[request.path] { return .init(status: 302, headers: [("Location", location)]) }
+            Thread.sleep(forTimeInterval: 3)
+            return .init(body: Self.feed)
+        }
+        var settings = Self.local
+        settings.totalTimeout = .milliseconds(500)
+        let fetcher = CurlFetcher(settings: settings, logger: Logger(label: "test"))
+        let cases = [
+            ("/to-silent", "connect"), ("/to-tls", "tls"), ("/to-hang", "body"),
+            // The same without a redirect.
+            ("http://127.0.0.1:\(silent.port)/feed", "connect"), ("https://127.0.0.1:\(server.port)/feed", "tls"),
+        ]
+        for (target, stage) in cases {
+            var request = FetchRequest(
+                sourceID: "s", url: URL(string: target.hasPrefix("/") ? server.baseURL + target : target)!)
+            if sourceHasHeaders { request.headers = [SourceConfig.Header(name: "X-Token", value: "t")] }
+            var result: FetchResult?
+            for await (_, answer) in fetcher.fetch([request]) { result = answer }
+            guard case .failure(let failure) = result else {
+                Issue.record("\(target): no timeout within 500 ms: \(String(describing: result))")
+                continue
+            }
+            #expect(failure.message.contains("timed out") || failure.message.contains("Timeout"), "\(target): \(failure)")
+            #expect(failure.stage == stage, "\(target): \(failure)")
+        }
+    }
+
     @Test func aRedirectLoopEndsAfterFiveHops() async throws {
         let server = try TestHTTPServer { request in .init(status: 302, headers: [("Location", request.path + "x")]) }
         let result = await fetchOne("\(server.baseURL)/loop")

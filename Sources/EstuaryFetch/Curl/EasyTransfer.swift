@@ -24,6 +24,10 @@ final class EasyTransfer {
     private var headerBytes = 0
     /// Every response of the redirect chain: its status and Location, in order.
     private var hops: [(status: Int, location: String?)] = []
+    /// The requests sent and connections made by this handle when its last response began:
+    /// libcurl counts both over the whole chain of redirects it follows, so a hop's own are the
+    /// difference (for ``timeoutStage()``).
+    private var countsAtLastResponse = TransferCounts()
     /// Set when a limit stopped the transfer, to explain the write error that follows.
     private(set) var stoppedBecause: String?
     /// Set when the address guard refused the connection.
@@ -170,9 +174,7 @@ final class EasyTransfer {
                     status: status, stage: "http", message: HTTPStatus.describe(status), elapsed: elapsed, retryAfter: retryAfter)
             )
         }
-        var urlPointer: UnsafeMutablePointer<CChar>? = nil
-        _ = estuary_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &urlPointer)
-        let effective = urlPointer.flatMap { URL(string: String(cString: $0)) } ?? request.url
+        let effective = effectiveURL ?? request.url
         var typePointer: UnsafeMutablePointer<CChar>? = nil
         _ = estuary_easy_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &typePointer)
         return .body(
@@ -249,6 +251,7 @@ final class EasyTransfer {
             let parts = text.split(separator: " ", maxSplits: 2)
             if parts.count >= 2, let code = Int(parts[1].trimmingCharacters(in: .whitespacesAndNewlines)) {
                 hops.append((code, nil))
+                countsAtLastResponse = counts
             }
         } else if line.count > 9, Self.hasPrefix(line, "location:", caseInsensitive: true), !hops.isEmpty {
             hops[hops.count - 1].location = String(decoding: UnsafeBufferPointer(rebasing: line[9...]), as: UTF8.self)
@@ -279,17 +282,44 @@ final class EasyTransfer {
             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR:
             return "tls"
         case CURLE_FILE_COULDNT_READ_FILE: return "read"
-        case CURLE_OPERATION_TIMEDOUT:
-            // A connection kept from an earlier transfer has no connect time: a request sent says
-            // the connection was there.
-            var connected: curl_off_t = 0
-            var sent = 0
-            _ = estuary_easy_getinfo_off_t(handle, CURLINFO_CONNECT_TIME_T, &connected)
-            _ = estuary_easy_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &sent)
-            return connected == 0 && sent == 0 ? "connect" : "body"
+        case CURLE_OPERATION_TIMEDOUT: return timeoutStage()
         case CURLE_WRITE_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_BAD_CONTENT_ENCODING: return "body"
         default: return "http"
         }
+    }
+
+    /// Where the last hop of the chain was when time ran out. libcurl's timings do not tell: they
+    /// add up over the redirects it follows, and on 7.88 the connect time is set only once TLS is
+    /// done. What this hop did is told by the counts since the previous response began.
+    private func timeoutStage() -> String {
+        var followed = 0
+        _ = estuary_easy_getinfo_long(handle, CURLINFO_REDIRECT_COUNT, &followed)
+        let responses = hops.count - (chain?.hops.count ?? 0)
+        let now = counts
+        // The hop's answer had begun, or its request was sent (maybe over a kept connection): the
+        // server was too slow to answer.
+        if responses > followed || now.requestBytes > countsAtLastResponse.requestBytes { return "body" }
+        // Connected, no request sent yet: an https hop was in its TLS handshake (plain http sends
+        // its request as soon as it connects).
+        if now.connections > countsAtLastResponse.connections, effectiveURL?.scheme?.lowercased() == "https" {
+            return "tls"
+        }
+        return "connect"
+    }
+
+    /// What libcurl has counted so far on this handle.
+    private var counts: TransferCounts {
+        var counts = TransferCounts()
+        _ = estuary_easy_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &counts.requestBytes)
+        _ = estuary_easy_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &counts.connections)
+        return counts
+    }
+
+    /// The URL of the last hop libcurl went to, nil when it has none.
+    private var effectiveURL: URL? {
+        var pointer: UnsafeMutablePointer<CChar>? = nil
+        _ = estuary_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &pointer)
+        return pointer.flatMap { URL(string: String(cString: $0)) }
     }
 
     /// A response header of the last response (after redirects), nil when absent.
@@ -350,6 +380,13 @@ final class EasyTransfer {
         }
         return bytes
     }
+}
+
+/// Request bytes sent and connections made by one easy handle (libcurl's CURLINFO_REQUEST_SIZE
+/// and CURLINFO_NUM_CONNECTS, both over the redirects it follows).
+private struct TransferCounts {
+    var requestBytes = 0
+    var connections = 0
 }
 
 /// The redirects of one request followed so far by the engine: the request as the source made it,
