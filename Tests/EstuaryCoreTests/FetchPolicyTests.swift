@@ -193,8 +193,14 @@ import Testing
             state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: target, now: now)
         }
         #expect(p.url(for: Self.source, state: state) == Self.source.url)
+        var previous = state
         state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: target, now: now)
         #expect(p.url(for: Self.source, state: state) == target)
+        // The move is the change from the state before it, once; a later fetch there moves nothing.
+        #expect(FetchPolicy.move(of: Self.source, from: previous, to: state) == target)
+        previous = state
+        state = p.succeeded(state, source: Self.source, validators: nil, bodyHash: nil, permanentTarget: nil, now: now)
+        #expect(FetchPolicy.move(of: Self.source, from: previous, to: state) == nil)
         // The config changing its url forgets the move.
         let edited = SourceConfig(id: "s", url: URL(string: "https://third.example/feed")!)
         #expect(p.url(for: edited, state: state) == edited.url)

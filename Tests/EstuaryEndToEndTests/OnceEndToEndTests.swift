@@ -329,6 +329,62 @@ import Testing
         #expect(notices == [0, 0, 1, 0])
     }
 
+    /// The move is said once it is recorded: a fetch that would move the source but whose state
+    /// cannot be saved (the state database full) says nothing of a move, and the next fetch that
+    /// saves it says it then.
+    @Test func aMoveIsSaidOnlyOnceItIsSaved() throws {
+        // New items at every fetch, large enough that storing them needs room in the database.
+        let target = try TestHTTPServer { _ in
+            let items = (0..<40).map { _ in
+                let n = UUID().uuidString
+                return "<item><title>i\(n)</title><link>https://example.org/\(n)</link><description>"
+                    + String(repeating: "\(n) ", count: 100) + "</description></item>"
+            }
+            return .init(
+                contentType: "application/rss+xml",
+                body: "<rss version=\"2.0\"><channel><title>T</title>\(items.joined())</channel></rss>")
+        }
+        let old = try TestHTTPServer { _ in .init(status: 301, headers: [("Location", "\(target.baseURL)/feed.xml")]) }
+        let (folder, config) = try Fixtures.config(
+            """
+            [fetch]
+            allow_private_addresses = true
+
+            [[source]]
+            id = "news"
+            url = "\(old.baseURL)/feed.xml"
+            """)
+        func run() throws -> EstuaryBinary.Run {
+            try EstuaryBinary.run(["once", "--force", "--config", config.path])
+        }
+        for _ in 1...2 {
+            let result = try run()
+            #expect(result.status == 0 && !result.stderr.contains("moved:"), "\(result.stderr)")
+        }
+        // The third fetch moves the source, on a disk with no room left for what it brings.
+        let text = try String(contentsOf: config, encoding: .utf8)
+        let database = folder.appendingPathComponent("state/estuary.sqlite").path
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: database)[.size] as? Int)
+        try text.replacingOccurrences(
+            of: "output_dir = \"public\"\n", with: "output_dir = \"public\"\nmax_state_bytes = \(max(65_536, size))\n"
+        ).write(to: config, atomically: true, encoding: .utf8)
+        let full = try run()
+        #expect(full.status == 74 && full.stderr.contains("full"), "\(full.stderr)")
+        #expect(!full.stderr.contains("moved:"), "\(full.stderr)")
+        let status = try EstuaryBinary.run(["status", "--config", config.path])
+        #expect(!status.stdout.contains("moved to"), "\(status.stdout)")
+
+        // Room again: the next fetch moves the source, saves it and says so, once.
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        var notices: [Int] = []
+        for _ in 1...2 {
+            let result = try run()
+            #expect(result.status == 0, "\(result.stderr)")
+            notices.append(result.stderr.components(separatedBy: "\n").filter { $0.contains("moved:") }.count)
+        }
+        #expect(notices == [1, 0])
+    }
+
     @Test func retryAfterKeepsTheSourceWaitingAndGoneKeepsItAway() throws {
         let server = try Self.makeServer()
         let busy = try TestHTTPServer { request in

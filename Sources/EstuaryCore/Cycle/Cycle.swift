@@ -53,12 +53,17 @@ public struct Cycle: Sendable {
     func policy(_ config: Config) -> FetchPolicy {
         var policy = FetchPolicy(config: config)
         policy.random = random
-        policy.onMove = { [logger, moveAfter = config.fetch.moveAfterRedirects] source, target in
-            logger.with(source: source).notice(
-                "moved: \(moveAfter) fetches in a row were redirected permanently to \(target.absoluteString), which is fetched from now on; the config still says \(source.url.absoluteString): update it"
-            )
-        }
         return policy
+    }
+
+    /// Tells the operator that `source` moved, when `next`, just saved in place of `state`, moved
+    /// it. Only after the save: a move that could not be recorded has not happened, and the next
+    /// fetch that records it says it then.
+    func announceMove(of source: SourceConfig, from state: FetchState, to next: FetchState, policy: FetchPolicy) {
+        guard let target = FetchPolicy.move(of: source, from: state, to: next) else { return }
+        logger.with(source: source).notice(
+            "moved: \(policy.moveAfter) fetches in a row were redirected permanently to \(target.absoluteString), which is fetched from now on; the config still says \(source.url.absoluteString): update it"
+        )
     }
 
     /// What the state remembers about fetching each of `sources` (every source of `config` when nil), by id.
@@ -120,15 +125,18 @@ public struct Cycle: Sendable {
             var reports: [SourceReport] = []
             var inFlight = 0
             // 304s need no parsing: their new schedules are written together, a few hundred per transaction.
-            var notModified: [(UnchangedAnswer, Duration)] = []
+            var notModified: [NotModifiedAnswer] = []
             for await (request, result) in fetcher.fetch(requests) {
                 guard let source = indexByID[request.sourceID].map({ sources[$0] }) else { continue }
                 let state = states[source.id] ?? FetchState()
                 if case .notModified(let answer) = result {
                     let next = policy.succeeded(state, source: source, notModified: answer, now: now())
-                    notModified.append((UnchangedAnswer(source: source, status: 304, fetchState: next), answer.elapsed))
+                    notModified.append(
+                        NotModifiedAnswer(
+                            answer: UnchangedAnswer(source: source, status: 304, fetchState: next), previous: state,
+                            elapsed: answer.elapsed))
                     if notModified.count >= Self.unchangedBatch {
-                        reports += await recordNotModified(notModified, onSource: onSource)
+                        reports += await recordNotModified(notModified, policy: policy, onSource: onSource)
                         notModified.removeAll(keepingCapacity: true)
                     }
                     continue
@@ -147,7 +155,7 @@ public struct Cycle: Sendable {
                     return report
                 }
             }
-            reports += await recordNotModified(notModified, onSource: onSource)
+            reports += await recordNotModified(notModified, policy: policy, onSource: onSource)
             for await report in group { reports.append(report) }
             return reports
         }
@@ -156,21 +164,31 @@ public struct Cycle: Sendable {
     /// 304s written per transaction.
     static let unchangedBatch = 256
 
+    /// A 304 waiting to be written: the source's new fetch state, the one it replaces, the fetch's time.
+    private struct NotModifiedAnswer {
+        var answer: UnchangedAnswer
+        var previous: FetchState
+        var elapsed: Duration
+    }
+
     /// Writes the new schedules of sources that answered 304, in one transaction, and reports them.
-    private func recordNotModified(_ answers: [(UnchangedAnswer, Duration)], onSource: (SourceReport) -> Void) async
-        -> [SourceReport]
-    {
+    private func recordNotModified(
+        _ answers: [NotModifiedAnswer], policy: FetchPolicy, onSource: (SourceReport) -> Void
+    ) async -> [SourceReport] {
         guard !answers.isEmpty else { return [] }
         var problem: String? = nil
-        if case .failure(let error) = await save(.unchanged(answers.map(\.0), at: now())) {
+        if case .failure(let error) = await save(.unchanged(answers.map(\.answer), at: now())) {
             problem = "could not save to the state database: \(error)"
         }
-        return answers.map { answer, elapsed in
+        return answers.map { waiting in
+            let answer = waiting.answer
             var outcome = SourceReport.Outcome.unchanged(status: 304, reason: "not modified")
             if let problem {
                 outcome = .failed(stage: "store", status: 304, message: problem, next: answer.fetchState)
+            } else {
+                announceMove(of: answer.source, from: waiting.previous, to: answer.fetchState, policy: policy)
             }
-            let report = SourceReport(sourceID: answer.source.id, outcome: outcome, elapsed: elapsed)
+            let report = SourceReport(sourceID: answer.source.id, outcome: outcome, elapsed: waiting.elapsed)
             onSource(report)
             return report
         }
@@ -249,6 +267,7 @@ public struct Cycle: Sendable {
             if case .failure(let error) = await save(.unchanged([answer], at: now())) {
                 return await fail("store", status: status, "could not save to the state database: \(error)", next: next)
             }
+            announceMove(of: source, from: state, to: next, policy: policy)
             return finish(.unchanged(status: status, reason: reason))
         }
 
@@ -271,7 +290,7 @@ public struct Cycle: Sendable {
         // A new ETag on the same bytes is not news.
         let hash = ContentHash.hex(of: body.body)
         // The new state is worked out once per response, on the path that records it: each
-        // working-out counts the permanent redirect and may announce the move (``FetchPolicy/onMove``).
+        // working-out counts the permanent redirect (the move is announced once saved).
         if state.bodyHash == hash {
             let next = policy.succeeded(
                 state, source: source, validators: body.validators, bodyHash: hash, permanentTarget: body.permanentTarget,
@@ -341,6 +360,7 @@ public struct Cycle: Sendable {
         }
         switch stored {
         case .success(let stored):
+            announceMove(of: source, from: state, to: fetchState, policy: policy)
             var report = finish(.stored(status: body.status, items: stored.items, new: stored.new))
             report.stored = stored
             report.note = note

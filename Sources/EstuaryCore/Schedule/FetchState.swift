@@ -129,9 +129,6 @@ public struct FetchPolicy: Sendable {
     public var moveAfter = 3
     /// A number in 0..<1 for jitter; injected so tests are repeatable.
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
-    /// Hears each move a source makes to the target of its permanent redirects (the source and
-    /// the URL it now fetches), for the operator's log: the config is never rewritten.
-    public var onMove: @Sendable (SourceConfig, URL) -> Void = { _, _ in }
 
     public init(interval: Duration) { self.interval = interval }
 
@@ -277,6 +274,17 @@ public struct FetchPolicy: Sendable {
         let raw = min(cap, base * pow(2, Double(min(max(0, errors), 62))))
         return min(raw * (0.9 + 0.2 * random()), cap)
     }
+
+    /// The URL `source` moves to when `next` replaces `state` (the target of its permanent
+    /// redirects), nil when it does not move then. For the operator's log, once `next` is saved:
+    /// the config is never rewritten.
+    public static func move(of source: SourceConfig, from state: FetchState, to next: FetchState) -> URL? {
+        guard let target = next.movedTo, next.movedFrom == source.url.absoluteString,
+            state.movedTo != target || state.movedFrom != next.movedFrom
+        else { return nil }
+        return URL(string: target)
+    }
+
     /// Counts a permanent redirect seen on this fetch; after `moveAfter` in a row to the same
     /// target the source moves there (never from https to http).
     func noteRedirect(_ state: FetchState, source: SourceConfig, target: URL?) -> FetchState {
@@ -292,7 +300,6 @@ public struct FetchPolicy: Sendable {
         let current = url(for: source, state: state)
         let downgrade = current.scheme?.lowercased() == "https" && target.scheme?.lowercased() == "http"
         if next.redirectCount >= moveAfter, !downgrade {
-            if state.movedTo != text || state.movedFrom != source.url.absoluteString { onMove(source, target) }
             next.movedTo = text
             next.movedFrom = source.url.absoluteString
             next.redirectTarget = nil
