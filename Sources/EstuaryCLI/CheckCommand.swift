@@ -8,12 +8,17 @@ struct CheckCommand: AsyncParsableCommand {
         abstract: "Validate the config file and list its sources and outputs.",
         discussion: """
             Reads the config as `once` and `run` would, without fetching anything. \
-            Errors name the file, the line, the section and the key.
+            Errors name the file, the line, the section and the key. Also looks, without \
+            making anything, at state_dir, output_dir and the [metrics] textfile's folder: \
+            a file in a folder's place, a read-only file system or a missing textfile \
+            folder is an error; a folder this user may not write is a warning (the \
+            service may run as another user). state_dir and output_dir need not exist: \
+            the first run makes them.
 
             Example:
               estuary check --config /etc/estuary/estuary.toml
 
-            Exit status: 0 valid; 78 invalid.
+            Exit status: 0 valid (warnings included); 78 invalid.
             """
     )
 
@@ -21,11 +26,21 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.loadConfig()
+        // The folders as this user sees them, without making any.
+        let folders = config.checkFolders()
+        for warning in folders.warnings { Console.error("warning: \(warning)") }
+        guard folders.errors.isEmpty else {
+            for error in folders.errors { Console.error("\(error)") }
+            throw ExitCode(ExitStatus.configError)
+        }
         print(
             "\(config.file): valid: \(config.sources.count) source\(config.sources.count == 1 ? "" : "s"), \(config.outputs.count) output\(config.outputs.count == 1 ? "" : "s")"
         )
-        print("state:   \(config.stateDirectory)")
-        print("outputs: \(config.outputDirectory)")
+        func folder(_ path: String) -> String {
+            FileManager.default.fileExists(atPath: path) ? path : "\(path) (not there yet: made at the first run)"
+        }
+        print("state:   \(folder(config.stateDirectory))")
+        print("outputs: \(folder(config.outputDirectory))")
         print(
             "interval: \(DurationText.format(config.interval)) (between \(DurationText.format(config.minInterval)) and \(DurationText.format(config.maxInterval)); first fetches spread over \(DurationText.format(config.coldStartSpread ?? config.interval)))"
         )

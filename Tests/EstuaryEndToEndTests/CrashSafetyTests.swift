@@ -166,8 +166,9 @@ enum Tmpfs {
         return true
     }()
 
-    static func mount(at path: String, size: String) throws {
-        let (status, output) = try ExternalTool.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path])
+    static func mount(at path: String, size: String, readOnly: Bool = false) throws {
+        let options = (readOnly ? "ro," : "") + "size=\(size)"
+        let (status, output) = try ExternalTool.run("/bin/mount", ["-t", "tmpfs", "-o", options, "tmpfs", path])
         guard status == 0 else { throw POSIXError(.EPERM, userInfo: ["output": String(decoding: output, as: UTF8.self)]) }
     }
 
