@@ -11,7 +11,9 @@ struct GlobalOptions: ParsableArguments {
             "The config file. Default: $ESTUARY_CONFIG, else \(Config.defaultPath).", valueName: "path"))
     var config: String?
 
-    @Flag(name: .shortAndLong, help: "Log routine work too (debug level).")
+    @Flag(
+        name: .shortAndLong,
+        help: "Show routine work too: once prints a line per source and output, run logs them (debug level).")
     var verbose = false
 
     @Option(
@@ -42,15 +44,17 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// The process's logger: --log-level, else --verbose (debug), else the config's log_level, else info.
-    func makeLogger(_ config: Config) -> Logger {
-        Console.bootstrapLogging(level: level(for: config))
+    /// The process's logger: --log-level, else --verbose (debug, when `verboseLogs`), else the
+    /// config's log_level, else info.
+    func makeLogger(_ config: Config, verboseLogs: Bool = true) -> Logger {
+        Console.bootstrapLogging(level: level(for: config, verboseLogs: verboseLogs))
         return Logger(label: "estuary")
     }
 
-    /// The least severe level logged with `config`: the command line's when it sets one.
-    func level(for config: Config) -> Logger.Level {
-        let name = logLevel ?? (verbose ? "debug" : config.logLevel ?? "info")
+    /// The least severe level logged with `config`: the command line's when it sets one. With
+    /// `verboseLogs` false, --verbose leaves the level alone (`once` prints its own lines for it).
+    func level(for config: Config, verboseLogs: Bool = true) -> Logger.Level {
+        let name = logLevel ?? (verbose && verboseLogs ? "debug" : config.logLevel ?? "info")
         return Logger.Level(rawValue: name) ?? .info
     }
 }

@@ -19,6 +19,7 @@ struct OnceCommand: AsyncParsableCommand {
               source "blog": fetch failed (http): HTTP 404 Not Found (check the source's url)
             --verbose also prints every source and output, e.g.
               source "lwn": 200, 25 items (3 new), 84 ms
+            (the log's own debug lines only with --log-level debug).
             On an interactive terminal a progress bar shows while sources are fetched.
 
             Examples:
@@ -37,7 +38,10 @@ struct OnceCommand: AsyncParsableCommand {
     var force = false
 
     func run() async throws {
-        let writer = try Wiring.writer(options)
+        // --verbose is the per-source report below, one line each: the log stays at its level, or
+        // each source would also get its debug lines ("fetch", all at the start), in the log's
+        // format and away from its report line. --log-level debug asks for them.
+        let writer = try Wiring.writer(options, verboseLogs: false)
         defer { withExtendedLifetime(writer) {} }
         let verbose = options.verbose
         let progress = ProgressBar.forStderr()

@@ -19,10 +19,11 @@ enum Wiring {
         let store: SQLiteStore
     }
 
-    static func writer(_ options: GlobalOptions) throws -> Writer {
+    /// `verboseLogs`: whether --verbose lowers the log level to debug (see ``GlobalOptions/level(for:verboseLogs:)``).
+    static func writer(_ options: GlobalOptions, verboseLogs: Bool = true) throws -> Writer {
         raiseOpenFileLimit()
         let config = try options.loadConfig()
-        let logger = options.makeLogger(config)
+        let logger = options.makeLogger(config, verboseLogs: verboseLogs)
         let lock = try lockState(config)
         let (cycle, store) = try cycleAndStore(config: config, logger: logger)
         return Writer(config: config, logger: logger, lock: lock, cycle: cycle, store: store)

@@ -79,6 +79,27 @@ import Testing
         try #require(try index(folder)["items"] as? [[String: Any]])
     }
 
+    /// `once --verbose` is its report, one line per source and output: the log's own debug lines
+    /// (a "fetch" line for every source, before any report line) come only with --log-level debug.
+    @Test func onceVerboseIsOneLinePerSourceWithoutTheDebugLog() throws {
+        let feeds = ["wordpress-rss2.xml", "planet-atom.xml", "river-notes-atom.xml"]
+        let (_, config) = try Fixtures.config(
+            feeds.enumerated().map { index, name in
+                "[[source]]\nid = \"s\(index)\"\nurl = \"\(Fixtures.demoFeeds.appendingPathComponent(name).absoluteString)\"\n"
+            }.joined(separator: "\n") + "\n[[output]]\nname = \"river\"\n")
+        let verbose = try EstuaryBinary.run(["once", "--verbose", "--config", config.path])
+        #expect(verbose.status == 0, "\(verbose.stderr)")
+        let lines = verbose.stderr.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("source \"") }.count == feeds.count, "\(verbose.stderr)")
+        #expect(lines.contains { $0.hasPrefix("output \"river\": wrote") }, "\(verbose.stderr)")
+        #expect(!lines.contains { $0.hasPrefix("debug ") }, "\(verbose.stderr)")
+
+        let debug = try EstuaryBinary.run(["once", "--force", "--verbose", "--log-level", "debug", "--config", config.path])
+        #expect(debug.status == 0, "\(debug.stderr)")
+        #expect(debug.stderr.contains("debug source=s0 fetch url="), "\(debug.stderr)")
+        #expect(debug.stderr.contains("source \"s0\": 200, body unchanged"), "\(debug.stderr)")
+    }
+
     @Test func carriesTheSeedArticleByteExactThroughTheJSONIndexAndTheAtomFeed() throws {
         let server = try Self.makeServer()
         let folder = try Fixtures.temporaryFolder()
