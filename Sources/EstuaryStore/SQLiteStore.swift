@@ -221,10 +221,14 @@ public final class SQLiteStore: ArticleStore {
                         title_hash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            // Same key, changed words: updated in place; first_seen never moves.
+            // Same key, changed words: updated in place; first_seen never moves. The first id and
+            // link are saved when the new ones differ (SQLite reads the old values on the right).
             let update = try db.cachedStatement(
                 sql: """
-                    UPDATE item SET guid = ?, link = ?, title = ?, author = ?, published = ?, updated = ?, summary = ?,
+                    UPDATE item SET first_identity = CASE
+                            WHEN first_identity IS NULL AND (guid IS NOT ? OR link IS NOT ?) THEN json_array(guid, link)
+                            ELSE first_identity END,
+                        guid = ?, link = ?, title = ?, author = ?, published = ?, updated = ?, summary = ?,
                         content = ?, categories = ?, enclosures = ?, updated_at = ?, canonical_link = ?, title_key = ?,
                         title_hash = ?
                     WHERE source_id = ? AND key = ?
@@ -266,7 +270,7 @@ public final class SQLiteStore: ArticleStore {
                     continue
                 }
                 try update.execute(arguments: [
-                    item.id, item.link, item.title, item.author, item.published?.timeIntervalSince1970,
+                    item.id, item.link, item.id, item.link, item.title, item.author, item.published?.timeIntervalSince1970,
                     item.updated?.timeIntervalSince1970, item.summary, item.content, row.categories, row.enclosures, seen,
                     row.canonical, row.titleKey, row.titleHash, source.id, row.key, item.title, item.summary, item.content,
                     item.link,
@@ -520,9 +524,13 @@ public final class SQLiteStore: ArticleStore {
             summary: row["summary"], content: row["content"],
             enclosures: try JSONColumn.decode([Enclosure].self, row["enclosures"]),
             categories: try JSONColumn.decode([String].self, row["categories"]))
+        let firstIdentity = try (row["first_identity"] as String?).map { text in
+            let pair = try JSONColumn.decode([String?].self, text)
+            return StoredArticle.Identity(id: pair.first ?? nil, link: pair.count > 1 ? pair[1] : nil)
+        }
         return StoredArticle(
             sourceID: row["source_id"], key: row["key"], item: item,
-            firstSeen: Date(timeIntervalSince1970: row["first_seen"]))
+            firstSeen: Date(timeIntervalSince1970: row["first_seen"]), firstIdentity: firstIdentity)
     }
 
     public func outputVersion() throws -> String {

@@ -146,6 +146,12 @@ enum Schema {
                     INSERT INTO meta (key, value) VALUES ('generation', 1);
                     """)
         }
+        migrator.registerMigration("v8 first identity") { db in
+            // The id and link an item was first stored with, saved when its feed changes them
+            // (JSON `[id, link]`): outputs keep publishing the id made from them. NULL while the
+            // item's own are still the first ones, as every stored item's are.
+            try db.execute(sql: "ALTER TABLE item ADD COLUMN first_identity TEXT")
+        }
         return migrator
     }
 

@@ -126,4 +126,34 @@ import Testing
         #expect(states["b"]?.notBefore == Date(timeIntervalSince1970: 7000))
         #expect(states["c"]?.dueTime == nil)
     }
+
+    /// v8 saves an item's first id and link when its feed changes them: items stored before it
+    /// take their stored id and link as their first ones.
+    @Test func itemsStoredBeforeV8KeepTheirStoredIDAsTheFirstOne() throws {
+        let folder = try Fixtures.temporaryFolder()
+        do {
+            let queue = try database(upTo: "v7 generation", in: folder)
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO source (id, url) VALUES ('blog', 'https://blog.example/feed')")
+                // Seen now: retention (a year by default) keeps it.
+                let seen = Date().timeIntervalSince1970
+                try db.execute(
+                    sql: """
+                        INSERT INTO item (source_id, key, guid, link, title, first_seen, sort_date)
+                        VALUES ('blog', 'id://blog.example/1', 'http://blog.example/1/', 'http://blog.example/1/', 'One', ?, ?)
+                        """, arguments: [seen, seen])
+            }
+        }
+        let store = try SQLiteStore(directory: folder.path)
+        let stored = try #require(try store.articles(sourceIDs: ["blog"], limit: 10).first)
+        #expect(stored.firstIdentity == nil)
+        let moved = FeedItem(id: "https://blog.example/1", link: "https://blog.example/1", title: "One")
+        let outcome = try store.record(
+            source: SourceConfig(id: "blog", url: URL(string: "https://blog.example/feed")!),
+            document: FeedDocument(format: .rss20, items: [moved]), status: 200, fetchState: FetchState(), at: Date())
+        #expect(outcome == StoreOutcome(items: 1, new: 0, updated: 1))
+        let article = try #require(try store.articles(sourceIDs: ["blog"], limit: 10).first)
+        #expect(article.item.id == "https://blog.example/1")
+        #expect(article.firstIdentity == StoredArticle.Identity(id: "http://blog.example/1/", link: "http://blog.example/1/"))
+    }
 }

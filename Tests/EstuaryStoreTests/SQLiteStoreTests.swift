@@ -332,6 +332,33 @@ extension CheckpointTests {
         #expect(outcome.new == 0)
     }
 
+    /// The outputs publish ids made from an item's first id and link: the store keeps them across
+    /// every later change of the feed's, and keeps nothing for an item whose id and link stayed.
+    @Test func anItemKeepsTheIDAndLinkItWasFirstSeenWith() throws {
+        let store = try SQLiteStore(directory: try Fixtures.temporaryFolder().path)
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        func record(_ items: [FeedItem], at minutes: Double) throws {
+            _ = try store.record(
+                source: Self.blog, document: document(items), status: 200, fetchState: FetchState(),
+                at: t0.addingTimeInterval(minutes * 60))
+        }
+        let still = FeedItem(id: "tag:blog.example,2024:2", link: "https://blog.example/2", title: "Two", content: "v1")
+        try record([FeedItem(id: "http://blog.example/1/", link: "http://blog.example/1/", title: "One"), still], at: 0)
+        var edited = still
+        edited.content = "v2"
+        try record([FeedItem(id: "https://blog.example/1", link: "https://blog.example/1", title: "One"), edited], at: 1)
+        try record(
+            [FeedItem(id: "https://www.blog.example/1", link: "https://www.blog.example/1", title: "One, renamed"), edited], at: 2
+        )
+        let articles = try store.articles(sourceIDs: ["blog"], limit: 10)
+        let one = try #require(articles.first { $0.key == "id://blog.example/1" })
+        #expect(one.item.link == "https://www.blog.example/1")
+        #expect(one.firstIdentity == StoredArticle.Identity(id: "http://blog.example/1/", link: "http://blog.example/1/"))
+        let two = try #require(articles.first { $0.item.id == still.id })
+        #expect(two.item.content == "v2")
+        #expect(two.firstIdentity == nil)
+    }
+
     /// An id reused on items with different links keys them by id and link; when the reuse starts
     /// or stops, the items already stored keep being the same items, never new ones.
     @Test func aFeedThatStartsOrStopsReusingAnIDAddsNothing() throws {

@@ -247,6 +247,20 @@ public struct StoredArticle: Sendable, Equatable {
     public var firstSeen: Date
     /// The same article as other sources carry it.
     public var alternates: [Alternate]
+    /// The id and link the item was first stored with, when its feed has changed them since (a
+    /// site moving to https keeps its items, under new ids); nil while they are the item's own.
+    /// Outputs derive the id they publish from these, so that it never changes.
+    public var firstIdentity: Identity?
+
+    /// An item's id and link as its feed gave them.
+    public struct Identity: Sendable, Equatable {
+        public var id: String?
+        public var link: String?
+        public init(id: String?, link: String?) {
+            self.id = id
+            self.link = link
+        }
+    }
 
     public struct Alternate: Sendable, Equatable {
         public var sourceID: String
@@ -259,12 +273,16 @@ public struct StoredArticle: Sendable, Equatable {
         }
     }
 
-    public init(sourceID: String, key: String, item: FeedItem, firstSeen: Date, alternates: [Alternate] = []) {
+    public init(
+        sourceID: String, key: String, item: FeedItem, firstSeen: Date, alternates: [Alternate] = [],
+        firstIdentity: Identity? = nil
+    ) {
         self.sourceID = sourceID
         self.key = key
         self.item = item
         self.firstSeen = firstSeen
         self.alternates = alternates
+        self.firstIdentity = firstIdentity
     }
 
     /// The date outputs sort by: published, else updated, else first seen; a date more

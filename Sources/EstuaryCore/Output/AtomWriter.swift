@@ -87,9 +87,13 @@ enum StableID {
     /// feed only, and two sources' items with one id would be one item to a reader.
     /// With `orLink` (RSS, JSON Feed), an item without an id is known by its web address, as its
     /// own feed knew it.
+    /// Made from the id and link the item was first seen with: a feed changing them (a site moving
+    /// to https, which the key takes for the same item) must not make readers show it again.
     static func item(_ article: StoredArticle, orLink: Bool = false) -> String {
-        if let id = article.item.id, isAbsoluteIRI(id), !isActiveScheme(id) { return id }
-        if orLink, article.item.id == nil, let link = article.item.link, link.hasPrefix("http://") || link.hasPrefix("https://") {
+        let id = article.firstIdentity.map(\.id) ?? article.item.id
+        let link = article.firstIdentity.map(\.link) ?? article.item.link
+        if let id, isAbsoluteIRI(id), !isActiveScheme(id) { return id }
+        if orLink, id == nil, let link, link.hasPrefix("http://") || link.hasPrefix("https://") {
             return link
         }
         return urn("estuary-item", article.sourceID + "\u{0}" + article.key)
