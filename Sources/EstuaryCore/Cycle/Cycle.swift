@@ -300,8 +300,7 @@ public struct Cycle: Sendable {
         var document: FeedDocument
         var note: String? = nil
         let fetchState: FetchState
-        switch timings.measure(\.parse, { parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType) })
-        {
+        switch timings.measure(\.parse, { parse(body) }) {
         case .failure(let failure):
             // A body that does not parse is not remembered: the next fetch parses it again.
             var retry = policy.failed(state, source: source, failure: FetchFailure(message: failure.message), now: now())
@@ -371,6 +370,19 @@ public struct Cycle: Sendable {
                 "store", status: body.status, "could not save to the state database: \(error)",
                 next: policy.retryAfterLocalFailure(state, now: now()))
         }
+    }
+
+    /// Parses a fetched body. A local file (`file:`) has no web address for its relative links:
+    /// when some are left and the feed names its web site, it is parsed again with the site as
+    /// the base, as readers such as Miniflux resolve them. Left relative, they would reach the
+    /// merged feeds and resolve against the aggregator's address (a podcast's `/media/ep11.mp3`).
+    private func parse(_ body: FetchedBody) -> Result<FeedDocument, ParseFailure> {
+        let result = parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType)
+        guard body.documentURL.isFileURL, case .success(let document) = result, document.hasRelativeLinks,
+            let site = document.metadata.link.flatMap(URL.init(string:)),
+            let scheme = site.scheme?.lowercased(), scheme == "http" || scheme == "https", site.host != nil
+        else { return result }
+        return parser.parse(body.body, documentURL: site, contentType: body.contentType)
     }
 
     /// Fetches and parses a feed a page pointed to; failures come back with their stage.
