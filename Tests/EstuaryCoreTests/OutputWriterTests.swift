@@ -313,6 +313,32 @@ import Testing
         try write()
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == before)
     }
+
+    /// A feed that dates an item years ahead does not date the merged feed there: readers that
+    /// check the feed's date would see nothing new until then. The item keeps its own date.
+    @Test func anItemDatedInTheFutureDoesNotDateTheWholeFeed() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let seen = Date(timeIntervalSince1970: 1_800_000_000)
+        let future = StoredArticle(
+            sourceID: "blog", key: "id:f",
+            item: FeedItem(id: "tag:blog.example,2024:f", title: "Future", published: Date(timeIntervalSince1970: 2_051_265_600)),
+            firstSeen: seen)
+        let recent = StoredArticle(
+            sourceID: "blog", key: "id:r",
+            item: FeedItem(id: "tag:blog.example,2024:r", title: "Recent", published: seen.addingTimeInterval(3000)),
+            firstSeen: seen.addingTimeInterval(3600))
+        let files = try OutputWriter().write(
+            output: OutputConfig(name: "river", formats: [.atom, .rss]), articles: [future, recent],
+            sources: [OutputWriterTests.source],
+            statuses: [], directory: folder.path, generated: seen.addingTimeInterval(3600))
+        let atom = try String(contentsOfFile: files[0], encoding: .utf8)
+        let rss = try String(contentsOfFile: files[1], encoding: .utf8)
+        // The feed: the recent item's date. The future item: its own date, as its feed gave it.
+        #expect(atom.components(separatedBy: "<entry>")[0].contains("<updated>2027-01-15T08:50:00Z</updated>"))
+        #expect(atom.contains("<updated>2035-01-01T12:00:00Z</updated>"))
+        #expect(rss.contains("<lastBuildDate>Fri, 15 Jan 2027 08:50:00 +0000</lastBuildDate>"))
+        #expect(rss.contains("<pubDate>Mon, 01 Jan 2035 12:00:00 +0000</pubDate>"))
+    }
 }
 
 @Suite struct OutputFilterTests {

@@ -15,7 +15,7 @@ struct AtomWriter {
         if let link = output.selfLink(for: .atom) { x += "  <link rel=\"self\" href=\"\(XMLText.escape(link))\"/>\n" }
         if let page = output.homePage { x += "  <link rel=\"alternate\" href=\"\(XMLText.escape(page))\"/>\n" }
         if let author = output.author { x += "  <author><name>\(XMLText.escape(author))</name></author>\n" }
-        let newest = articles.map(\.updatedDate).max() ?? generated
+        let newest = articles.map { $0.feedDate(asOf: generated) }.max() ?? generated
         x += "  <updated>\(CivilTime.rfc3339(newest))</updated>\n"
         x += "  <generator version=\"\(Estuary.version)\">Estuary</generator>\n"
         for article in articles { x += entry(article) }
@@ -78,6 +78,13 @@ struct AtomWriter {
 extension StoredArticle {
     /// Atom's required `updated`: updated, else published, else first seen.
     var updatedDate: Date { item.updated ?? item.published ?? firstSeen }
+
+    /// What the item counts for in the date of a whole merged feed (Atom feed `updated`, RSS
+    /// `lastBuildDate`): ``updatedDate``, or first seen when that is later than `state`, the time
+    /// of the state the feed shows. A date in the future (a feed's mistake) would otherwise date
+    /// the merged feed ahead, and keep it there whatever arrives until the item leaves the feed,
+    /// so a reader that checks the feed's date would miss every new item meanwhile.
+    func feedDate(asOf state: Date) -> Date { updatedDate <= state ? updatedDate : firstSeen }
 }
 
 /// Identifiers that stay the same from run to run.

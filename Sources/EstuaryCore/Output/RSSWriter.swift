@@ -19,7 +19,7 @@ struct RSSWriter {
         if let link = output.selfLink(for: .rss) {
             x += "  <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"\(XMLText.escape(link))\"/>\n"
         }
-        let newest = articles.map(\.updatedDate).max() ?? generated
+        let newest = articles.map { $0.feedDate(asOf: generated) }.max() ?? generated
         x += "  <lastBuildDate>\(CivilTime.rfc822(newest))</lastBuildDate>\n"
         x += "  <generator>Estuary \(Estuary.version)</generator>\n"
         for article in articles { x += item(article) }
