@@ -155,6 +155,25 @@ import Testing
         #expect(rss.contains("<description></description>"))
     }
 
+    /// An entry without a link must have a content element (RFC 4287 4.1.1); for an item with only
+    /// a summary (an RSS item with a description and no link) it carries the summary: readers
+    /// (feedparser, Miniflux, Thunderbird) show the content when there is one, and an empty one
+    /// left the item blank.
+    @Test func aLinklessItemWithOnlyASummaryCarriesItAsItsContent() throws {
+        let note = StoredArticle(
+            sourceID: "blog", key: "hash:n", item: FeedItem(summary: "<p>Only a description &amp; no link</p>"),
+            firstSeen: Date(timeIntervalSince1970: 1_700_000_000))
+        let folder = try Fixtures.temporaryFolder()
+        let files = try OutputWriter().write(
+            output: OutputConfig(name: "river", formats: [.atom], maxItems: 10), articles: [note], sources: [Self.source],
+            statuses: [], directory: folder.path, generated: Date(timeIntervalSince1970: 1_700_000_200))
+        let atom = try String(contentsOfFile: files[0], encoding: .utf8)
+        let body = "&lt;p&gt;Only a description &amp;amp; no link&lt;/p&gt;"
+        #expect(atom.contains("<content type=\"html\">\(body)</content>"))
+        #expect(atom.contains("<summary type=\"html\">\(body)</summary>"))
+        #expect(!atom.contains("<content type=\"html\"></content>"))
+    }
+
     /// `index_content = false`: the index leaves the bodies out (every key still present).
     @Test func theIndexCanLeaveTheContentOut() throws {
         var output = OutputConfig(name: "river", formats: [.json], maxItems: 10)

@@ -57,8 +57,9 @@ struct AtomWriter {
         if let content = item.content {
             x += "    <content type=\"html\">\(XMLText.escape(content))</content>\n"
         } else if item.link == nil {
-            // RFC 4287 4.1.1: an entry without an alternate link must have content, even empty.
-            x += "    <content type=\"html\"></content>\n"
+            // RFC 4287 4.1.1: an entry without an alternate link must have content: the summary
+            // when there is one (readers show a content before a summary), else an empty one.
+            x += "    <content type=\"html\">\(XMLText.escape(item.summary ?? ""))</content>\n"
         }
         x += "    <source>\n"
         x += "      <id>\(XMLText.escape(sourceID(status: status, source: source, fallback: article.sourceID)))</id>\n"
