@@ -221,12 +221,12 @@ public final class SQLiteStore: ArticleStore {
                         title_hash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            // Same key, changed words: updated in place; first_seen never moves. The first id and
-            // link are saved when the new ones differ (SQLite reads the old values on the right).
+            // Same key, changed words: updated in place; first_seen never moves. The first id, link
+            // and key are saved when the new id or link differ (SQLite reads the old values on the right).
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE item SET first_identity = CASE
-                            WHEN first_identity IS NULL AND (guid IS NOT ? OR link IS NOT ?) THEN json_array(guid, link)
+                            WHEN first_identity IS NULL AND (guid IS NOT ? OR link IS NOT ?) THEN json_array(guid, link, key)
                             ELSE first_identity END,
                         guid = ?, link = ?, title = ?, author = ?, published = ?, updated = ?, summary = ?,
                         content = ?, categories = ?, enclosures = ?, updated_at = ?, canonical_link = ?, title_key = ?,
@@ -311,8 +311,13 @@ public final class SQLiteStore: ArticleStore {
             // A stored `id:G` is this item only if it has this item's link (another item of the
             // group may have been the one alone); a stored `id:G <link>` names its link already.
             if row.identity.otherFormHasLink || link.map(row.identity.linkForm) == row.identity.link {
-                try db.cachedStatement(sql: "UPDATE OR IGNORE item SET key = ? WHERE source_id = ? AND key = ?")
-                    .execute(arguments: [row.identity.key, source, other])
+                // The first id, link and key are saved first: outputs publish ids made from them.
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE OR IGNORE item SET first_identity = coalesce(first_identity, json_array(guid, link, key)), key = ?
+                        WHERE source_id = ? AND key = ?
+                        """
+                ).execute(arguments: [row.identity.key, source, other])
                 guard db.changesCount > 0 else { continue }
                 rekeyed = true
                 try db.cachedStatement(
@@ -525,8 +530,9 @@ public final class SQLiteStore: ArticleStore {
             enclosures: try JSONColumn.decode([Enclosure].self, row["enclosures"]),
             categories: try JSONColumn.decode([String].self, row["categories"]))
         let firstIdentity = try (row["first_identity"] as String?).map { text in
-            let pair = try JSONColumn.decode([String?].self, text)
-            return StoredArticle.Identity(id: pair.first ?? nil, link: pair.count > 1 ? pair[1] : nil)
+            let saved = try JSONColumn.decode([String?].self, text)
+            return StoredArticle.Identity(
+                id: saved.first ?? nil, link: saved.count > 1 ? saved[1] : nil, key: saved.count > 2 ? saved[2] : nil)
         }
         return StoredArticle(
             sourceID: row["source_id"], key: row["key"], item: item,

@@ -147,8 +147,8 @@ enum Schema {
                     """)
         }
         migrator.registerMigration("v8 first identity") { db in
-            // The id and link an item was first stored with, saved when its feed changes them
-            // (JSON `[id, link]`): outputs keep publishing the id made from them. NULL while the
+            // The id, link and key an item was first stored with, saved when they change (JSON
+            // `[id, link, key]`): outputs keep publishing the id made from them. NULL while the
             // item's own are still the first ones, as every stored item's are.
             try db.execute(sql: "ALTER TABLE item ADD COLUMN first_identity TEXT")
         }

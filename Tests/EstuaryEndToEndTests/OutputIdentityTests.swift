@@ -73,4 +73,41 @@ import Testing
         #expect(atom.contains("href=\"https://www.moving.example/1\""))
         #expect(atom.contains("first, edited"))
     }
+
+    /// A feed that starts reusing an id on other items (`<guid>1</guid>` on a new post) has its
+    /// items re-keyed by id and link; the item already published keeps its id.
+    @Test func anItemKeepsItsIDWhenItsFeedStartsReusingIt() throws {
+        let (folder, config) = try Fixtures.config(
+            """
+            [[source]]
+            id = "reusing"
+            url = "file:reusing.xml"
+
+            [[output]]
+            name = "river"
+            formats = ["atom", "rss", "jsonfeed"]
+            """)
+        func item(_ name: String, day: Int) -> String {
+            """
+            <item><title>\(name)</title><link>https://reusing.example/\(name)</link><guid isPermaLink="false">1</guid>
+            <pubDate>\(day) Jun 2024 12:00:00 GMT</pubDate></item>
+            """
+        }
+        func write(_ items: [String]) throws {
+            try """
+            <?xml version="1.0"?>
+            <rss version="2.0"><channel><title>Reusing</title><link>https://reusing.example/</link><description>d</description>
+            \(items.joined(separator: "\n"))
+            </channel></rss>
+            """.write(to: folder.appendingPathComponent("reusing.xml"), atomically: true, encoding: .utf8)
+        }
+        try write([item("A", day: 1)])
+        #expect(try EstuaryBinary.run(["once", "--config", config.path]).status == 0)
+        let before = try #require(try Self.ids(folder)["A"])
+        try write([item("B", day: 2), item("A", day: 1)])
+        #expect(try EstuaryBinary.run(["once", "--force", "--config", config.path]).status == 0)
+        let after = try Self.ids(folder)
+        #expect(after["A"] == before)
+        #expect(after["B"]?.count == 3 && after["B"] != before)
+    }
 }

@@ -154,6 +154,9 @@ import Testing
         #expect(outcome == StoreOutcome(items: 1, new: 0, updated: 1))
         let article = try #require(try store.articles(sourceIDs: ["blog"], limit: 10).first)
         #expect(article.item.id == "https://blog.example/1")
-        #expect(article.firstIdentity == StoredArticle.Identity(id: "http://blog.example/1/", link: "http://blog.example/1/"))
+        #expect(
+            article.firstIdentity
+                == StoredArticle.Identity(
+                    id: "http://blog.example/1/", link: "http://blog.example/1/", key: "id://blog.example/1"))
     }
 }

@@ -353,7 +353,10 @@ extension CheckpointTests {
         let articles = try store.articles(sourceIDs: ["blog"], limit: 10)
         let one = try #require(articles.first { $0.key == "id://blog.example/1" })
         #expect(one.item.link == "https://www.blog.example/1")
-        #expect(one.firstIdentity == StoredArticle.Identity(id: "http://blog.example/1/", link: "http://blog.example/1/"))
+        #expect(
+            one.firstIdentity
+                == StoredArticle.Identity(
+                    id: "http://blog.example/1/", link: "http://blog.example/1/", key: "id://blog.example/1"))
         let two = try #require(articles.first { $0.item.id == still.id })
         #expect(two.item.content == "v2")
         #expect(two.firstIdentity == nil)

@@ -247,18 +247,22 @@ public struct StoredArticle: Sendable, Equatable {
     public var firstSeen: Date
     /// The same article as other sources carry it.
     public var alternates: [Alternate]
-    /// The id and link the item was first stored with, when its feed has changed them since (a
-    /// site moving to https keeps its items, under new ids); nil while they are the item's own.
-    /// Outputs derive the id they publish from these, so that it never changes.
+    /// The id, link and key the item was first stored with, when they have changed since (a site
+    /// moving to https keeps its items under new ids; a feed starting to reuse an id re-keys
+    /// them); nil while they are the item's own. Outputs derive the id they publish from these,
+    /// so that it never changes.
     public var firstIdentity: Identity?
 
-    /// An item's id and link as its feed gave them.
+    /// An item's id and link as its feed gave them, and its key then.
     public struct Identity: Sendable, Equatable {
         public var id: String?
         public var link: String?
-        public init(id: String?, link: String?) {
+        /// Nil when saved before keys were (the key has not changed since).
+        public var key: String?
+        public init(id: String?, link: String?, key: String? = nil) {
             self.id = id
             self.link = link
+            self.key = key
         }
     }
 

@@ -95,8 +95,9 @@ enum StableID {
     /// feed only, and two sources' items with one id would be one item to a reader.
     /// With `orLink` (RSS, JSON Feed), an item without an id is known by its web address, as its
     /// own feed knew it.
-    /// Made from the id and link the item was first seen with: a feed changing them (a site moving
-    /// to https, which the key takes for the same item) must not make readers show it again.
+    /// Made from the id, link and key the item was first seen with: a feed changing them (a site
+    /// moving to https, an id reused), which the store takes for the same item, must not make
+    /// readers show it again.
     static func item(_ article: StoredArticle, orLink: Bool = false) -> String {
         let id = article.firstIdentity.map(\.id) ?? article.item.id
         let link = article.firstIdentity.map(\.link) ?? article.item.link
@@ -104,7 +105,7 @@ enum StableID {
         if orLink, id == nil, let link, link.hasPrefix("http://") || link.hasPrefix("https://") {
             return link
         }
-        return urn("estuary-item", article.sourceID + "\u{0}" + article.key)
+        return urn("estuary-item", article.sourceID + "\u{0}" + (article.firstIdentity?.key ?? article.key))
     }
 
     /// A `urn:uuid:` built from a stable hash of a namespace and a name.
