@@ -48,9 +48,10 @@ enum Dedupe {
     static func link(
         _ db: Database, source: String, items: [NewItem], firstSeen: Double, context: DedupeContext
     ) throws -> Int {
-        if let scope = context.scope, scope.isEmpty { return 0 }
+        // No other source in the scope: nothing to match.
+        if let scope = context.scope, scope.isEmpty || (scope.count == 1 && scope.contains(source)) { return 0 }
         guard !items.isEmpty else { return 0 }
-        let scope = Scope(context.scope)
+        let scope = context.scope
         let candidates = try Candidates(db, source: source, items: items, scope: scope)
         // Copies that stopped being primaries in this transaction (the new item took their place).
         var demoted: Set<Copy> = []
@@ -83,16 +84,6 @@ enum Dedupe {
         return duplicates
     }
 
-    /// The sources an item may match in; the set is built only when a candidate needs checking.
-    final class Scope {
-        private let ids: [String]?
-        private lazy var set: Set<String> = Set(ids ?? [])
-
-        init(_ ids: [String]?) { self.ids = ids }
-
-        func contains(_ source: String) -> Bool { ids == nil || set.contains(source) }
-    }
-
     /// Other sources' primaries sharing a canonical link or a title key with the new items.
     private struct Candidates {
         var byLink: [String: Copy] = [:]
@@ -100,7 +91,8 @@ enum Dedupe {
 
         /// Both lookups in one statement: copies with one of the canonical links, and copies with
         /// one of the titles (the title of an item whose link matched is simply not asked for later).
-        init(_ db: Database, source: String, items: [NewItem], scope: Scope) throws {
+        /// `scope`: the sources an item may match in, nil for all.
+        init(_ db: Database, source: String, items: [NewItem], scope: Set<String>?) throws {
             let links = Set(items.compactMap(\.canonical))
             // Only dated items match by title (within 48 hours of each other).
             let titles = Set(items.compactMap { $0.date != nil ? $0.titleKey : nil })
@@ -121,7 +113,7 @@ enum Dedupe {
                 ])
             while let row = try rows.next() {
                 let copy = Copy(source: row[2], key: row[3], firstSeen: row[4], rowid: row[5])
-                guard scope.contains(copy.source) else { continue }
+                guard scope?.contains(copy.source) ?? true else { continue }
                 let match: String = row[1]
                 if row[0] as Int == 0 {
                     if let best = byLink[match], !Copy.earlier(copy, best) { continue }

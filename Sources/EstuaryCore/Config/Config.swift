@@ -47,16 +47,24 @@ public struct Config: Sendable, Equatable {
         if dedupe == .tags {
             for source in sources { for tag in Set(source.tags) { byTag[tag, default: []].append(source.id) } }
         }
+        // One set per combination of tags, shared by the sources that have it: a set per source
+        // would be quadratic (20,000 sources under one tag held 6 GB).
+        var scopes: [[String]: Set<String>] = [:]
         var contexts: [String: DedupeContext] = [:]
         for source in sources {
-            let scope: [String]?
+            let scope: Set<String>?
             switch dedupe {
             case .off: scope = []
             case .all: scope = nil
             case .tags:
-                var ids = Set(source.tags.flatMap { byTag[$0] ?? [] })
-                ids.remove(source.id)
-                scope = ids.sorted()
+                let tags = Set(source.tags).sorted()
+                if let known = scopes[tags] {
+                    scope = known
+                } else {
+                    let made = Set(tags.flatMap { byTag[$0] ?? [] })
+                    scopes[tags] = made
+                    scope = made
+                }
             }
             contexts[source.id] = DedupeContext(scope: scope, rank: rank, normalizeKeys: normalizeIDs)
         }

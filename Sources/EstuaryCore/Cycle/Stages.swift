@@ -356,13 +356,15 @@ public struct StoreOutcome: Sendable, Equatable {
 /// How a source's new items are matched against other sources' (cross-source dedupe).
 public struct DedupeContext: Sendable, Equatable {
     /// The sources whose items count as the same article; nil for every source, empty for none.
-    public var scope: [String]?
+    /// It may hold the source itself (sources sharing their tags share one set), whose own items
+    /// are never its duplicates.
+    public var scope: Set<String>?
     /// Position of each source in the config: between items first seen in the same cycle, the earlier source wins.
     public var rank: [String: Int]
     /// Whether ids and links differing only by http/https, `www.` and a trailing slash are one item.
     public var normalizeKeys: Bool
 
-    public init(scope: [String]? = [], rank: [String: Int] = [:], normalizeKeys: Bool = true) {
+    public init(scope: Set<String>? = [], rank: [String: Int] = [:], normalizeKeys: Bool = true) {
         self.scope = scope
         self.rank = rank
         self.normalizeKeys = normalizeKeys
