@@ -378,9 +378,11 @@ public struct Cycle: Sendable {
     /// merged feeds and resolve against the aggregator's address (a podcast's `/media/ep11.mp3`).
     private func parse(_ body: FetchedBody) -> Result<FeedDocument, ParseFailure> {
         let result = parser.parse(body.body, documentURL: body.documentURL, contentType: body.contentType)
-        guard body.documentURL.isFileURL, case .success(let document) = result, document.hasRelativeLinks,
+        // The site first: looking for relative links costs a pass over every body.
+        guard body.documentURL.isFileURL, case .success(let document) = result,
             let site = document.metadata.link.flatMap(URL.init(string:)),
-            let scheme = site.scheme?.lowercased(), scheme == "http" || scheme == "https", site.host != nil
+            let scheme = site.scheme?.lowercased(), scheme == "http" || scheme == "https", site.host != nil,
+            document.hasRelativeLinks
         else { return result }
         return parser.parse(body.body, documentURL: site, contentType: body.contentType)
     }

@@ -25,15 +25,34 @@ extension FeedDocument {
             && scheme.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
     }
 
-    /// Whether sanitized HTML has an `href="…"` or `src="…"` that is relative.
+    /// Whether sanitized HTML has an `href="…"` or `src="…"` that is relative (one pass over its
+    /// bytes: every body of a local feed is looked through).
     static func hasRelativeAttribute(_ html: String) -> Bool {
-        for name in [" href=\"", " src=\""] {
-            var rest = html[...]
-            while let start = rest.range(of: name) {
-                rest = rest[start.upperBound...]
-                let value = rest.prefix { $0 != "\"" }
-                if isRelative(String(value)) { return true }
+        var html = html
+        return html.withUTF8 { bytes in
+            let quote = UInt8(ascii: "\"")
+            var index = 0
+            while index + 1 < bytes.count {
+                defer { index += 1 }
+                guard bytes[index] == UInt8(ascii: "="), bytes[index + 1] == quote,
+                    endsWithAttributeName(bytes, before: index)
+                else { continue }
+                let start = index + 2
+                var end = start
+                while end < bytes.count, bytes[end] != quote { end += 1 }
+                if isRelative(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)) {
+                    return true
+                }
             }
+            return false
+        }
+    }
+
+    /// Whether ` href` or ` src` ends just before `index`.
+    private static func endsWithAttributeName(_ bytes: UnsafeBufferPointer<UInt8>, before index: Int) -> Bool {
+        for name in [" href", " src"] {
+            let count = name.utf8.count
+            if index >= count, zip(bytes[(index - count)..<index], name.utf8).allSatisfy({ $0 == $1 }) { return true }
         }
         return false
     }
