@@ -127,6 +127,44 @@ import Testing
         #expect(states["c"]?.dueTime == nil)
     }
 
+    /// v9 indexes only the first-seen copies for the cross-source lookup: an article stored before
+    /// it as a primary and an alternate still takes a third copy as an alternate of its primary.
+    @Test func aThirdCopyStillMatchesThePrimaryStoredBeforeV9() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let seen = Date().timeIntervalSince1970
+        do {
+            let queue = try database(upTo: "v8 first identity", in: folder)
+            try queue.write { db in
+                for (source, key, primary) in [("blog", "link://blog.example/x", nil), ("planet", "id:p1", "blog")] {
+                    try db.execute(
+                        sql: "INSERT INTO source (id, url) VALUES (?, 'https://example.org/feed')", arguments: [source])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO item (source_id, key, link, title, first_seen, sort_date, canonical_link,
+                                duplicate_of_source, duplicate_of_key)
+                            VALUES (?, ?, 'https://blog.example/x', 'X', ?, ?, 'https://blog.example/x', ?, ?)
+                            """,
+                        arguments: [source, key, seen, seen, primary, primary.map { _ in "link://blog.example/x" }])
+                }
+            }
+        }
+        let store = try SQLiteStore(directory: folder.path)
+        let outcome = try store.record(
+            source: SourceConfig(id: "news", url: URL(string: "https://news.example/rss")!),
+            document: FeedDocument(format: .rss20, items: [FeedItem(id: "n1", link: "https://blog.example/x?utm_source=news")]),
+            status: 200, fetchState: FetchState(), dedupe: DedupeContext(scope: nil), at: Date())
+        #expect(outcome.duplicates == 1)
+        let article = try #require(try store.articles(sourceIDs: ["blog", "planet", "news"], limit: 10).first)
+        #expect(article.sourceID == "blog")
+        #expect(Set(article.alternates.map(\.sourceID)) == ["planet", "news"])
+        let queue = try DatabaseQueue(path: folder.appendingPathComponent("estuary.sqlite").path)
+        let partial = try queue.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT sql FROM sqlite_master WHERE name IN ('item_by_canonical_link', 'item_by_title_hash')")
+        }
+        #expect(partial.count == 2 && partial.allSatisfy { $0.hasSuffix("WHERE duplicate_of_key IS NULL") }, "\(partial)")
+    }
+
     /// v8 saves an item's first id and link when its feed changes them: items stored before it
     /// take their stored id and link as their first ones.
     @Test func itemsStoredBeforeV8KeepTheirStoredIDAsTheFirstOne() throws {

@@ -588,6 +588,13 @@ extension CheckpointTests {
             at: now.addingTimeInterval(180))
         #expect(later.new == 1)
         #expect(try store.articles(sourceIDs: ["planet"], limit: 10).count == 2)
+        // A third source brings X: it is matched to the planet's copy, the article now (an
+        // alternate until then, so not in the lookup's indexes before it took over).
+        let news = SourceConfig(id: "news", url: URL(string: "https://news.example/rss")!)
+        let third = try record(news, [story("https://blog.example/x?utm_medium=news", 990)], at: now.addingTimeInterval(240))
+        #expect(third.duplicates == 1)
+        let shown = try store.articles(sourceIDs: ["planet", "news"], limit: 10)
+        #expect(shown.first { $0.item.link?.contains("/x") == true }?.alternates.map(\.sourceID) == ["news"])
     }
 
     @Test func removesItemsStoredLongerThanMaxAge() throws {
