@@ -69,6 +69,21 @@ import Testing
         #expect(doc.items[1].title == "nul  inside")
     }
 
+    /// Half an emoji escaped alone (a title cut by a length limit) is U+FFFD, as browsers read it,
+    /// and the rest of the feed is kept; a whole pair and an escaped backslash stay as they are.
+    @Test func aLoneSurrogateEscapeInJSONFeedIsReadAsAReplacementCharacter() throws {
+        let doc = try parse(
+            #"""
+            {"version": "https://jsonfeed.org/version/1.1", "title": "J",
+             "items": [{"id": "1", "title": "cut \ud83d", "content_text": "whole \ud83d\ude00 and \\ud83d"},
+                       {"id": "2", "title": "low \ude00 first"}]}
+            """#)
+        #expect(doc.items.count == 2)
+        #expect(doc.items[0].title == "cut \u{FFFD}")
+        #expect(doc.items[0].content == "whole \u{1F600} and \\ud83d")
+        #expect(doc.items[1].title == "low \u{FFFD} first")
+    }
+
     @Test func readsPodcastAndMediaElements() throws {
         let doc = try parse(
             """

@@ -17,7 +17,15 @@ struct JSONFeedReader {
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         } catch {
-            return .failure(ParseFailure("not a feed: the body is not valid JSON (\(Self.reason(error)))"))
+            // Half of a UTF-16 pair escaped alone (`\ud83d`, an emoji cut by a length limit) is
+            // refused by Foundation and read by browsers as U+FFFD: one such title must not cost
+            // the whole feed.
+            guard let repaired = Self.replacingLoneSurrogates(bytes),
+                let again = try? JSONSerialization.jsonObject(with: Data(repaired), options: [.fragmentsAllowed])
+            else {
+                return .failure(ParseFailure("not a feed: the body is not valid JSON (\(Self.reason(error)))"))
+            }
+            object = again
         }
         guard let root = object as? [String: Any], let version = root["version"] as? String,
             version.contains("jsonfeed.org/version/")
@@ -100,6 +108,39 @@ struct JSONFeedReader {
 
     private func resolve(_ url: String, _ base: URL?) -> String {
         URL(string: url, relativeTo: base)?.absoluteString ?? url
+    }
+
+    /// `bytes` with each `\uD800`-`\uDFFF` escape that is not half of a pair replaced by
+    /// `\uFFFD`; nil when there is none.
+    static func replacingLoneSurrogates(_ bytes: [UInt8]) -> [UInt8]? {
+        /// The UTF-16 code unit of a `\uXXXX` escape starting at `index`, if there is one.
+        func unit(at index: Int) -> UInt16? {
+            guard index + 5 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else { return nil }
+            return UInt16(String(decoding: bytes[(index + 2)..<(index + 6)], as: UTF8.self), radix: 16)
+        }
+        var output: [UInt8] = []
+        var copied = 0
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\\") else {
+                index += 1
+                continue
+            }
+            guard let first = unit(at: index), (0xD800...0xDFFF).contains(first) else {
+                index += 2  // any other escape, `\\` included, whole
+                continue
+            }
+            if first < 0xDC00, let second = unit(at: index + 6), (0xDC00...0xDFFF).contains(second) {
+                index += 12
+                continue
+            }
+            output += bytes[copied..<index] + Array("\\ufffd".utf8)
+            index += 6
+            copied = index
+        }
+        guard copied > 0 else { return nil }
+        return output + bytes[copied...]
     }
 
     private static func reason(_ error: any Error) -> String {
