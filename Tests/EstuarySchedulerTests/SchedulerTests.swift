@@ -257,6 +257,33 @@ import Testing
         #expect(refetched >= reload && refetched <= reload + Scheduler.batchGap, "\(log.all)")
     }
 
+    /// The reload comes as the batch that fetches the source begins (after the source was taken
+    /// from the schedule, before its fetch: a SIGHUP can land there): the batch fetches the old
+    /// version, and the new one is still fetched at once after, not an interval later.
+    @Test func aSourceChangedAsItsBatchBeginsIsFetchedAtOnce() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let log = Recorder<(String, Date)>()
+        let server = try Self.feedServer(log: log, clock: clock)
+        let folder = try Fixtures.temporaryFolder()
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: Self.slowHeader + Self.sources(["a"]), server: server, clock: clock, folder: folder)
+        let text = (Self.slowHeader + Self.sources(["a"]) { _ in "/a-v2" })
+            .replacingOccurrences(of: "PORT", with: "\(server.port)")
+        let newConfig = try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)
+        let newCycle = try PolitenessTests.cycle(server: server, clock: clock, folder: folder)
+        let reloadedAt = Recorder<Date>()
+        scheduler.onBatch = { _ in
+            guard reloadedAt.all.isEmpty else { return }
+            reloadedAt.append(clock.now())
+            scheduler.reload(config: newConfig, cycle: newCycle)
+        }
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(30 * 60))
+        let reload = try #require(reloadedAt.all.first)
+        #expect(log.all.first?.0 == "/a", "\(log.all)")
+        let refetched = try #require(log.all.first { $0.0 == "/a-v2" }?.1, "\(log.all)")
+        #expect(refetched <= reload + Scheduler.batchGap, "\(log.all)")
+    }
+
     /// A server that holds every `/slow` request until the test lets it go (a slow server in real
     /// life: the daemon's time goes on meanwhile; here the test moves the clock).
     @Test func aSlowSourceDoesNotHoldBackOneFallingDueDuringItsFetch() async throws {

@@ -124,7 +124,7 @@ public final class Scheduler: @unchecked Sendable {
             return report
         }
         let (due, skipped) = cycle.plan(config: config, states: states, at: clock.now(), force: force)
-        let fetched = await fetch(due, config: config, cycle: cycle, states: states)
+        let fetched = await fetch(due, config: config, cycle: cycle, states: states, generation: lock.withLock { generation })
         let outputs = cycle.writeOutputs(
             config: config, changed: fetched.contains { $0.changesOutputs(from: states[$0.sourceID]) })
         let order = Dictionary(uniqueKeysWithValues: config.sources.enumerated().map { ($1.id, $0) })
@@ -136,17 +136,19 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// The batch both modes run: fetch, parse and store `sources`, as one cancellable task.
-    private func fetch(_ sources: [SourceConfig], config: Config, cycle: Cycle, states: [String: FetchState]) async
-        -> [SourceReport]
-    {
+    /// `startGeneration`: the reloads counted when `sources` were planned (a reload since changed
+    /// what this batch fetches).
+    private func fetch(
+        _ sources: [SourceConfig], config: Config, cycle: Cycle, states: [String: FetchState], generation startGeneration: Int
+    ) async -> [SourceReport] {
         guard !sources.isEmpty, !isStopping else { return [] }
         onBatch(sources.count)
         let onSource = self.onSource
         let task = Task { await cycle.fetch(sources, config: config, states: states, onSource: onSource) }
-        let (cancelled, startGeneration, number) = lock.withLock { () -> (Bool, Int, Int) in
+        let (cancelled, number) = lock.withLock { () -> (Bool, Int) in
             batchNumber += 1
             running[batchNumber] = (task, cycle.fetcher)
-            return (stopping && cancelNow, self.generation, batchNumber)
+            return (stopping && cancelNow, batchNumber)
         }
         if cancelled { task.cancel() }
         let reports = await task.value
@@ -260,13 +262,13 @@ public final class Scheduler: @unchecked Sendable {
                 (background.count, lastBatchStart?.addingTimeInterval(Self.batchGap), !inFlight.isEmpty)
             }
             let mayStart = underWay < Self.maxBatches && nextStart.map { now >= $0 } ?? true
-            if mayStart, let (sources, states) = takeDue(config: config, at: now), !sources.isEmpty {
+            if mayStart, let (sources, states, generation) = takeDue(config: config, at: now), !sources.isEmpty {
                 let (due, skipped) = cycle.plan(config: config, sources: sources, states: states, at: now, force: false)
                 if !skipped.isEmpty { reschedule(skipped.map(\.sourceID), config: config, at: now) }
                 if !due.isEmpty {
                     let overdue = due.compactMap { states[$0.id]?.dueTime }.min() ?? now
                     lock.withLock { lastLag = max(0, now.timeIntervalSince(overdue)) }
-                    startBatch(due, config: config, cycle: cycle, states: states, at: now)
+                    startBatch(due, config: config, cycle: cycle, states: states, generation: generation, at: now)
                 }
                 continue
             }
@@ -317,9 +319,11 @@ public final class Scheduler: @unchecked Sendable {
     public static let batchGap: TimeInterval = 1
 
     /// Starts a batch of the daemon's without waiting for it: when it ends, its sources are back
-    /// in the schedule (``fetch(_:config:cycle:states:)``), outputs are pending if it changed
-    /// something, and the loop is woken.
-    private func startBatch(_ sources: [SourceConfig], config: Config, cycle: Cycle, states: [String: FetchState], at now: Date) {
+    /// in the schedule (``fetch(_:config:cycle:states:generation:)``), outputs are pending if it
+    /// changed something, and the loop is woken.
+    private func startBatch(
+        _ sources: [SourceConfig], config: Config, cycle: Cycle, states: [String: FetchState], generation: Int, at now: Date
+    ) {
         lock.withLock {
             inFlight.formUnion(sources.map(\.id))
             lastBatchStart = now
@@ -327,7 +331,7 @@ public final class Scheduler: @unchecked Sendable {
             let number = batchNumber
             // Its first lock waits for this one's end: the task is registered before it can unregister.
             background[number] = Task {
-                let reports = await fetch(sources, config: config, cycle: cycle, states: states)
+                let reports = await fetch(sources, config: config, cycle: cycle, states: states, generation: generation)
                 let changed = reports.contains { $0.changesOutputs(from: states[$0.sourceID]) }
                 let now = clock.now()
                 lock.withLock {
@@ -448,8 +452,9 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// Takes the sources due at `now` out of the schedule, with their states (overrides and floors
-    /// applied); nil while the schedule is stale (a reload since it was made).
-    private func takeDue(config: Config, at now: Date) -> ([SourceConfig], [String: FetchState])? {
+    /// applied) and the reloads counted (a reload from then on, even before the batch begins, changes
+    /// what it fetches); nil while the schedule is stale (a reload since it was made).
+    private func takeDue(config: Config, at now: Date) -> ([SourceConfig], [String: FetchState], Int)? {
         lock.withLock {
             guard !scheduleStale else { return nil }
             var sources: [SourceConfig] = []
@@ -460,7 +465,7 @@ public final class Scheduler: @unchecked Sendable {
                 sources.append(config.sources[index])
                 states[id] = effectiveLocked(id)
             }
-            return (sources, states)
+            return (sources, states, generation)
         }
     }
 
