@@ -284,21 +284,43 @@ import Testing
         #expect(refetched <= reload + Scheduler.batchGap, "\(log.all)")
     }
 
+    /// A failing source removed by a reload while its fetch is under way, its batch ending after
+    /// the schedule was made from the new config: the status counts the config's sources only.
+    @Test func aSourceRemovedDuringItsFetchIsNotCountedFailing() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let log = Recorder<(String, Date)>()
+        let released = Fixtures.Flag()
+        let server = try Self.holdingServer("/bad", failing: true, log: log, clock: clock, released: released)
+        defer { released.set() }
+        let folder = try Fixtures.temporaryFolder()
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: Self.slowHeader + Self.sources(["bad", "ok"]), server: server, clock: clock, folder: folder)
+        let statuses = Recorder<Scheduler.Status>()
+        scheduler.onStatus = { statuses.append($0) }
+        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(2 * 3600)) }
+        #expect(await EstuaryBinary.wait(upTo: 60) { log.all.contains { $0.0 == "/bad" } })
+        let text = (Self.slowHeader + Self.sources(["ok", "added"]))
+            .replacingOccurrences(of: "one.test:PORT/added", with: "two.test:PORT/added")
+            .replacingOccurrences(of: "PORT", with: "\(server.port)")
+        let config = try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)
+        scheduler.reload(config: config, cycle: try PolitenessTests.cycle(server: server, clock: clock, folder: folder))
+        // The added source is fetched in a batch of its own (a batch gap later): the schedule has
+        // been made from the new config while "bad" is still under way.
+        clock.advance(by: 2 * Scheduler.batchGap)
+        #expect(await EstuaryBinary.wait(upTo: 60) { log.all.contains { $0.0 == "/added" } }, "\(log.all)")
+        released.set()
+        await run.value
+        let last = try #require(statuses.all.last)
+        #expect(last.sources == 2 && last.failing == 0 && last.gone == 0, "\(last.description)")
+    }
+
     /// A server that holds every `/slow` request until the test lets it go (a slow server in real
     /// life: the daemon's time goes on meanwhile; here the test moves the clock).
     @Test func aSlowSourceDoesNotHoldBackOneFallingDueDuringItsFetch() async throws {
         let clock = SimulatedClock(start: PolitenessTests.start)
         let log = Recorder<(String, Date)>()
         let released = Fixtures.Flag()
-        let server = try TestHTTPServer { request in
-            log.append((request.path, clock.now()))
-            let held = Date()
-            while request.path == "/slow", !released.isSet, Date().timeIntervalSince(held) < 60 {
-                Thread.sleep(forTimeInterval: 0.01)
-            }
-            return .init(
-                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
-        }
+        let server = try Self.holdingServer("/slow", log: log, clock: clock, released: released)
         defer { released.set() }
         let folder = try Fixtures.temporaryFolder()
         // "slow" first, "quick" five minutes later (two first fetches spread over ten minutes), on
@@ -328,6 +350,23 @@ import Testing
             #expect((2...4).contains(count), "\(path): \(count) fetches")
         }
         #expect(reports.all.allSatisfy { !$0.failed }, "\(reports.all)")
+    }
+
+    /// A server logging each request at the simulated time, that holds the requests for `path` until
+    /// `released` is set (a minute at most), then answers them with a feed (`failing`: a 500).
+    static func holdingServer(
+        _ path: String, failing: Bool = false, log: Recorder<(String, Date)>, clock: SimulatedClock, released: Fixtures.Flag
+    ) throws -> TestHTTPServer {
+        try TestHTTPServer { request in
+            log.append((request.path, clock.now()))
+            let held = Date()
+            while request.path == path, !released.isSet, Date().timeIntervalSince(held) < 60 {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            if request.path == path, failing { return .init(status: 500, contentType: "text/plain", body: "down") }
+            return .init(
+                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
+        }
     }
 
     /// A server whose `/slow…` feeds take 4 s (real time), logging each request at the simulated time.

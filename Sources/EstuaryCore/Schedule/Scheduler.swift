@@ -72,9 +72,12 @@ public final class Scheduler: @unchecked Sendable {
     private var generation = 0
     /// The daemon's schedule: every source not under way, by due time. Made from `known` whole
     /// when stale (at the start, after a reload or a failed read), then kept batch by batch, so
-    /// that a wake costs what is due, not every source; `sourceIndex` finds a source's config.
+    /// that a wake costs what is due, not every source; `scheduledConfig` is the config it was
+    /// made from (a batch begun before a reload ends with the old one), `sourceIndex` finds a
+    /// source in it.
     private var schedule = DueSchedule()
     private var scheduleStale = true
+    private var scheduledConfig: Config?
     private var sourceIndex: [String: Int] = [:]
     /// How many sources `known` says are failing and gone, kept with it (the daemon's status).
     private var failing = 0
@@ -169,14 +172,18 @@ public final class Scheduler: @unchecked Sendable {
                 overrides[report.sourceID] = nil
                 earliest[report.sourceID] = floor
             }
-            if let fresh, generation == self.generation {
-                let policy = FetchPolicy(config: config)
+            if let fresh, generation == self.generation, let scheduledConfig {
+                let policy = FetchPolicy(config: scheduledConfig)
                 let now = clock.now()
-                for source in sources {
-                    if fetched.contains(source.id) {
-                        tally(source, known?[source.id], -1)
-                        known?[source.id] = fresh[source.id]
-                        tally(source, known?[source.id], 1)
+                // Counted and scheduled as the schedule's config has them: a source a reload removed
+                // during the batch is neither, one it changed is judged by its new url.
+                for id in sources.map(\.id) {
+                    guard let index = sourceIndex[id] else { continue }
+                    let source = scheduledConfig.sources[index]
+                    if fetched.contains(id) {
+                        tally(source, known?[id], -1)
+                        known?[id] = fresh[id]
+                        tally(source, known?[id], 1)
                     }
                     // Back in the schedule, fetched or not (a fetch cancelled by a stop stays due).
                     schedule.set(source.id, at: dueLocked(source, policy: policy, now: now))
@@ -262,9 +269,9 @@ public final class Scheduler: @unchecked Sendable {
                 (background.count, lastBatchStart?.addingTimeInterval(Self.batchGap), !inFlight.isEmpty)
             }
             let mayStart = underWay < Self.maxBatches && nextStart.map { now >= $0 } ?? true
-            if mayStart, let (sources, states, generation) = takeDue(config: config, at: now), !sources.isEmpty {
+            if mayStart, let (sources, states, generation) = takeDue(at: now), !sources.isEmpty {
                 let (due, skipped) = cycle.plan(config: config, sources: sources, states: states, at: now, force: false)
-                if !skipped.isEmpty { reschedule(skipped.map(\.sourceID), config: config, at: now) }
+                if !skipped.isEmpty { reschedule(skipped.map(\.sourceID), at: now) }
                 if !due.isEmpty {
                     let overdue = due.compactMap { states[$0.id]?.dueTime }.min() ?? now
                     lock.withLock { lastLag = max(0, now.timeIntervalSince(overdue)) }
@@ -445,6 +452,7 @@ public final class Scheduler: @unchecked Sendable {
             for source in config.sources where !inFlight.contains(source.id) {
                 schedule.set(source.id, at: dueLocked(source, policy: policy, now: now))
             }
+            scheduledConfig = config
             sourceIndex = Dictionary(uniqueKeysWithValues: config.sources.indices.map { (config.sources[$0].id, $0) })
             (failing, gone) = FetchState.health(of: config.sources, states: known)
             scheduleStale = false
@@ -454,9 +462,9 @@ public final class Scheduler: @unchecked Sendable {
     /// Takes the sources due at `now` out of the schedule, with their states (overrides and floors
     /// applied) and the reloads counted (a reload from then on, even before the batch begins, changes
     /// what it fetches); nil while the schedule is stale (a reload since it was made).
-    private func takeDue(config: Config, at now: Date) -> ([SourceConfig], [String: FetchState], Int)? {
+    private func takeDue(at now: Date) -> ([SourceConfig], [String: FetchState], Int)? {
         lock.withLock {
-            guard !scheduleStale else { return nil }
+            guard !scheduleStale, let config = scheduledConfig else { return nil }
             var sources: [SourceConfig] = []
             var states: [String: FetchState] = [:]
             // A source under way is never in the schedule (taken out when its batch starts, back when it ends).
@@ -470,10 +478,10 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// Puts sources taken out of the schedule but not fetched back in it.
-    private func reschedule(_ ids: [String], config: Config, at now: Date) {
-        let policy = FetchPolicy(config: config)
+    private func reschedule(_ ids: [String], at now: Date) {
         lock.withLock {
-            guard !scheduleStale else { return }
+            guard !scheduleStale, let config = scheduledConfig else { return }
+            let policy = FetchPolicy(config: config)
             for id in ids {
                 guard let index = sourceIndex[id] else { continue }
                 schedule.set(id, at: dueLocked(config.sources[index], policy: policy, now: now))
