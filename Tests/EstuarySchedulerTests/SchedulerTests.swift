@@ -284,6 +284,39 @@ import Testing
         #expect(refetched <= reload + Scheduler.batchGap, "\(log.all)")
     }
 
+    /// The clock set back an hour (an NTP step, a corrected date) during a batch: a source added
+    /// then is fetched at once, not when the clock gets back to that batch's start.
+    @Test func aClockSetBackDoesNotHoldTheNextBatchBack() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let log = Recorder<(String, Date)>()
+        let reloadedAt = Recorder<Date>()
+        let reload = Recorder<@Sendable () -> Void>()
+        // The first request for "a" sets the clock back, then the config gains "b" (on another host).
+        let server = try TestHTTPServer { request in
+            if request.path == "/a", log.all.isEmpty {
+                clock.advance(by: -3600)
+                reloadedAt.append(clock.now())
+                reload.all.first?()
+            }
+            log.append((request.path, clock.now()))
+            return .init(
+                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
+        }
+        let folder = try Fixtures.temporaryFolder()
+        let (scheduler, _) = try PolitenessTests.scheduler(
+            config: Self.slowHeader + Self.sources(["a"]), server: server, clock: clock, folder: folder)
+        let text = (Self.slowHeader + Self.sources(["a", "b"]))
+            .replacingOccurrences(of: "one.test:PORT/b", with: "two.test:PORT/b")
+            .replacingOccurrences(of: "PORT", with: "\(server.port)")
+        let newConfig = try ConfigLoader().parse(text: text, file: "estuary.toml", folder: folder)
+        let newCycle = try PolitenessTests.cycle(server: server, clock: clock, folder: folder)
+        reload.append { scheduler.reload(config: newConfig, cycle: newCycle) }
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(30 * 60))
+        let reloaded = try #require(reloadedAt.all.first)
+        let added = try #require(log.all.first { $0.0 == "/b" }?.1, "\(log.all)")
+        #expect(added <= reloaded + Scheduler.batchGap, "\(log.all)")
+    }
+
     /// A failing source removed by a reload while its fetch is under way, its batch ending after
     /// the schedule was made from the new config: the status counts the config's sources only.
     @Test func aSourceRemovedDuringItsFetchIsNotCountedFailing() async throws {

@@ -264,9 +264,13 @@ public final class Scheduler: @unchecked Sendable {
                 continue
             }
             // A batch starts a moment after the last (what falls due meanwhile goes with it: a daemon
-            // of many sources has some due every few milliseconds), and only so many run at once.
+            // of many sources has some due every few milliseconds), and only so many run at once. A
+            // last start ahead of now is from a clock since set back: it holds nothing back.
             let (underWay, nextStart, busy) = lock.withLock {
-                (background.count, lastBatchStart?.addingTimeInterval(Self.batchGap), !inFlight.isEmpty)
+                (
+                    background.count, lastBatchStart.flatMap { $0 > now ? nil : $0.addingTimeInterval(Self.batchGap) },
+                    !inFlight.isEmpty
+                )
             }
             let mayStart = underWay < Self.maxBatches && nextStart.map { now >= $0 } ?? true
             if mayStart, let (sources, states, generation) = takeDue(at: now), !sources.isEmpty {
