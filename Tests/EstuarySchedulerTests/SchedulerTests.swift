@@ -134,8 +134,29 @@ import Testing
 
     /// A template edited while the daemon idles shows without a reload and without new items.
     @Test func aTemplateEditedWhileIdleShows() async throws {
+        let page = try await Self.pageAfterATemplateEdit(setBack: 0)
+        #expect(page.hasPrefix("TWO"), "\(page.prefix(20))")
+    }
+
+    /// The same after the clock was set back an hour (an NTP step) during the first fetch: the
+    /// outputs are still compared with the state every output_delay, not an hour later.
+    @Test func aTemplateEditedAfterTheClockWasSetBackShows() async throws {
+        let page = try await Self.pageAfterATemplateEdit(setBack: 3600)
+        #expect(page.hasPrefix("TWO"), "\(page.prefix(20))")
+    }
+
+    /// A daemon with one page output from a template, whose clock is set back `setBack` seconds as
+    /// the source's first fetch is served; the template is edited five minutes after the outputs
+    /// were written, and the page is read an hour (and a minute) after that fetch.
+    static func pageAfterATemplateEdit(setBack: TimeInterval) async throws -> String {
         let clock = SimulatedClock(start: PolitenessTests.start)
-        let server = try Self.feedServer()
+        let served = Fixtures.Flag()
+        let server = try TestHTTPServer { request in
+            if !served.isSet { clock.advance(by: -setBack) }
+            served.set()
+            return .init(
+                contentType: "application/rss+xml", body: String(decoding: PolitenessTests.rss(request.path), as: UTF8.self))
+        }
         let folder = try Fixtures.temporaryFolder()
         let template = folder.appendingPathComponent("page.mustache")
         try Data("ONE {{title}}".utf8).write(to: template)
@@ -147,15 +168,15 @@ import Testing
         let (writes, edited) = (Recorder<Date>(), Recorder<Date>())
         scheduler.onOutputs = { _ in writes.append(clock.now()) }
         scheduler.onStatus = { _ in
-            guard writes.all.count >= 2, edited.all.isEmpty, clock.now() > PolitenessTests.start.addingTimeInterval(5 * 60)
-            else { return }
+            guard let written = writes.all.dropFirst().first, edited.all.isEmpty, clock.now() > written + 5 * 60 else {
+                return
+            }
             edited.append(clock.now())
             try! Data("TWO {{title}}".utf8).write(to: template)
         }
-        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(60 * 60))
+        await scheduler.run(until: PolitenessTests.start.addingTimeInterval(61 * 60 - setBack))
         #expect(!edited.all.isEmpty)
-        let page = try String(contentsOf: folder.appendingPathComponent("public/page.html"), encoding: .utf8)
-        #expect(page.hasPrefix("TWO"), "\(page.prefix(20))")
+        return try String(contentsOf: folder.appendingPathComponent("public/page.html"), encoding: .utf8)
     }
 
     /// A source changed by one reload and fetched since is on its schedule: a later reload that

@@ -60,8 +60,8 @@ public final class Scheduler: @unchecked Sendable {
     /// says: a state that cannot be written (a full disk) must not turn into a loop of fetches.
     private var earliest: [String: Date] = [:]
     private var outputsPendingSince: Date?
-    /// When the loop next compares the outputs' stamps with the state (they cost a read).
-    private var nextStampCheck = Date.distantPast
+    /// When the loop last compared the outputs' stamps with the state (they cost a read).
+    private var lastStampCheck: Date?
     /// Output writes that failed in a row, and when the next may be tried.
     private var outputFailures = 0
     private var outputRetryAt: Date?
@@ -287,8 +287,10 @@ public final class Scheduler: @unchecked Sendable {
             // a max_age period over, items removed by retention) is due like any change, after
             // output_delay; a write that keeps failing is retried less and less often.
             var pendingNow = pending
-            if pending == nil, now >= lock.withLock({ nextStampCheck }) {
-                lock.withLock { nextStampCheck = now.addingTimeInterval(max(config.outputDelay.seconds, 10)) }
+            // (Apart on the clock either way: one set back must not put off the next check.)
+            let stampGap = max(config.outputDelay.seconds, 10)
+            if pending == nil, lock.withLock({ lastStampCheck.map { abs(now.timeIntervalSince($0)) >= stampGap } ?? true }) {
+                lock.withLock { lastStampCheck = now }
                 if cycle.outputsOutOfDate(config: config) {
                     pendingNow = lock.withLock {
                         outputsPendingSince = outputsPendingSince ?? now
