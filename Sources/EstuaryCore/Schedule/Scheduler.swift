@@ -107,6 +107,10 @@ public final class Scheduler: @unchecked Sendable {
 
     private var current: (Config, Cycle) { lock.withLock { (configuration, cycle) } }
 
+    /// The config in use, its cycle and the reloads counted, read together: what is made from the
+    /// config is kept only while no reload has come since.
+    private var currentGeneration: (Config, Cycle, Int) { lock.withLock { (configuration, cycle, generation) } }
+
     /// The config in use (the latest reloaded).
     public var config: Config { lock.withLock { configuration } }
 
@@ -251,14 +255,14 @@ public final class Scheduler: @unchecked Sendable {
         while !isStopping {
             let now = clock.now()
             if let end, now >= end { break }
-            let (config, cycle) = current
+            let (config, cycle, generation) = currentGeneration
             // Outputs due are written first: sources falling due all the time must not hold them back.
             let pending = lock.withLock { outputsPendingSince }
             if let due = outputsDue(pendingSince: pending, config: config), now >= due {
                 writeOutputs(config: config, cycle: cycle)
                 continue
             }
-            guard (try? prepareSchedule(config: config, cycle: cycle)) != nil else {
+            guard (try? prepareSchedule(config: config, cycle: cycle, generation: generation)) != nil else {
                 // Never fetch without the state (it would forget validators, Retry-After, gone marks): retry soon.
                 await pause(until: now.addingTimeInterval(30))
                 continue
@@ -419,10 +423,12 @@ public final class Scheduler: @unchecked Sendable {
     /// Sources never fetched, and not yet spread, get first fetches spread evenly over
     /// `cold_start_spread` (one interval by default), in config order, from `time`.
     private func spreadFirstFetches(at time: Date) {
-        let (config, cycle) = current
+        let (config, cycle, generation) = currentGeneration
         // Unreadable: no spread now; the loop reads again before it fetches anything.
-        guard let states = try? knownStates(config: config, cycle: cycle) else { return }
+        guard let states = try? knownStates(config: config, cycle: cycle, generation: generation) else { return }
         lock.withLock {
+            // A reload since: it spreads its own config's sources.
+            guard generation == self.generation else { return }
             let fresh = config.sources.filter { states[$0.id]?.dueTime == nil && overrides[$0.id] == nil }
             let spread = (config.coldStartSpread ?? config.interval).seconds
             for (index, source) in fresh.enumerated() {
@@ -433,8 +439,9 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// The daemon's copy of the state, read whole when there is none (at the start, after a reload).
-    private func knownStates(config: Config, cycle: Cycle) throws -> [String: FetchState] {
-        let (cached, generation) = lock.withLock { (self.known, self.generation) }
+    /// `generation`: the reloads counted when `config` was read (the states of an older config are not kept).
+    private func knownStates(config: Config, cycle: Cycle, generation: Int) throws -> [String: FetchState] {
+        let cached = lock.withLock { generation == self.generation ? self.known : nil }
         if let cached { return cached }
         let states = try cycle.fetchStates(config)
         // Kept unless a reload came in during the read (it read the old config's sources).
@@ -444,10 +451,11 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Makes the schedule from the state, read whole, when it has none (at the start, after a
     /// reload or a failed read). Throws when the state cannot be read.
-    private func prepareSchedule(config: Config, cycle: Cycle) throws {
-        let generation = lock.withLock { scheduleStale ? self.generation : nil }
-        guard let generation else { return }
-        _ = try knownStates(config: config, cycle: cycle)
+    /// `generation`: the reloads counted when `config` was read; a schedule is made only while no
+    /// reload has come since (a reload between the two reads would make the old config's).
+    private func prepareSchedule(config: Config, cycle: Cycle, generation: Int) throws {
+        guard lock.withLock({ scheduleStale }) else { return }
+        _ = try knownStates(config: config, cycle: cycle, generation: generation)
         let policy = FetchPolicy(config: config)
         let now = clock.now()
         lock.withLock {
