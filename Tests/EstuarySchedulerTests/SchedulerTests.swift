@@ -223,7 +223,9 @@ import Testing
         // first fetch, ten minutes in.
         let afterStart = writes.all.dropFirst()
         #expect(afterStart.first.map { $0 < PolitenessTests.start + 5 * 60 } == true, "\(writes.all)")
-        #expect(afterStart.count >= 3, "\(writes.all)")
+        // And again while they go on falling due, not only on the way out (how often depends on how
+        // far the batches under way move this clock between the loop's turns).
+        #expect(afterStart.count >= 2, "\(writes.all)")
     }
 
     @Test func aReloadSchedulesNewSourcesDropsRemovedOnesAndFetchesChangedOnesAtOnce() async throws {
