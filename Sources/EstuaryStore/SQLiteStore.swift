@@ -126,13 +126,20 @@ public final class SQLiteStore: ArticleStore {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
+        let current: Bool
         do {
             pool = try DatabaseQueue(path: path, configuration: configuration)
-            guard try pool.read({ try Schema.migrator.hasCompletedMigrations($0) }) else {
-                throw DatabaseError(message: "the state was written by an older estuary; run `estuary once` to update it")
-            }
+            current = try pool.read { try Schema.migrator.hasCompletedMigrations($0) }
         } catch {
             throw OpenError(path: path, reason: "\(error)")
+        }
+        guard current else {
+            // A daemon of the older version may hold it still: `once` would be refused until it stops.
+            throw OpenError(
+                path: path,
+                reason:
+                    "the state was written by an older estuary; the next `estuary once`, or `estuary run` restarted with this version, updates it"
+            )
         }
     }
 

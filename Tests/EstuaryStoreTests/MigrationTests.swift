@@ -127,6 +127,22 @@ import Testing
         #expect(states["c"]?.dueTime == nil)
     }
 
+    /// A read-only command meets a state of an older version: it migrates nothing, and says what will.
+    @Test func aReaderOfAnOlderStateSaysWhatUpdatesIt() throws {
+        let folder = try Fixtures.temporaryFolder()
+        _ = try database(upTo: "v8 first identity", in: folder)
+        do {
+            _ = try SQLiteStore(readingFrom: folder.path)
+            Issue.record("an older state must not be read as the current one")
+        } catch {
+            #expect(error.description.contains("written by an older estuary"), "\(error)")
+            #expect(error.description.contains("restarted with this version"), "\(error)")
+            #expect(!error.description.contains("SQLite error"), "\(error)")
+        }
+        let queue = try DatabaseQueue(path: folder.appendingPathComponent("estuary.sqlite").path)
+        #expect(try queue.read { try Schema.migrator.hasCompletedMigrations($0) } == false)
+    }
+
     /// v9 indexes only the first-seen copies for the cross-source lookup: an article stored before
     /// it as a primary and an alternate still takes a third copy as an alternate of its primary.
     @Test func aThirdCopyStillMatchesThePrimaryStoredBeforeV9() throws {
