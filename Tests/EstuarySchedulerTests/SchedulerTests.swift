@@ -425,6 +425,33 @@ import Testing
         }
     }
 
+    /// A quick source in the same batch as a slow one is on its own schedule: its min_interval
+    /// floor counts from when it was done, not from when the slow one let the batch end.
+    @Test func aQuickSourceIsNotHeldToTheEndOfItsBatch() async throws {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let log = Recorder<(String, Date)>()
+        let released = Fixtures.Flag()
+        let server = try Self.holdingServer("/slow", log: log, clock: clock, released: released)
+        defer { released.set() }
+        let folder = try Fixtures.temporaryFolder()
+        // Both first fetched at once, in one batch; then every minute, the least min_interval allows.
+        let config = Self.config(
+            "cold_start_spread = \"0s\"\ninterval = \"1m\"\nmin_interval = \"1m\"", sources: ["slow", "quick"]
+        ).replacingOccurrences(of: "one.test:PORT/quick", with: "two.test:PORT/quick")
+        let (scheduler, _) = try PolitenessTests.scheduler(config: config, server: server, clock: clock, folder: folder)
+        let reports = Recorder<SourceReport>()
+        scheduler.onSource = { reports.append($0) }
+        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(5 * 60)) }
+        #expect(await EstuaryBinary.wait(upTo: 60) { reports.all.contains { $0.sourceID == "quick" } })
+        // The slow server answers 50 s later.
+        clock.advance(by: 50)
+        released.set()
+        await run.value
+        let quick = log.all.filter { $0.0 == "/quick" }.map { $0.1.timeIntervalSince(PolitenessTests.start) }
+        // A minute after its first fetch (with up to 10% jitter), not a minute after the batch's end (110 s).
+        #expect(quick.count >= 2 && quick[1] >= 60 && quick[1] <= 66 + Scheduler.batchGap, "\(quick)")
+    }
+
     /// A server whose `/slow…` feeds take 4 s (real time), logging each request at the simulated time.
     static func slowServer(log: Recorder<(String, Date)>, clock: SimulatedClock) throws -> TestHTTPServer {
         try TestHTTPServer { request in

@@ -150,8 +150,15 @@ public final class Scheduler: @unchecked Sendable {
     ) async -> [SourceReport] {
         guard !sources.isEmpty, !isStopping else { return [] }
         onBatch(sources.count)
-        let onSource = self.onSource
-        let task = Task { await cycle.fetch(sources, config: config, states: states, onSource: onSource) }
+        // When each source was done: its min_interval floor counts from then, not from the end of a
+        // batch a slow server stretched.
+        let finished = Finished()
+        let task = Task { [onSource, clock] in
+            await cycle.fetch(sources, config: config, states: states) { report in
+                finished.record(report.sourceID, at: clock.now())
+                onSource(report)
+            }
+        }
         let (cancelled, number) = lock.withLock { () -> (Bool, Int) in
             batchNumber += 1
             running[batchNumber] = (task, cycle.fetcher)
@@ -159,7 +166,8 @@ public final class Scheduler: @unchecked Sendable {
         }
         if cancelled { task.cancel() }
         let reports = await task.value
-        let floor = clock.now().addingTimeInterval(config.minInterval.seconds)
+        let end = clock.now()
+        let finishedAt = finished.times
         // The daemon's copy of the state is brought up to date for this batch's sources (`once` keeps none);
         // when that read fails, or a reload came in between, the whole state is read again next time.
         let fetched = Set(reports.map(\.sourceID))
@@ -174,7 +182,7 @@ public final class Scheduler: @unchecked Sendable {
                 if let changed = changedByReload[report.sourceID], changed > startGeneration { continue }
                 changedByReload[report.sourceID] = nil
                 overrides[report.sourceID] = nil
-                earliest[report.sourceID] = floor
+                earliest[report.sourceID] = (finishedAt[report.sourceID] ?? end).addingTimeInterval(config.minInterval.seconds)
             }
             if let fresh, generation == self.generation, let scheduledConfig {
                 let policy = FetchPolicy(config: scheduledConfig)
@@ -568,4 +576,13 @@ public final class Scheduler: @unchecked Sendable {
             group.cancelAll()
         }
     }
+}
+
+/// When each source of a batch was done, recorded from the batch's tasks.
+private final class Finished: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: Date] = [:]
+
+    func record(_ id: String, at time: Date) { lock.withLock { values[id] = time } }
+    var times: [String: Date] { lock.withLock { values } }
 }
