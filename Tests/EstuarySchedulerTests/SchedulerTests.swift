@@ -373,20 +373,10 @@ import Testing
     /// A server that holds every `/slow` request until the test lets it go (a slow server in real
     /// life: the daemon's time goes on meanwhile; here the test moves the clock).
     @Test func aSlowSourceDoesNotHoldBackOneFallingDueDuringItsFetch() async throws {
-        let clock = SimulatedClock(start: PolitenessTests.start)
-        let log = Recorder<(String, Date)>()
-        let released = Fixtures.Flag()
-        let server = try Self.holdingServer("/slow", log: log, clock: clock, released: released)
+        // "slow" first, "quick" five minutes later (two first fetches spread over ten minutes).
+        let daemon = try SlowAndQuick(settings: "cold_start_spread = \"10m\"\ninterval = \"1h\"", until: 3 * 3600)
+        let (clock, log, released, reports, run) = (daemon.clock, daemon.log, daemon.released, daemon.reports, daemon.run)
         defer { released.set() }
-        let folder = try Fixtures.temporaryFolder()
-        // "slow" first, "quick" five minutes later (two first fetches spread over ten minutes), on
-        // another host (libcurl may keep a second transfer to a host for the connection under way).
-        let config = Self.config("cold_start_spread = \"10m\"\ninterval = \"1h\"", sources: ["slow", "quick"])
-            .replacingOccurrences(of: "one.test:PORT/quick", with: "two.test:PORT/quick")
-        let (scheduler, _) = try PolitenessTests.scheduler(config: config, server: server, clock: clock, folder: folder)
-        let reports = Recorder<SourceReport>()
-        scheduler.onSource = { reports.append($0) }
-        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(3 * 3600)) }
         #expect(await EstuaryBinary.wait(upTo: 60) { log.all.contains { $0.0 == "/slow" } })
         // Six minutes pass while the slow server has not answered: "quick" falls due, and is fetched
         // and stored, though the batch that fetches "slow" has not ended.
@@ -428,20 +418,11 @@ import Testing
     /// A quick source in the same batch as a slow one is on its own schedule: its min_interval
     /// floor counts from when it was done, not from when the slow one let the batch end.
     @Test func aQuickSourceIsNotHeldToTheEndOfItsBatch() async throws {
-        let clock = SimulatedClock(start: PolitenessTests.start)
-        let log = Recorder<(String, Date)>()
-        let released = Fixtures.Flag()
-        let server = try Self.holdingServer("/slow", log: log, clock: clock, released: released)
-        defer { released.set() }
-        let folder = try Fixtures.temporaryFolder()
         // Both first fetched at once, in one batch; then every minute, the least min_interval allows.
-        let config = Self.config(
-            "cold_start_spread = \"0s\"\ninterval = \"1m\"\nmin_interval = \"1m\"", sources: ["slow", "quick"]
-        ).replacingOccurrences(of: "one.test:PORT/quick", with: "two.test:PORT/quick")
-        let (scheduler, _) = try PolitenessTests.scheduler(config: config, server: server, clock: clock, folder: folder)
-        let reports = Recorder<SourceReport>()
-        scheduler.onSource = { reports.append($0) }
-        let run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(5 * 60)) }
+        let daemon = try SlowAndQuick(
+            settings: "cold_start_spread = \"0s\"\ninterval = \"1m\"\nmin_interval = \"1m\"", until: 5 * 60)
+        let (clock, log, released, reports, run) = (daemon.clock, daemon.log, daemon.released, daemon.reports, daemon.run)
+        defer { released.set() }
         #expect(await EstuaryBinary.wait(upTo: 60) { reports.all.contains { $0.sourceID == "quick" } })
         // The slow server answers 50 s later.
         clock.advance(by: 50)
@@ -450,6 +431,28 @@ import Testing
         let quick = log.all.filter { $0.0 == "/quick" }.map { $0.1.timeIntervalSince(PolitenessTests.start) }
         // A minute after its first fetch (with up to 10% jitter), not a minute after the batch's end (110 s).
         #expect(quick.count >= 2 && quick[1] >= 60 && quick[1] <= 66 + Scheduler.batchGap, "\(quick)")
+    }
+
+    /// A daemon (simulated clock) with `settings`, running until `seconds`, over "slow", whose server
+    /// holds every request until `released`, and "quick", on another host (libcurl may keep a second
+    /// transfer to a host for the connection under way).
+    struct SlowAndQuick {
+        let clock = SimulatedClock(start: PolitenessTests.start)
+        let log = Recorder<(String, Date)>()
+        let released = Fixtures.Flag()
+        let reports = Recorder<SourceReport>()
+        let server: TestHTTPServer
+        let run: Task<Void, Never>
+
+        init(settings: String, until seconds: TimeInterval) throws {
+            server = try SchedulerTests.holdingServer("/slow", log: log, clock: clock, released: released)
+            let config = SchedulerTests.config(settings, sources: ["slow", "quick"])
+                .replacingOccurrences(of: "one.test:PORT/quick", with: "two.test:PORT/quick")
+            let (scheduler, _) = try PolitenessTests.scheduler(
+                config: config, server: server, clock: clock, folder: try Fixtures.temporaryFolder())
+            scheduler.onSource = { [reports] in reports.append($0) }
+            run = Task { await scheduler.run(until: PolitenessTests.start.addingTimeInterval(seconds)) }
+        }
     }
 
     /// A server whose `/slow…` feeds take 4 s (real time), logging each request at the simulated time.
