@@ -53,16 +53,20 @@ import Testing
         /// The daemon's stderr, unread (a ``LineCollector`` can follow it).
         let stderr = Pipe()
         let process: Process
+        /// What the daemon told systemd up to the first message containing `message`.
+        let first: [String]
 
-        init() throws {
+        /// Started, and waited for until it says `message` (by default its first status: the
+        /// sources fetched and the next fetch planned).
+        init(until message: String? = nil) throws {
             server = try OnceEndToEndTests.makeServer()
             config = try OnceEndToEndTests.writeConfig(in: try Fixtures.temporaryFolder(), server: server)
             original = try String(contentsOf: config, encoding: .utf8)
             notify = try NotifySocket()
             process = try EstuaryBinary.start(
                 ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
-            let first = notify.wait(for: "failing, next fetch in", timeout: 10)
-            #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)")
+            first = notify.wait(for: message ?? "failing, next fetch in", timeout: 10)
+            if message == nil { #expect(first.contains { $0.contains("STATUS=2 sources, 0 failing") }, "\(first)") }
         }
     }
 
@@ -157,17 +161,10 @@ import Testing
     /// The state folder removed under a running daemon (by mistake): it stops with an error instead
     /// of writing on to a deleted database while another estuary could start a new state there.
     @Test func aDaemonWhoseStateFolderIsRemovedStops() throws {
-        let server = try OnceEndToEndTests.makeServer()
-        let folder = try Fixtures.temporaryFolder()
-        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
-        let notify = try NotifySocket()
-        let stderr = Pipe()
-        let log = LineCollector(stderr)
-        let process = try EstuaryBinary.start(
-            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
-        let ready = notify.wait(for: "failing, next fetch in", timeout: 10)
-        #expect(ready.contains { $0.contains("failing, next fetch in") }, "\(ready)")
-        try FileManager.default.removeItem(at: folder.appendingPathComponent("state"))
+        let daemon = try RunningDaemon()
+        let (process, log) = (daemon.process, LineCollector(daemon.stderr))
+        #expect(daemon.first.contains { $0.contains("failing, next fetch in") }, "\(daemon.first)")
+        try FileManager.default.removeItem(at: daemon.config.deletingLastPathComponent().appendingPathComponent("state"))
         let stopped = EstuaryBinary.wait(upTo: 30) { !process.isRunning }
         if !stopped { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
@@ -227,16 +224,9 @@ import Testing
 
     /// READY=1 means the signals are handled: `systemctl reload` or `stop` may come at once.
     @Test func aReloadOrAStopSentAsSoonAsItIsReadyIsHandled() throws {
-        let server = try OnceEndToEndTests.makeServer()
-        let folder = try Fixtures.temporaryFolder()
-        let config = try OnceEndToEndTests.writeConfig(in: folder, server: server)
-
-        let notify = try NotifySocket()
-        let stderr = Pipe()
-        let log = LineCollector(stderr)
-        let process = try EstuaryBinary.start(
-            ["run", "--config", config.path], stderr: stderr, environment: ["NOTIFY_SOCKET": notify.path])
-        let ready = notify.wait(for: "READY=1", timeout: 10)
+        let daemon = try RunningDaemon(until: "READY=1")
+        let (config, notify, process, ready) = (daemon.config, daemon.notify, daemon.process, daemon.first)
+        let log = LineCollector(daemon.stderr)
         kill(process.processIdentifier, SIGHUP)
         #expect(ready.contains { $0.contains("READY=1") }, "\(ready)")
         let reloaded = notify.wait(for: "config reloaded", timeout: 10)
